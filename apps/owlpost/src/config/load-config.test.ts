@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from './load-config.js'
+
+const minimal = {
+  WAL_PREFIX: 'westeros',
+  MASTER_DATABASE_URL: 'postgres://relay:s3cret@db:5432/app',
+  KAFKA_BROKERS: 'k1:9092, k2:9092',
+}
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env)
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError)
+    return (error as ConfigError).problems.map((problem) => `${problem.variable}: ${problem.message}`)
+  }
+  throw new Error('expected a ConfigError')
+}
+
+describe('loadConfig', () => {
+  it('applies the Go owlpost defaults', () => {
+    const config = loadConfig(minimal)
+    expect(config.prefixes).toEqual(['westeros'])
+    expect(config.kafka.brokers).toEqual(['k1:9092', 'k2:9092'])
+    expect(config.slotName).toBe('factlib_slot')
+    expect(config.publicationName).toBe('facts')
+    expect(config.healthPort).toBe(3001)
+    expect(config.metricsPort).toBe(2112)
+    expect(config.kafka.ssl).toBe(false)
+    expect(config.kafka.sasl).toBeUndefined()
+    expect(config.kafka.clientId).toBe('owlpost.unknown')
+  })
+
+  it('reads several prefixes and SASL credentials', () => {
+    const config = loadConfig({
+      ...minimal,
+      WAL_PREFIX: 'orders, billing',
+      KAFKA_USERNAME: 'relay',
+      KAFKA_PASSWORD: 'pw',
+      KAFKA_SSL: 'true',
+    })
+    expect(config.prefixes).toEqual(['orders', 'billing'])
+    expect(config.kafka.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'relay', password: 'pw' })
+    expect(config.kafka.ssl).toBe(true)
+  })
+
+  it('lists every problem in one error', () => {
+    const problems = problemsOf({
+      WAL_PREFIX: 'bad prefix!',
+      KAFKA_BROKERS: 'nohostport',
+      WAL_HEALTH_PORT: '70000',
+      KAFKA_SSL: 'maybe',
+      REPLICATION_SLOT_NAME: 'Bad-Slot',
+    })
+    const variables = problems.map((problem) => problem.split(':')[0])
+    expect(variables.sort()).toEqual(
+      ['KAFKA_BROKERS', 'KAFKA_SSL', 'MASTER_DATABASE_URL', 'REPLICATION_SLOT_NAME', 'WAL_HEALTH_PORT', 'WAL_PREFIX'].sort(),
+    )
+    expect(problems.find((problem) => problem.startsWith('MASTER_DATABASE_URL'))).toContain('required')
+  })
+
+  it('never repeats a secret in its messages', () => {
+    let message = ''
+    try {
+      loadConfig({ ...minimal, MASTER_DATABASE_URL: 'mysql://relay:s3cret@db/app', KAFKA_PASSWORD: 'hunter2', METRICS_PORT: 'x' })
+    } catch (error) {
+      message = (error as Error).message
+    }
+    expect(message).toContain('MASTER_DATABASE_URL')
+    expect(message).not.toContain('s3cret')
+    expect(message).not.toContain('hunter2')
+  })
+
+  it('requires a password with a username', () => {
+    expect(problemsOf({ ...minimal, KAFKA_USERNAME: 'relay' })).toEqual([
+      'KAFKA_PASSWORD: is required when KAFKA_USERNAME is set',
+    ])
+  })
+})

@@ -1,0 +1,133 @@
+import { Either, ParseResult, Schema } from 'effect'
+import { redact } from './redact.js'
+import { OwlpostEnv } from './schema.js'
+
+export interface OwlpostConfig {
+  appName: string
+  sourceService: string
+  prefixes: readonly string[]
+  databaseUrl: string
+  kafka: {
+    brokers: readonly string[]
+    clientId: string
+    sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
+    ssl: boolean
+    sslCaFile?: string
+    compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+    createTopics?: { partitions: number; replicationFactor: number }
+    deadLetterTopic?: string
+    onPermanentError: 'dead-letter' | 'halt'
+    maxInFlightFacts: number
+    maxInFlightBytes: number
+  }
+  slotName: string
+  publicationName: string
+  healthPort: number
+  metricsPort: number
+  logLevel: string
+  statusIntervalMs: number
+  silenceTimeoutMs: number
+  shutdownTimeoutMs: number
+  standbyRetryMs: number
+  reconnectMaxBackoffMs: number
+  lagPollIntervalMs: number
+}
+
+export interface ConfigProblem {
+  variable: string
+  message: string
+}
+
+/** Every problem with the environment at once, so one failed start tells the operator all of them. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(
+      `owlpost configuration is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems
+        .map((problem) => `  - ${problem.variable}: ${problem.message}`)
+        .join('\n')}`,
+    )
+  }
+}
+
+const knownVariables = Object.keys(OwlpostEnv.fields)
+
+export function loadConfig(env: Record<string, string | undefined>): OwlpostConfig {
+  const input = Object.fromEntries(
+    knownVariables.flatMap((name) => {
+      const value = env[name]
+      return value === undefined || value === '' ? [] : [[name, value]]
+    }),
+  )
+  const decoded = Schema.decodeUnknownEither(OwlpostEnv, { errors: 'all', onExcessProperty: 'ignore' })(input)
+  if (Either.isLeft(decoded)) {
+    const secrets = [env.KAFKA_PASSWORD, urlPassword(env.MASTER_DATABASE_URL)].filter(
+      (value): value is string => !!value,
+    )
+    const byVariable = new Map<string, Set<string>>()
+    for (const issue of ParseResult.ArrayFormatter.formatErrorSync(decoded.left)) {
+      // An optional setting is a union with undefined; its "expected undefined" branch says nothing useful.
+      if (issue.message.startsWith('Expected undefined')) continue
+      const variable = String(issue.path[0] ?? '(environment)')
+      const messages = byVariable.get(variable) ?? new Set<string>()
+      messages.add(describe(issue.message, secrets))
+      byVariable.set(variable, messages)
+    }
+    throw new ConfigError(
+      [...byVariable].map(([variable, messages]) => ({ variable, message: [...messages].join('; ') })),
+    )
+  }
+  const e = decoded.right
+  const problems: ConfigProblem[] = []
+  if (e.KAFKA_USERNAME && !e.KAFKA_PASSWORD) {
+    problems.push({ variable: 'KAFKA_PASSWORD', message: 'is required when KAFKA_USERNAME is set' })
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  return {
+    appName: e.APP_NAME,
+    sourceService: e.SRC_SERVICE_NAME,
+    prefixes: e.WAL_PREFIX,
+    databaseUrl: e.MASTER_DATABASE_URL,
+    kafka: {
+      brokers: e.KAFKA_BROKERS,
+      clientId: `${e.APP_NAME}.${e.SRC_SERVICE_NAME}`,
+      ...(e.KAFKA_USERNAME
+        ? { sasl: { mechanism: e.KAFKA_SASL_MECHANISM, username: e.KAFKA_USERNAME, password: e.KAFKA_PASSWORD } }
+        : {}),
+      ssl: e.KAFKA_SSL,
+      ...(e.KAFKA_SSL_CA_FILE ? { sslCaFile: e.KAFKA_SSL_CA_FILE } : {}),
+      compression: e.KAFKA_COMPRESSION,
+      ...(e.KAFKA_TOPIC_PARTITIONS
+        ? { createTopics: { partitions: e.KAFKA_TOPIC_PARTITIONS, replicationFactor: e.KAFKA_TOPIC_REPLICATION_FACTOR } }
+        : {}),
+      ...(e.DEAD_LETTER_TOPIC ? { deadLetterTopic: e.DEAD_LETTER_TOPIC } : {}),
+      onPermanentError: e.ON_PERMANENT_ERROR,
+      maxInFlightFacts: e.MAX_IN_FLIGHT_FACTS,
+      maxInFlightBytes: e.MAX_IN_FLIGHT_BYTES,
+    },
+    slotName: e.REPLICATION_SLOT_NAME,
+    publicationName: e.PUBLICATION_NAME,
+    healthPort: e.WAL_HEALTH_PORT,
+    metricsPort: e.METRICS_PORT,
+    logLevel: e.LOG_LEVEL,
+    statusIntervalMs: e.STATUS_INTERVAL_MS,
+    silenceTimeoutMs: e.WAL_SILENCE_TIMEOUT_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    standbyRetryMs: e.STANDBY_RETRY_MS,
+    reconnectMaxBackoffMs: e.RECONNECT_MAX_BACKOFF_MS,
+    lagPollIntervalMs: e.LAG_POLL_INTERVAL_MS,
+  }
+}
+
+function describe(message: string, secrets: string[]): string {
+  const missing = message === 'is missing' || message.startsWith('is missing')
+  return redact(missing ? 'is required but not set' : message, secrets)
+}
+
+function urlPassword(url: string | undefined): string | undefined {
+  try {
+    return url ? decodeURIComponent(new URL(url).password) || undefined : undefined
+  } catch {
+    return undefined
+  }
+}
