@@ -1,0 +1,135 @@
+import { PgoutputDecodeError } from './pgoutput-decode-error.js'
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/** Below this length a hand-rolled ASCII loop beats the TextDecoder call overhead. */
+const asciiFastPathLimit = 64
+
+/**
+ * Big-endian reads over one buffer with a moving offset. Every read checks the bounds first and
+ * names the message and field in the error, so nothing is ever read past the end.
+ */
+export class BufferReader {
+  offset = 0
+  messageType = 'unknown'
+  private bytes: Uint8Array
+  private view: DataView
+
+  constructor(bytes: Uint8Array = new Uint8Array(0)) {
+    this.bytes = bytes
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  }
+
+  reset(bytes: Uint8Array, messageType: string): void {
+    if (bytes.buffer !== this.bytes.buffer || bytes.byteOffset !== this.bytes.byteOffset) {
+      this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    } else if (bytes.byteLength !== this.bytes.byteLength) {
+      this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    }
+    this.bytes = bytes
+    this.offset = 0
+    this.messageType = messageType
+  }
+
+  get remaining(): number {
+    return this.bytes.length - this.offset
+  }
+
+  fail(field: string, reason: string, offset = this.offset): never {
+    throw new PgoutputDecodeError(this.messageType, field, offset, reason)
+  }
+
+  private need(count: number, field: string): void {
+    if (this.offset + count > this.bytes.length) {
+      this.fail(field, `needs ${count} byte(s) but only ${this.bytes.length - this.offset} remain`)
+    }
+  }
+
+  uint8(field: string): number {
+    this.need(1, field)
+    return this.bytes[this.offset++]!
+  }
+
+  int16(field: string): number {
+    this.need(2, field)
+    const value = this.view.getInt16(this.offset)
+    this.offset += 2
+    return value
+  }
+
+  int32(field: string): number {
+    this.need(4, field)
+    const value = this.view.getInt32(this.offset)
+    this.offset += 4
+    return value
+  }
+
+  uint32(field: string): number {
+    this.need(4, field)
+    const value = this.view.getUint32(this.offset)
+    this.offset += 4
+    return value
+  }
+
+  /** Unsigned 64-bit: LSNs. */
+  uint64(field: string): bigint {
+    this.need(8, field)
+    const value = this.view.getBigUint64(this.offset)
+    this.offset += 8
+    return value
+  }
+
+  /** Signed 64-bit: timestamps, which may precede the PostgreSQL epoch. */
+  int64(field: string): bigint {
+    this.need(8, field)
+    const value = this.view.getBigInt64(this.offset)
+    this.offset += 8
+    return value
+  }
+
+  /** A view of the next `length` bytes, no copy. */
+  bytesView(length: number, field: string): Uint8Array {
+    if (length < 0) this.fail(field, `negative length ${length}`)
+    this.need(length, field)
+    const start = this.offset
+    this.offset += length
+    return this.bytes.subarray(start, this.offset)
+  }
+
+  /** A NUL-terminated UTF-8 string (the protocol's String type). */
+  cstring(field: string): string {
+    const start = this.offset
+    const end = this.bytes.indexOf(0, start)
+    if (end < 0) this.fail(field, 'string has no NUL terminator before the end of the message')
+    this.offset = end + 1
+    return this.utf8(start, end, field)
+  }
+
+  /** `length` bytes decoded as UTF-8. */
+  text(length: number, field: string): string {
+    if (length < 0) this.fail(field, `negative length ${length}`)
+    this.need(length, field)
+    const start = this.offset
+    this.offset += length
+    return this.utf8(start, this.offset, field)
+  }
+
+  private utf8(start: number, end: number, field: string): string {
+    const bytes = this.bytes
+    if (end - start <= asciiFastPathLimit) {
+      let ascii = ''
+      let index = start
+      for (; index < end; index++) {
+        const byte = bytes[index]!
+        if (byte > 0x7f) break
+        ascii += String.fromCharCode(byte)
+      }
+      if (index === end) return ascii
+    }
+    try {
+      return utf8.decode(bytes.subarray(start, end))
+    } catch {
+      return this.fail(field, 'invalid UTF-8', start)
+    }
+  }
+}
