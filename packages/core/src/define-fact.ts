@@ -1,0 +1,112 @@
+import { Either, Schema } from 'effect'
+import { decodeEnvelope } from './decode-envelope.js'
+import type { FactEnvelope, FactInput, TraceInfo } from './fact.js'
+import { InvalidFactError } from './invalid-fact-error.js'
+import { schemaIssues } from './schema-issues.js'
+import { FactPayloadDecodeError, FactTypeMismatchError } from './typed-fact-errors.js'
+import { validateFact } from './validate-fact.js'
+
+export interface FactDefinition<A, I> {
+  aggregateType: string
+  eventType: string
+  /** Effect Schema of the payload; its encoded form (`I`) is what goes on the wire, as JSON. */
+  payload: Schema.Schema<A, I, never>
+}
+
+export interface TypedFactOptions {
+  metadata?: Record<string, string>
+  traceInfo?: TraceInfo
+}
+
+/** An envelope whose payload has been decoded into its schema type. */
+export interface DecodedFact<A> extends Omit<FactEnvelope, 'payload'> {
+  payload: A
+  /** The payload bytes as received. */
+  rawPayload: Uint8Array
+}
+
+export type DecodeResult<A> =
+  | { success: true; fact: DecodedFact<A> }
+  | { success: false; error: FactTypeMismatchError | FactPayloadDecodeError }
+
+export interface TypedFact<A, I> {
+  readonly aggregateType: string
+  readonly eventType: string
+  readonly schema: Schema.Schema<A, I, never>
+  /** Builds a fact for `emit`; the payload is checked against the schema now (throws `InvalidFactError`). */
+  make(aggregateId: string, payload: A, options?: TypedFactOptions): FactInput
+  /** True when the envelope (or header) is of this fact's aggregate and event type. */
+  is(envelope: { aggregateType: string; eventType: string }): boolean
+  /** Decodes envelope bytes or an envelope into the typed payload; throws the typed errors. */
+  decode(envelope: FactEnvelope | Uint8Array): DecodedFact<A>
+  /** Like `decode`, but returns the typed error instead of throwing it. */
+  safeDecode(envelope: FactEnvelope | Uint8Array): DecodeResult<A>
+}
+
+const utf8Encoder = new TextEncoder()
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true })
+
+/**
+ * Declares a typed fact: one Effect Schema checks the payload when it is emitted and again when
+ * it is received. Payloads travel as the UTF-8 JSON of the schema's encoded form.
+ */
+export function defineFact<A, I>(definition: FactDefinition<A, I>): TypedFact<A, I> {
+  const { aggregateType, eventType, payload: schema } = definition
+  validateFact({ aggregateType, eventType, aggregateId: 'definition', payload: new Uint8Array(0) })
+  const encodePayload = Schema.encodeEither(schema, { errors: 'all' })
+  const decodePayload = Schema.decodeUnknownEither(schema, { errors: 'all' })
+
+  const safeDecode = (input: FactEnvelope | Uint8Array): DecodeResult<A> => {
+    const envelope = input instanceof Uint8Array ? decodeEnvelope(input) : input
+    if (envelope.aggregateType !== aggregateType || envelope.eventType !== eventType) {
+      const error = new FactTypeMismatchError(
+        { aggregateType, eventType },
+        { aggregateType: envelope.aggregateType, eventType: envelope.eventType },
+        envelope.id,
+      )
+      return { success: false, error }
+    }
+    const fail = (issues: FactPayloadDecodeError['issues']): DecodeResult<A> => ({
+      success: false,
+      error: new FactPayloadDecodeError(aggregateType, eventType, envelope.id, issues),
+    })
+    let json: unknown
+    try {
+      json = JSON.parse(utf8Decoder.decode(envelope.payload))
+    } catch (cause) {
+      return fail([{ path: 'payload', message: `not UTF-8 JSON: ${(cause as Error).message}` }])
+    }
+    const decoded = decodePayload(json)
+    if (Either.isLeft(decoded)) return fail(schemaIssues(decoded.left, 'payload'))
+    const { payload: rawPayload, ...rest } = envelope
+    return { success: true, fact: { ...rest, payload: decoded.right, rawPayload } }
+  }
+
+  return {
+    aggregateType,
+    eventType,
+    schema,
+    make(aggregateId, payload, options = {}) {
+      const encoded = encodePayload(payload)
+      if (Either.isLeft(encoded)) throw new InvalidFactError(schemaIssues(encoded.left, 'payload'))
+      const fact: FactInput = {
+        aggregateType,
+        aggregateId,
+        eventType,
+        payload: utf8Encoder.encode(JSON.stringify(encoded.right)),
+        metadata: options.metadata ?? {},
+      }
+      if (options.traceInfo) fact.traceInfo = options.traceInfo
+      return fact
+    },
+    is(envelope) {
+      return envelope.aggregateType === aggregateType && envelope.eventType === eventType
+    },
+    decode(envelope) {
+      const result = safeDecode(envelope)
+      if (!result.success) throw result.error
+      return result.fact
+    },
+    safeDecode,
+  }
+}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest'
+import { decodeEnvelope } from './decode-envelope.js'
+import { encodeEnvelope } from './encode-envelope.js'
+import { readEnvelopeHeader } from './read-envelope-header.js'
+import { loadFactEnvelopeVectors } from './test-support/fact-envelope-vectors.js'
+
+const cases = loadFactEnvelopeVectors()
+
+describe('fact envelope vectors from the official protobuf runtime', () => {
+  it('covers every case in vectors.json', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(10)
+    expect(cases.some((vector) => vector.hasMap)).toBe(true)
+    expect(cases.some((vector) => vector.envelope.createdAt > BigInt(Number.MAX_SAFE_INTEGER))).toBe(true)
+  })
+
+  describe.each(cases.map((vector) => [vector.name, vector] as const))('%s', (_name, vector) => {
+    it('decodes the official bytes to the case fields', () => {
+      expect(decodeEnvelope(vector.bytes)).toEqual(vector.envelope)
+    })
+
+    it('encodes to bytes the official runtime reads back identically', () => {
+      const encoded = encodeEnvelope(vector.envelope)
+      if (!vector.hasMap)
+        expect(Buffer.from(encoded).toString('hex')).toBe(Buffer.from(vector.bytes).toString('hex'))
+      expect(decodeEnvelope(encoded)).toEqual(vector.envelope)
+      expect(encoded.length).toBe(vector.bytes.length)
+    })
+
+    it('reads the header fields without the payload', () => {
+      const { id, aggregateType, aggregateId, eventType, traceInfo } = vector.envelope
+      const expected = traceInfo
+        ? { id, aggregateType, aggregateId, eventType, traceInfo }
+        : { id, aggregateType, aggregateId, eventType }
+      expect(readEnvelopeHeader(vector.bytes)).toEqual(expected)
+    })
+  })
+
+  it('matches the official bytes for maps too, since entries are sorted by key like deterministic serialisation', () => {
+    for (const vector of cases.filter((candidate) => candidate.hasMap)) {
+      expect(Buffer.from(encodeEnvelope(vector.envelope)).toString('hex'), vector.name).toBe(
+        Buffer.from(vector.bytes).toString('hex'),
+      )
+    }
+  })
+})

@@ -1,0 +1,95 @@
+import type { WireType } from './wire-type.js'
+
+const utf8 = new TextEncoder()
+
+/**
+ * Minimal protobuf writer: varints and length-delimited fields, which is all the fact envelope
+ * needs. Nested messages are written into a child writer and appended as bytes, so no length
+ * back-patching is needed.
+ */
+export class ProtobufWriter {
+  private buffer: Uint8Array
+  private length = 0
+
+  constructor(initialCapacity = 256) {
+    this.buffer = new Uint8Array(initialCapacity)
+  }
+
+  /** Writes `value` (0 ≤ value ≤ 2^53-1) as a base-128 varint. */
+  varint(value: number): this {
+    this.reserve(10)
+    let remaining = value
+    // Bit operators truncate to 32 bits, so large values are reduced arithmetically first.
+    while (remaining > 0x7f) {
+      this.buffer[this.length++] = (remaining % 0x80) | 0x80
+      remaining = Math.floor(remaining / 0x80)
+    }
+    this.buffer[this.length++] = remaining
+    return this
+  }
+
+  /** Writes a signed 64-bit integer as protobuf `int64` (two's complement, so negatives take 10 bytes). */
+  int64(value: bigint): this {
+    let remaining = BigInt.asUintN(64, value)
+    this.reserve(10)
+    while (remaining > 0x7fn) {
+      this.buffer[this.length++] = Number(remaining & 0x7fn) | 0x80
+      remaining >>= 7n
+    }
+    this.buffer[this.length++] = Number(remaining)
+    return this
+  }
+
+  tag(fieldNumber: number, wireType: WireType): this {
+    return this.varint(fieldNumber * 8 + wireType)
+  }
+
+  bytes(value: Uint8Array): this {
+    this.varint(value.length)
+    this.reserve(value.length)
+    this.buffer.set(value, this.length)
+    this.length += value.length
+    return this
+  }
+
+  string(value: string): this {
+    // Worst case is 3 UTF-8 bytes per UTF-16 code unit; encode in place to avoid a copy.
+    const maxBytes = value.length * 3
+    const lengthBytes = varintSize(maxBytes)
+    this.reserve(lengthBytes + maxBytes)
+    const start = this.length + varintSize(maxBytes)
+    const { written } = utf8.encodeInto(value, this.buffer.subarray(start))
+    const actualLengthBytes = varintSize(written)
+    if (actualLengthBytes !== lengthBytes) {
+      this.buffer.copyWithin(this.length + actualLengthBytes, start, start + written)
+    }
+    this.varint(written)
+    this.length += written
+    return this
+  }
+
+  /** The bytes written so far (a view; copy it before writing more). */
+  finish(): Uint8Array {
+    return this.buffer.subarray(0, this.length)
+  }
+
+  private reserve(extra: number): void {
+    const needed = this.length + extra
+    if (needed <= this.buffer.length) return
+    let capacity = this.buffer.length * 2
+    while (capacity < needed) capacity *= 2
+    const grown = new Uint8Array(capacity)
+    grown.set(this.buffer.subarray(0, this.length))
+    this.buffer = grown
+  }
+}
+
+export function varintSize(value: number): number {
+  let size = 1
+  let remaining = value
+  while (remaining > 0x7f) {
+    size++
+    remaining = Math.floor(remaining / 0x80)
+  }
+  return size
+}
