@@ -237,3 +237,23 @@ describe('round trip', () => {
     )
   })
 })
+
+describe('decoding from a Node Buffer', () => {
+  it('returns the payload as a plain Uint8Array copy, not a view into the Buffer', () => {
+    const source = Buffer.from(
+      encodeEnvelope({
+        id: 'b',
+        aggregateType: 'a',
+        aggregateId: 'c',
+        eventType: 'e',
+        payload: Uint8Array.from([1, 2, 3]),
+        createdAt: 1n,
+        metadata: {},
+      }),
+    )
+    const { payload } = decodeEnvelope(source)
+    expect(Object.getPrototypeOf(payload)).toBe(Uint8Array.prototype)
+    source.fill(0)
+    expect([...payload]).toEqual([1, 2, 3])
+  })
+})

@@ -1,1 +1,15 @@
-export const packageName = '@factlib/producer'
+export type { FactEnvelope, FactInput, TraceInfo } from '@factlib/core'
+export {
+  EmitDatabaseError,
+  InvalidFactError,
+  InvalidPrefixError,
+  NotInTransactionError,
+  PayloadTooLargeError,
+} from './errors.js'
+export type { Logger } from './logger.js'
+export { type PgClientLike, pgExecutor } from './pg-executor.js'
+export type { PostgresJsSql } from './postgres-js-executor.js'
+export { MAX_PREFIX_LENGTH } from './prefix.js'
+export { createProducer, DEFAULT_MAX_PAYLOAD_BYTES, type Producer, type ProducerOptions } from './producer.js'
+export type { TransactionLike } from './resolve-executor.js'
+export type { SqlExecutor } from './sql-executor.js'

@@ -60,6 +60,10 @@ export function loadConfig(env: Record<string, string | undefined>): OwlpostConf
     }),
   )
   const decoded = Schema.decodeUnknownEither(OwlpostEnv, { errors: 'all', onExcessProperty: 'ignore' })(input)
+  const crossProblems: ConfigProblem[] = []
+  if (input.KAFKA_USERNAME && !input.KAFKA_PASSWORD) {
+    crossProblems.push({ variable: 'KAFKA_PASSWORD', message: 'is required when KAFKA_USERNAME is set' })
+  }
   if (Either.isLeft(decoded)) {
     const secrets = [env.KAFKA_PASSWORD, urlPassword(env.MASTER_DATABASE_URL)].filter(
       (value): value is string => !!value,
@@ -73,16 +77,13 @@ export function loadConfig(env: Record<string, string | undefined>): OwlpostConf
       messages.add(describe(issue.message, secrets))
       byVariable.set(variable, messages)
     }
-    throw new ConfigError(
-      [...byVariable].map(([variable, messages]) => ({ variable, message: [...messages].join('; ') })),
-    )
+    throw new ConfigError([
+      ...[...byVariable].map(([variable, messages]) => ({ variable, message: [...messages].join('; ') })),
+      ...crossProblems,
+    ])
   }
+  if (crossProblems.length > 0) throw new ConfigError(crossProblems)
   const e = decoded.right
-  const problems: ConfigProblem[] = []
-  if (e.KAFKA_USERNAME && !e.KAFKA_PASSWORD) {
-    problems.push({ variable: 'KAFKA_PASSWORD', message: 'is required when KAFKA_USERNAME is set' })
-  }
-  if (problems.length > 0) throw new ConfigError(problems)
   return {
     appName: e.APP_NAME,
     sourceService: e.SRC_SERVICE_NAME,

@@ -103,10 +103,13 @@ export class ProtobufReader {
     }
   }
 
-  /** A copy of a bytes field, so the result does not pin the whole received buffer. */
+  /**
+   * A copy of a bytes field as a plain Uint8Array, so the result neither pins the received buffer
+   * nor aliases it (Node's `Buffer#slice` would return a view, and a Buffer).
+   */
   bytesField(field: string): Uint8Array {
     const [start, end] = this.lengthDelimited(field)
-    return this.bytes.slice(start, end)
+    return new Uint8Array(this.bytes.subarray(start, end))
   }
 
   /** A reader over a nested message's bytes. */

@@ -1,0 +1,80 @@
+import type { Server } from 'node:http'
+import { ConfigError, loadConfig } from '../config/load-config.js'
+import { redactUrl } from '../config/redact.js'
+import { startHttpServer } from '../operations/http-server.js'
+import { startLagPoller } from '../operations/lag-poller.js'
+import { createLogger } from '../operations/logger.js'
+import { createMetrics } from '../operations/metrics.js'
+import { Relay } from '../relay/relay.js'
+
+/** `owlpost`: the relay service, until SIGTERM or SIGINT (drain, confirm, close) or a halting error. */
+export async function runRelay(env: Record<string, string | undefined>): Promise<number> {
+  let config: ReturnType<typeof loadConfig>
+  try {
+    config = loadConfig(env)
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`)
+      return 2
+    }
+    throw error
+  }
+  const logger = createLogger(config.logLevel)
+  const metrics = createMetrics()
+  const relay = new Relay(config, logger, metrics)
+  const health = {
+    live: () => !relay.failed,
+    readiness: () => {
+      const status = relay.status()
+      return {
+        ready: status.role === 'active' && status.postgresConnected && status.kafkaHealthy,
+        ...status,
+      }
+    },
+  }
+  const servers: Server[] = [await startHttpServer(config.healthPort, health, metrics.registry)]
+  if (config.metricsPort !== config.healthPort) {
+    servers.push(await startHttpServer(config.metricsPort, health, metrics.registry))
+  }
+  const stopLagPoller = startLagPoller(
+    {
+      databaseUrl: config.databaseUrl,
+      slot: config.slotName,
+      publication: config.publicationName,
+      intervalMs: config.lagPollIntervalMs,
+    },
+    metrics,
+    logger,
+  )
+  logger.info(
+    {
+      prefixes: config.prefixes,
+      slot: config.slotName,
+      publication: config.publicationName,
+      database: redactUrl(config.databaseUrl),
+      brokers: config.kafka.brokers,
+      healthPort: config.healthPort,
+      metricsPort: config.metricsPort,
+    },
+    'owlpost starting',
+  )
+  const controller = new AbortController()
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, 'shutdown requested')
+    controller.abort()
+  }
+  process.once('SIGTERM', onSignal)
+  process.once('SIGINT', onSignal)
+  let exitCode = 0
+  try {
+    await relay.run(controller.signal)
+  } catch {
+    exitCode = 1
+  } finally {
+    process.off('SIGTERM', onSignal)
+    process.off('SIGINT', onSignal)
+    await stopLagPoller()
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))))
+  }
+  return exitCode
+}

@@ -1,0 +1,63 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+
+/** The relay's Prometheus metrics, on a registry of its own so tests and embedders do not collide. */
+export function createMetrics() {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'owlpost_' })
+  const metrics = {
+    registry,
+    factsRead: new Counter({
+      name: 'owlpost_facts_read_total',
+      help: 'Facts read from the WAL under our prefixes',
+      labelNames: ['prefix'] as const,
+      registers: [registry],
+    }),
+    factsDelivered: new Counter({
+      name: 'owlpost_facts_delivered_total',
+      help: 'Facts acknowledged by Kafka',
+      labelNames: ['topic'] as const,
+      registers: [registry],
+    }),
+    factsDeadLettered: new Counter({
+      name: 'owlpost_facts_dead_lettered_total',
+      help: 'Facts sent to the dead-letter topic, by the topic they were meant for',
+      labelNames: ['topic'] as const,
+      registers: [registry],
+    }),
+    commitToAck: new Histogram({
+      name: 'owlpost_commit_to_ack_seconds',
+      help: 'From the commit time in the WAL to the Kafka acknowledgement',
+      buckets: [0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    confirmedLsn: new Gauge({
+      name: 'owlpost_confirmed_lsn',
+      help: 'The WAL position last confirmed to PostgreSQL (as a number)',
+      registers: [registry],
+    }),
+    slotLagBytes: new Gauge({
+      name: 'owlpost_slot_lag_bytes',
+      help: 'pg_current_wal_lsn() minus the slot confirmed_flush_lsn',
+      registers: [registry],
+    }),
+    reconnects: new Counter({
+      name: 'owlpost_reconnects_total',
+      help: 'Reconnections, by the side that dropped',
+      labelNames: ['target'] as const,
+      registers: [registry],
+    }),
+    inFlightFacts: new Gauge({
+      name: 'owlpost_in_flight_facts',
+      help: 'Facts handed to Kafka and not yet acknowledged',
+      registers: [registry],
+    }),
+    active: new Gauge({
+      name: 'owlpost_active',
+      help: '1 while this instance holds the slot, 0 while it waits as a standby',
+      registers: [registry],
+    }),
+  }
+  return metrics
+}
+
+export type RelayMetrics = ReturnType<typeof createMetrics>

@@ -1,0 +1,255 @@
+import { readFileSync } from 'node:fs'
+import { createKafkaSink, type KafkaSink, type KafkaSinkOptions } from '@factlib/kafka-sink'
+import { formatLsn, PostgresError, ReplicationConnection, type ReplicationEvent, type ReplicationStream } from '@factlib/wal'
+import type { Logger } from 'pino'
+import type { OwlpostConfig } from '../config/load-config.js'
+import { redactUrl } from '../config/redact.js'
+import type { RelayMetrics } from '../operations/metrics.js'
+import { Aborted, abortable, backoffDelay, pause } from './abortable.js'
+import { ensurePublicationAndSlot } from './slot-setup.js'
+import { TransactionAssembler } from './transaction-assembler.js'
+
+/** SQLSTATE object_in_use: another walsender holds the slot, so this instance is the standby. */
+const slotInUse = '55006'
+
+export type RelayRole = 'starting' | 'standby' | 'active' | 'reconnecting' | 'stopping' | 'stopped' | 'failed'
+
+export interface RelayStatus {
+  role: RelayRole
+  postgresConnected: boolean
+  kafkaHealthy: boolean
+  deliveredLsn: string
+  inFlight: number
+}
+
+/**
+ * The loop: read the slot, hand our facts to the sink per transaction, confirm to PostgreSQL
+ * only what Kafka has acknowledged. Reading is pull-based: while the sink is full, `send`
+ * pends, the loop stops pulling, and the replication socket is paused.
+ */
+export class Relay {
+  private role: RelayRole = 'starting'
+  private postgresConnected = false
+  /** The live replication session; kept past an abort so shutdown can confirm before closing it. */
+  private session: { connection: ReplicationConnection; stream?: ReplicationStream } | undefined
+  private readonly sink: KafkaSink
+  private readonly assembler: TransactionAssembler
+
+  constructor(
+    private readonly config: OwlpostConfig,
+    private readonly logger: Logger,
+    private readonly metrics: RelayMetrics,
+    sinkFactory: (options: KafkaSinkOptions) => KafkaSink = createKafkaSink,
+  ) {
+    this.assembler = new TransactionAssembler(new Set(config.prefixes))
+    this.sink = sinkFactory(this.sinkOptions())
+    this.sink.onDelivered((lsn) => {
+      this.session?.stream?.acknowledge(lsn)
+      this.metrics.confirmedLsn.set(Number(lsn))
+      this.metrics.inFlightFacts.set(this.sink.inFlight)
+    })
+  }
+
+  status(): RelayStatus {
+    return {
+      role: this.role,
+      postgresConnected: this.postgresConnected,
+      kafkaHealthy: this.sink.healthy,
+      deliveredLsn: formatLsn(this.sink.deliveredLsn),
+      inFlight: this.sink.inFlight,
+    }
+  }
+
+  get failed(): boolean {
+    return this.role === 'failed'
+  }
+
+  /** Runs until `signal` aborts (then drains and confirms) or a halting error. */
+  async run(signal: AbortSignal): Promise<void> {
+    try {
+      await this.connectSink(signal)
+      let attempt = 0
+      while (!signal.aborted) {
+        try {
+          const progressed = await this.replicate(signal)
+          attempt = progressed ? 0 : attempt + 1
+        } catch (error) {
+          if (signal.aborted || error instanceof Aborted) break
+          if (isHalting(error)) throw error
+          this.metrics.reconnects.inc({ target: 'postgres' })
+          this.logger.warn({ err: error }, 'replication interrupted; reconnecting')
+          this.role = 'reconnecting'
+          await pause(backoffDelay(attempt++, this.config.reconnectMaxBackoffMs), signal)
+        }
+      }
+      await this.shutdown()
+    } catch (error) {
+      this.role = 'failed'
+      this.logger.error({ err: error }, 'relay halted')
+      await this.sink.close().catch(() => undefined)
+      throw error
+    }
+  }
+
+  private sinkOptions(): KafkaSinkOptions {
+    const kafka = this.config.kafka
+    const ssl = kafka.sslCaFile ? { ca: [readFileSync(kafka.sslCaFile, 'utf8')] } : kafka.ssl
+    const metrics = this.metrics
+    return {
+      brokers: [...kafka.brokers],
+      clientId: kafka.clientId,
+      ...(kafka.sasl ? { sasl: kafka.sasl } : {}),
+      ssl,
+      compression: kafka.compression,
+      maxInFlightFacts: kafka.maxInFlightFacts,
+      maxInFlightBytes: kafka.maxInFlightBytes,
+      ...(kafka.deadLetterTopic ? { deadLetterTopic: () => kafka.deadLetterTopic as string } : {}),
+      onPermanentError: kafka.onPermanentError,
+      createTopics: kafka.createTopics ?? false,
+      logger: this.logger.child({ component: 'kafka-sink' }),
+      hooks: {
+        delivered(topic, _fact, transaction) {
+          metrics.factsDelivered.inc({ topic })
+          if (transaction.commitTime) {
+            metrics.commitToAck.observe(Math.max(0, Date.now() - transaction.commitTime.getTime()) / 1000)
+          }
+        },
+        deadLettered(reason, originalTopic) {
+          metrics.factsDeadLettered.inc({ topic: originalTopic ?? 'unknown' })
+          void reason
+        },
+        healthChanged: (healthy, error) => {
+          if (healthy) this.logger.info('kafka healthy')
+          else {
+            this.metrics.reconnects.inc({ target: 'kafka' })
+            this.logger.warn({ err: error }, 'kafka unhealthy; holding the WAL position until it recovers')
+          }
+        },
+      },
+    }
+  }
+
+  private async connectSink(signal: AbortSignal): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await abortable(this.sink.connect(), signal)
+        this.logger.info({ brokers: this.config.kafka.brokers }, 'connected to kafka')
+        return
+      } catch (error) {
+        if (error instanceof Aborted) throw error
+        this.logger.warn({ err: error }, 'cannot connect to kafka yet; retrying')
+        await pause(backoffDelay(attempt, this.config.reconnectMaxBackoffMs), signal)
+        if (signal.aborted) throw new Aborted()
+      }
+    }
+  }
+
+  /** One replication session. Returns whether it got as far as streaming. */
+  private async replicate(signal: AbortSignal): Promise<boolean> {
+    const connection = await ReplicationConnection.connect({
+      connectionString: this.config.databaseUrl,
+      applicationName: this.config.appName,
+      logger: this.logger.child({ component: 'wal' }),
+    })
+    this.postgresConnected = true
+    this.session = { connection }
+    try {
+      await ensurePublicationAndSlot(
+        connection,
+        { publication: this.config.publicationName, slot: this.config.slotName },
+        this.logger,
+      )
+      let stream: ReplicationStream
+      try {
+        stream = await connection.startReplication({
+          slot: this.config.slotName,
+          publicationNames: [this.config.publicationName],
+          protoVersion: 1,
+          messages: true,
+          statusIntervalMs: this.config.statusIntervalMs,
+          silenceTimeoutMs: this.config.silenceTimeoutMs,
+        })
+      } catch (error) {
+        if (error instanceof PostgresError && error.code === slotInUse) {
+          if (this.role !== 'standby') {
+            this.logger.info({ slot: this.config.slotName }, 'slot is held by another owlpost; waiting as standby')
+          }
+          this.role = 'standby'
+          this.metrics.active.set(0)
+          await pause(this.config.standbyRetryMs, signal)
+          return true
+        }
+        throw error
+      }
+      this.session.stream = stream
+      this.assembler.resetConnection()
+      if (this.sink.deliveredLsn > 0n) stream.acknowledge(this.sink.deliveredLsn)
+      this.role = 'active'
+      this.metrics.active.set(1)
+      this.logger.info(
+        { slot: this.config.slotName, publication: this.config.publicationName, url: redactUrl(this.config.databaseUrl) },
+        'streaming facts',
+      )
+      await this.pump(stream, signal)
+      return true
+    } finally {
+      this.postgresConnected = false
+      this.metrics.active.set(0)
+      if (!signal.aborted) await this.closeSession()
+    }
+  }
+
+  private async closeSession(): Promise<void> {
+    const session = this.session
+    this.session = undefined
+    await session?.stream?.close().catch(() => undefined)
+    await session?.connection.close().catch(() => undefined)
+  }
+
+  private async pump(stream: ReplicationStream, signal: AbortSignal): Promise<void> {
+    const events = stream[Symbol.asyncIterator]()
+    while (!signal.aborted) {
+      const next = await abortable(events.next(), signal)
+      if (next.done) throw new Error('replication stream ended')
+      await this.handle(next.value, stream, signal)
+    }
+  }
+
+  private async handle(event: ReplicationEvent, stream: ReplicationStream, signal: AbortSignal): Promise<void> {
+    if (event.type === 'keepalive') {
+      // Nothing of ours is open or unacknowledged, so everything up to the server's WAL end is
+      // done with: confirming it keeps an idle slot (or one busy with other writes) from pinning WAL.
+      if (!this.assembler.inTransaction && this.sink.inFlight === 0) stream.acknowledge(event.walEnd)
+      return
+    }
+    for (const output of this.assembler.accept(event.message)) {
+      if (output.kind === 'empty-commit') {
+        if (this.sink.inFlight === 0) stream.acknowledge(output.endLsn)
+        continue
+      }
+      const transaction = output.transaction
+      for (const fact of transaction.facts) {
+        this.metrics.factsRead.inc({ prefix: fact.prefix })
+        this.logger.debug({ prefix: fact.prefix, lsn: formatLsn(fact.lsn), bytes: fact.value.byteLength }, 'fact read')
+      }
+      await abortable(this.sink.send(transaction), signal)
+      this.metrics.inFlightFacts.set(this.sink.inFlight)
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    this.role = 'stopping'
+    this.logger.info({ inFlight: this.sink.inFlight }, 'stopping: draining in-flight facts')
+    const drained = await this.sink.drain(this.config.shutdownTimeoutMs)
+    if (!drained) this.logger.warn({ inFlight: this.sink.inFlight }, 'drain timed out; undelivered facts will be replayed')
+    this.session?.stream?.acknowledge(this.sink.deliveredLsn)
+    await this.closeSession()
+    await this.sink.close()
+    this.role = 'stopped'
+    this.logger.info({ confirmedLsn: formatLsn(this.sink.deliveredLsn) }, 'stopped')
+  }
+}
+
+function isHalting(error: unknown): boolean {
+  return error instanceof Error && error.name === 'SinkHaltedError'
+}

@@ -1,0 +1,83 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { freePort, waitFor } from '@factlib/testing'
+
+const require = createRequire(import.meta.url)
+/** The built CLI of the owlpost workspace package, run exactly as in production. */
+export const owlpostCli = join(dirname(require.resolve('owlpost/package.json')), 'dist', 'cli.js')
+
+export interface OwlpostProcess {
+  readonly healthPort: number
+  readonly output: string[]
+  readonly exited: Promise<number | null>
+  ready(timeoutMs?: number): Promise<void>
+  readiness(): Promise<{ status: number; body: Record<string, unknown> }>
+  metrics(): Promise<string>
+  /** SIGTERM and wait: the graceful path (drain, confirm, close). */
+  stop(): Promise<number | null>
+  /** SIGKILL: a crash. */
+  kill(): Promise<void>
+}
+
+/** owlpost as a child process with its own health port; its JSON log lines are kept in `output`. */
+export async function startOwlpost(env: Record<string, string>): Promise<OwlpostProcess> {
+  const healthPort = await freePort()
+  const child: ChildProcess = spawn(process.execPath, [owlpostCli], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      LOG_LEVEL: 'info',
+      WAL_HEALTH_PORT: String(healthPort),
+      METRICS_PORT: String(healthPort),
+      STANDBY_RETRY_MS: '500',
+      STATUS_INTERVAL_MS: '1000',
+      LAG_POLL_INTERVAL_MS: '1000',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const output: string[] = []
+  const collect = (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) if (line) output.push(line)
+    if (output.length > 5_000) output.splice(0, output.length - 5_000)
+  }
+  child.stdout?.on('data', collect)
+  child.stderr?.on('data', collect)
+  const exited = once(child, 'exit').then(([code]) => code as number | null)
+  const get = async (path: string) => {
+    const response = await fetch(`http://127.0.0.1:${healthPort}${path}`)
+    return { status: response.status, text: await response.text() }
+  }
+  const handle: OwlpostProcess = {
+    healthPort,
+    output,
+    exited,
+    async ready(timeoutMs = 60_000) {
+      await waitFor(
+        `owlpost ready on ${healthPort}`,
+        async () => {
+          if (child.exitCode !== null) throw new Error(`owlpost exited:\n${output.slice(-20).join('\n')}`)
+          return (await handle.readiness()).status === 200
+        },
+        timeoutMs,
+      )
+    },
+    async readiness() {
+      const { status, text } = await get('/ready')
+      return { status, body: JSON.parse(text) as Record<string, unknown> }
+    },
+    async metrics() {
+      return (await get('/metrics')).text
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+      return exited
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+      await exited
+    },
+  }
+  return handle
+}

@@ -1,0 +1,40 @@
+import { createProducer } from '@factlib/producer'
+import { createDatabase, startKafka, startPostgres, uniqueName } from '@factlib/testing'
+import postgres from 'postgres'
+
+/** One test's world: its own database, prefix, slot and publication on the shared servers. */
+export async function createScenario(label: string, options: { pg?: Awaited<ReturnType<typeof startPostgres>> } = {}) {
+  const pg = options.pg ?? (await startPostgres())
+  const kafka = await startKafka()
+  const db = await createDatabase(pg, label)
+  const sql = postgres(db.url, { max: 10, onnotice: () => {} })
+  const prefix = uniqueName(label).replaceAll('_', '-')
+  const slot = uniqueName(`${label}_slot`)
+  const publication = uniqueName(`${label}_pub`)
+  const producer = createProducer({ prefix })
+  const owlpostEnv: Record<string, string> = {
+    MASTER_DATABASE_URL: db.url,
+    KAFKA_BROKERS: kafka.brokers.join(','),
+    WAL_PREFIX: prefix,
+    REPLICATION_SLOT_NAME: slot,
+    PUBLICATION_NAME: publication,
+    SRC_SERVICE_NAME: label,
+  }
+  return { pg, kafka, db, sql, prefix, slot, publication, producer, owlpostEnv }
+}
+
+export const utf8 = (text: string) => new TextEncoder().encode(text)
+
+/** Per aggregate, the sequence numbers in the order they were read; duplicates removed by fact id. */
+export function sequencesByAggregate(facts: { id: string; aggregateId: string; sequence: number }[]) {
+  const seen = new Set<string>()
+  const byAggregate = new Map<string, number[]>()
+  for (const fact of facts) {
+    if (seen.has(fact.id)) continue
+    seen.add(fact.id)
+    const list = byAggregate.get(fact.aggregateId) ?? []
+    list.push(fact.sequence)
+    byAggregate.set(fact.aggregateId, list)
+  }
+  return byAggregate
+}

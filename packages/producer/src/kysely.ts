@@ -1,0 +1,1 @@
+export { kyselyExecutor } from './kysely-executor.js'
