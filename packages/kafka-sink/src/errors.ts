@@ -1,0 +1,104 @@
+import { lsnText } from './lsn-text.js'
+
+/**
+ * Thrown from send() after a permanent per-fact error when onPermanentError is 'halt'. Names the
+ * fact that stopped the sink; nothing from it on is delivered or confirmed.
+ */
+export class SinkHaltedError extends Error {
+  override readonly name = 'SinkHaltedError'
+  constructor(
+    readonly reason: string,
+    readonly lsn: bigint,
+    readonly topic: string | undefined,
+  ) {
+    super(
+      `Kafka sink halted at the fact with LSN ${lsnText(lsn)}${topic ? ` for topic '${topic}'` : ''}: ${reason}`,
+    )
+  }
+}
+
+/** send() after close(). */
+export class SinkClosedError extends Error {
+  override readonly name = 'SinkClosedError'
+  constructor(readonly operation: string) {
+    super(`Kafka sink is closed: cannot ${operation}`)
+  }
+}
+
+/** send() before connect(). */
+export class SinkNotConnectedError extends Error {
+  override readonly name = 'SinkNotConnectedError'
+  constructor() {
+    super('Kafka sink is not connected: call connect() before send()')
+  }
+}
+
+/** A transaction offered out of WAL order: its end LSN is before the previous one's. */
+export class TransactionOrderError extends Error {
+  override readonly name = 'TransactionOrderError'
+  constructor(
+    readonly endLsn: bigint,
+    readonly previousEndLsn: bigint,
+  ) {
+    super(
+      `transaction ending at ${lsnText(endLsn)} was offered after one ending at ${lsnText(previousEndLsn)}; ` +
+        'send() takes transactions in WAL order',
+    )
+  }
+}
+
+/** Options the sink cannot work with (a compression without a codec, a bad limit...). */
+export class KafkaSinkConfigError extends Error {
+  override readonly name = 'KafkaSinkConfigError'
+  constructor(
+    readonly option: string,
+    detail: string,
+  ) {
+    super(`Kafka sink option '${option}': ${detail}`)
+  }
+}
+
+/**
+ * Topics that do not exist while topic creation is off and the broker did not create them on its
+ * own. The sink keeps retrying (someone may create them) and reports itself unhealthy with this.
+ */
+export class TopicMissingError extends Error {
+  override readonly name = 'TopicMissingError'
+  constructor(readonly topics: readonly string[]) {
+    super(
+      `Kafka topic${topics.length > 1 ? 's' : ''} ${topics.map((topic) => `'${topic}'`).join(', ')} ` +
+        'do not exist, the broker did not create them (auto.create.topics.enable is off) and the sink ' +
+        'option createTopics is not set: create them, or set createTopics',
+    )
+  }
+}
+
+/**
+ * A delivery attempt that failed and will be retried; passed to healthChanged(false). The message
+ * never carries credentials.
+ */
+export class KafkaDeliveryError extends Error {
+  override readonly name = 'KafkaDeliveryError'
+  constructor(
+    readonly topics: readonly string[],
+    readonly factCount: number,
+    detail: string,
+    readonly retryInMs: number,
+  ) {
+    super(
+      `delivering ${factCount} fact${factCount === 1 ? '' : 's'} to ${topics.map((t) => `'${t}'`).join(', ')} ` +
+        `failed: ${detail}; retrying in ${retryInMs} ms`,
+    )
+  }
+}
+
+/** connect() could not reach the brokers or was refused; the message never carries credentials. */
+export class KafkaConnectError extends Error {
+  override readonly name = 'KafkaConnectError'
+  constructor(
+    readonly brokers: readonly string[],
+    detail: string,
+  ) {
+    super(`connecting to Kafka at ${brokers.join(', ')} failed: ${detail}`)
+  }
+}

@@ -1,0 +1,335 @@
+import { HeaderName } from '@factlib/core'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { KafkaSinkConfigError, SinkHaltedError, TopicMissingError, TransactionOrderError } from './errors.js'
+import { DeadLetterHeaderName } from './fact-routing.js'
+import { createSinkOnClient } from './kafka-sink.js'
+import { lsnText } from './lsn-text.js'
+import type { KafkaSinkOptions, SinkFact, SinkTransaction } from './sink-types.js'
+import { FakeProducerClient } from './test-support/fake-producer-client.js'
+import { sampleFact } from './test-support/sample-facts.js'
+
+const fastBackoff = { initialMs: 1, maxMs: 4, jitter: 0 }
+
+function sinkOn(broker: FakeProducerClient, options: Partial<KafkaSinkOptions> = {}) {
+  return createSinkOnClient({ brokers: ['fake:9092'], ...options }, () => broker, fastBackoff)
+}
+
+/** A deterministic random source from a fast-check seed. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0 || 1
+  return () => {
+    state ^= state << 13
+    state ^= state >>> 17
+    state ^= state << 5
+    return (state >>> 0) / 2 ** 32
+  }
+}
+
+type FactKind = 'plain' | 'oversized' | 'undecodable' | 'caller-dead-letter'
+
+interface Planned {
+  tx: SinkTransaction
+  kinds: FactKind[]
+  keys: string[]
+}
+
+function plan(shapes: Array<Array<{ key: number; kind: FactKind }>>): Planned[] {
+  let lsn = 0x1000n
+  return shapes.map((facts) => {
+    const kinds: FactKind[] = []
+    const keys: string[] = []
+    const sinkFacts: SinkFact[] = facts.map(({ key, kind }) => {
+      lsn += 0x28n
+      kinds.push(kind)
+      keys.push(`k${key}`)
+      if (kind === 'undecodable') return { prefix: 'shop', lsn, value: new Uint8Array([0xff, 0xff, 0xff]) }
+      const { fact } = sampleFact({
+        prefix: 'shop',
+        lsn,
+        key: `k${key}`,
+        payloadBytes: kind === 'oversized' ? 5000 : 10,
+      })
+      return kind === 'caller-dead-letter' ? { ...fact, deadLetterReason: 'relay says no' } : fact
+    })
+    lsn += 0x10n
+    return { tx: { endLsn: lsn, facts: sinkFacts }, kinds, keys }
+  })
+}
+
+const shapesArbitrary = fc.array(
+  fc.array(
+    fc.record({
+      key: fc.nat({ max: 7 }),
+      kind: fc.oneof(
+        { weight: 12, arbitrary: fc.constant<FactKind>('plain') },
+        { weight: 1, arbitrary: fc.constantFrom<FactKind>('oversized', 'undecodable', 'caller-dead-letter') },
+      ),
+    }),
+    { maxLength: 5 },
+  ),
+  { minLength: 1, maxLength: 25 },
+)
+
+/** The broker refuses anything over 4000 bytes on the fact topics (like max.message.bytes). */
+const refusesOversized = (record: { topic: string; value: Buffer | null }) =>
+  record.topic === 'shop.order' && (record.value?.byteLength ?? 0) > 4000
+
+describe('kafka sink on a fake broker', () => {
+  it('delivers everything, never confirms past a fact the broker lacks, keeps per-key order', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        shapesArbitrary,
+        fc.integer(),
+        fc.integer({ min: 1, max: 12 }),
+        async (shapes, seed, maxInFlightFacts) => {
+          const broker = new FakeProducerClient({
+            random: seeded(seed),
+            transientRate: 0.3,
+            producerStateRate: 0.05,
+            refuses: refusesOversized,
+          })
+          const planned = plan(shapes)
+          const sink = sinkOn(broker, { maxInFlightFacts })
+          const written = (lsn: bigint) => broker.recordsWith(HeaderName.lsn, lsnText(lsn)).length > 0
+          const assertCovered = (delivered: bigint) => {
+            for (const { tx } of planned) {
+              if (tx.endLsn > delivered) break
+              for (const fact of tx.facts) expect(written(fact.lsn)).toBe(true)
+            }
+          }
+          const seen: bigint[] = []
+          sink.onDelivered((lsn) => {
+            seen.push(lsn)
+            assertCovered(lsn)
+          })
+          broker.onProduce = () => assertCovered(sink.deliveredLsn)
+          await sink.connect()
+          for (const { tx } of planned) {
+            await sink.send(tx)
+            expect(sink.inFlight).toBeLessThanOrEqual(Math.max(maxInFlightFacts, tx.facts.length))
+          }
+          expect(await sink.drain(20_000)).toBe(true)
+          expect(sink.deliveredLsn).toBe(planned.at(-1)!.tx.endLsn)
+          expect(seen).toEqual([...seen].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)))
+
+          const main = broker.topics.get('shop.order') ?? []
+          const deadLetters = broker.topics.get('shop.dead-letter') ?? []
+          const expectedOrderPerKey = new Map<string, string[]>()
+          for (const { tx, kinds, keys } of planned) {
+            tx.facts.forEach((fact, i) => {
+              const lsn = lsnText(fact.lsn)
+              if (kinds[i] === 'plain') {
+                expectedOrderPerKey.set(keys[i]!, [...(expectedOrderPerKey.get(keys[i]!) ?? []), lsn])
+                expect(main.some((record) => record.headers[HeaderName.lsn] === lsn)).toBe(true)
+              } else {
+                const dead = deadLetters.filter((record) => record.headers[DeadLetterHeaderName.lsn] === lsn)
+                expect(dead.length).toBeGreaterThan(0)
+                expect(dead[0]!.headers[DeadLetterHeaderName.error]).toBeTruthy()
+                expect(Buffer.from(fact.value).equals(dead[0]!.value!)).toBe(true)
+                expect(main.some((record) => record.headers[HeaderName.lsn] === lsn)).toBe(false)
+              }
+            })
+          }
+          // Duplicates may appear after a failure; the first occurrences keep WAL order per key.
+          for (const [key, lsns] of expectedOrderPerKey) {
+            const firsts: string[] = []
+            for (const record of main) {
+              const lsn = record.headers[HeaderName.lsn]!
+              if (record.key?.toString() === key && !firsts.includes(lsn)) firsts.push(lsn)
+            }
+            expect(firsts).toEqual(lsns)
+          }
+          await sink.close()
+        },
+      ),
+      { numRuns: 60 },
+    )
+  })
+
+  it('halts on a permanent error when told to, and confirms nothing from that fact on', async () => {
+    const broker = new FakeProducerClient({ random: seeded(7), refuses: refusesOversized })
+    const errors: Error[] = []
+    const sink = sinkOn(broker, {
+      onPermanentError: 'halt',
+      hooks: { healthChanged: (healthy, error) => !healthy && error && errors.push(error) },
+    })
+    await sink.connect()
+    const planned = plan([
+      [{ key: 1, kind: 'plain' }],
+      [{ key: 2, kind: 'oversized' }],
+      [{ key: 1, kind: 'plain' }],
+    ])
+    for (const { tx } of planned) await sink.send(tx)
+    await expect.poll(() => sink.healthy).toBe(false)
+    expect(sink.deliveredLsn).toBe(planned[0]!.tx.endLsn)
+    expect(errors[0]).toBeInstanceOf(SinkHaltedError)
+    expect((errors[0] as SinkHaltedError).lsn).toBe(planned[1]!.tx.facts[0]!.lsn)
+    expect((errors[0] as SinkHaltedError).topic).toBe('shop.order')
+    await expect(sink.send(plan([[{ key: 3, kind: 'plain' }]])[0]!.tx)).rejects.toBeInstanceOf(
+      SinkHaltedError,
+    )
+    expect(broker.topics.get('shop.dead-letter')).toBeUndefined()
+    expect(broker.topics.get('shop.order')).toHaveLength(1)
+    await sink.close()
+  })
+
+  it('halts before a fact the caller routed to the dead-letter topic, in halt mode', async () => {
+    const broker = new FakeProducerClient({ random: seeded(3) })
+    const sink = sinkOn(broker, { onPermanentError: 'halt' })
+    await sink.connect()
+    const planned = plan([
+      [
+        { key: 1, kind: 'plain' },
+        { key: 1, kind: 'undecodable' },
+      ],
+    ])
+    await sink.send(planned[0]!.tx)
+    await expect.poll(() => sink.healthy).toBe(false)
+    expect(sink.deliveredLsn).toBe(0n)
+    expect(broker.topics.get('shop.order')).toHaveLength(1)
+    await sink.close()
+  })
+
+  it('pends send() while the in-flight limits are full, and resumes as facts are acknowledged', async () => {
+    const broker = new FakeProducerClient({ random: seeded(11) })
+    let open: () => void = () => {}
+    broker.gate = new Promise((resolve) => {
+      open = resolve
+    })
+    const sink = sinkOn(broker, { maxInFlightFacts: 3, maxInFlightBytes: 1_000_000 })
+    await sink.connect()
+    const planned = plan([
+      [
+        { key: 1, kind: 'plain' },
+        { key: 2, kind: 'plain' },
+      ],
+      [{ key: 3, kind: 'plain' }],
+      [{ key: 4, kind: 'plain' }],
+    ])
+    await sink.send(planned[0]!.tx)
+    await sink.send(planned[1]!.tx)
+    let third = false
+    const pending = sink.send(planned[2]!.tx).then(() => {
+      third = true
+    })
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(third).toBe(false)
+    expect(sink.inFlight).toBe(3)
+    broker.gate = undefined
+    open()
+    await pending
+    expect(third).toBe(true)
+    expect(await sink.drain(5_000)).toBe(true)
+    expect(sink.deliveredLsn).toBe(planned[2]!.tx.endLsn)
+    await sink.close()
+  })
+
+  it('reports itself unhealthy while retrying and healthy once delivery works again', async () => {
+    const broker = new FakeProducerClient({ random: seeded(5), transientRate: 1 })
+    const changes: Array<[boolean, string | undefined]> = []
+    const sink = sinkOn(broker, {
+      hooks: { healthChanged: (healthy, error) => changes.push([healthy, error?.name]) },
+    })
+    await sink.connect()
+    expect(sink.healthy).toBe(true)
+    const planned = plan([[{ key: 1, kind: 'plain' }]])
+    await sink.send(planned[0]!.tx)
+    await expect.poll(() => broker.produceCalls).toBeGreaterThan(3)
+    expect(sink.healthy).toBe(false)
+    expect(sink.deliveredLsn).toBe(0n)
+    broker.behaviour.transientRate = 0
+    expect(await sink.drain(5_000)).toBe(true)
+    expect(sink.healthy).toBe(true)
+    expect(changes).toEqual([
+      [true, undefined],
+      [false, 'KafkaDeliveryError'],
+      [true, undefined],
+    ])
+    await sink.close()
+  })
+
+  it('names the missing topic when it does not exist and is not created', async () => {
+    const broker = new FakeProducerClient({ random: seeded(9), missing: new Set(['shop.order']) })
+    const errors: Error[] = []
+    const sink = sinkOn(broker, {
+      hooks: { healthChanged: (_healthy, error) => error && errors.push(error) },
+    })
+    await sink.connect()
+    await sink.send(plan([[{ key: 1, kind: 'plain' }]])[0]!.tx)
+    await expect.poll(() => errors.length).toBeGreaterThan(0)
+    expect(errors[0]).toBeInstanceOf(TopicMissingError)
+    expect(errors[0]!.message).toContain("'shop.order'")
+    expect(errors[0]!.message).toContain('createTopics')
+    broker.behaviour.missing = undefined
+    expect(await sink.drain(5_000)).toBe(true)
+    await sink.close()
+  })
+
+  it('creates topics once, before their first fact, when asked to', async () => {
+    const broker = new FakeProducerClient({ random: seeded(13) })
+    const sink = sinkOn(broker, { createTopics: { partitions: 6, replicationFactor: 1 } })
+    await sink.connect()
+    for (const { tx } of plan([
+      [{ key: 1, kind: 'plain' }],
+      [{ key: 2, kind: 'undecodable' }],
+      [{ key: 3, kind: 'plain' }],
+    ])) {
+      await sink.send(tx)
+    }
+    expect(await sink.drain(5_000)).toBe(true)
+    expect(broker.created.sort()).toEqual(['shop.dead-letter', 'shop.order'])
+    await sink.close()
+  })
+
+  it('calls the hooks for delivered and dead-lettered facts', async () => {
+    const broker = new FakeProducerClient({ random: seeded(17) })
+    const delivered: string[] = []
+    const deadLettered: Array<[string, string | undefined]> = []
+    const sink = sinkOn(broker, {
+      hooks: {
+        delivered: (topic, fact) => delivered.push(`${topic}@${lsnText(fact.lsn)}`),
+        deadLettered: (reason, originalTopic) => deadLettered.push([reason, originalTopic]),
+      },
+    })
+    await sink.connect()
+    const planned = plan([
+      [
+        { key: 1, kind: 'plain' },
+        { key: 1, kind: 'undecodable' },
+        { key: 1, kind: 'caller-dead-letter' },
+      ],
+    ])
+    await sink.send(planned[0]!.tx)
+    expect(await sink.drain(5_000)).toBe(true)
+    expect(delivered).toEqual([`shop.order@${lsnText(planned[0]!.tx.facts[0]!.lsn)}`])
+    expect(deadLettered).toHaveLength(2)
+    expect(deadLettered[0]![0]).toMatch(/^envelope does not decode/)
+    expect(deadLettered[0]![1]).toBeUndefined()
+    expect(deadLettered[1]).toEqual(['relay says no', 'shop.order'])
+    await sink.close()
+  })
+
+  it('confirms transactions without facts once everything before them is delivered', async () => {
+    const broker = new FakeProducerClient({ random: seeded(19) })
+    const sink = sinkOn(broker)
+    await sink.connect()
+    await sink.send({ endLsn: 0x500n, facts: [] })
+    expect(sink.deliveredLsn).toBe(0x500n)
+    await sink.close()
+  })
+
+  it('refuses transactions out of WAL order', async () => {
+    const sink = sinkOn(new FakeProducerClient({ random: seeded(23) }))
+    await sink.connect()
+    await sink.send({ endLsn: 0x900n, facts: [] })
+    await expect(sink.send({ endLsn: 0x800n, facts: [] })).rejects.toBeInstanceOf(TransactionOrderError)
+    await sink.close()
+  })
+
+  it('refuses a compression whose codec is not registered, naming the option', async () => {
+    const sink = sinkOn(new FakeProducerClient({ random: seeded(29) }), { compression: 'zstd' })
+    await expect(sink.connect()).rejects.toBeInstanceOf(KafkaSinkConfigError)
+    await expect(sink.connect()).rejects.toThrow(/registerCompressionCodec\('zstd'/)
+  })
+})

@@ -1,0 +1,472 @@
+import { deadLetterTopicFor } from '@factlib/core'
+import { DeliveryTracker, type TransactionTicket } from './delivery-tracker.js'
+import {
+  KafkaConnectError,
+  KafkaDeliveryError,
+  KafkaSinkConfigError,
+  SinkClosedError,
+  SinkHaltedError,
+  SinkNotConnectedError,
+  TopicMissingError,
+  TransactionOrderError,
+} from './errors.js'
+import { deadLetterRoute, recordWireSize, routeFact, withoutValue } from './fact-routing.js'
+import { InFlightLimit } from './in-flight-limit.js'
+import { compressionAvailable, createKafkajsClient } from './kafkajs-client.js'
+import { type Logger, silentLogger } from './logger.js'
+import { lsnText } from './lsn-text.js'
+import {
+  type OutgoingRecord,
+  ProduceFailure,
+  type ProducerClient,
+  type ProducerClientSettings,
+} from './producer-client.js'
+import { type BackoffSettings, backoffDelay, defaultBackoff, pause } from './retry-backoff.js'
+import type { KafkaSink, KafkaSinkOptions, SinkFact, SinkHooks, SinkTransaction } from './sink-types.js'
+
+/** One fact on its way: where it goes, and what to settle once Kafka has it. */
+interface PendingFact {
+  readonly ticket: TransactionTicket
+  readonly index: number
+  readonly fact: SinkFact
+  readonly tx: SinkTransaction
+  readonly record: OutgoingRecord
+  readonly wireSize: number
+  /** Set when the record is a dead-letter record. */
+  readonly deadLetter?: { reason: string; originalTopic: string | undefined }
+}
+
+type Outcome = 'done' | 'stopped'
+
+/** Produce requests stay well under the broker's default message.max.bytes (1 MiB) per partition. */
+const maxBatchBytes = 768 * 1024
+const maxBatchFacts = 10_000
+
+const defaults = {
+  maxInFlightFacts: 10_000,
+  maxInFlightBytes: 16 * 1024 * 1024,
+  clientId: 'factlib-kafka-sink',
+}
+
+/** Creates a sink on kafkajs. Call connect() before send(). */
+export function createKafkaSink(options: KafkaSinkOptions): KafkaSink {
+  return createSinkOnClient(options, (settings) => createKafkajsClient(settings))
+}
+
+/** The sink on any ProducerClient: the unit tests hand in an in-memory one. */
+export function createSinkOnClient(
+  options: KafkaSinkOptions,
+  createClient: (settings: ProducerClientSettings) => ProducerClient,
+  backoff: BackoffSettings = defaultBackoff,
+): KafkaSink {
+  return new FactSink(options, createClient, backoff)
+}
+
+class FactSink implements KafkaSink {
+  readonly #logger: Logger
+  readonly #hooks: SinkHooks
+  readonly #options: KafkaSinkOptions
+  readonly #createClient: (settings: ProducerClientSettings) => ProducerClient
+  readonly #deadLetterTopic: (prefix: string) => string
+  readonly #halt: boolean
+  readonly #tracker = new DeliveryTracker()
+  readonly #limit: InFlightLimit
+  readonly #stop = new AbortController()
+  readonly #listeners = new Set<(lsn: bigint) => void>()
+  readonly #drainWaiters = new Set<() => void>()
+  /** Topics created (or found) already, when the sink creates topics. */
+  readonly #knownTopics = new Set<string>()
+  #client: ProducerClient | undefined
+  #state: 'new' | 'connecting' | 'running' | 'halted' | 'closed' = 'new'
+  #healthy = false
+  #haltError: SinkHaltedError | undefined
+  #lastOfferedLsn = 0n
+  #queue: PendingFact[] = []
+  #queueStart = 0
+  #wake: (() => void) | undefined
+  #loop: Promise<void> | undefined
+
+  constructor(
+    options: KafkaSinkOptions,
+    createClient: (settings: ProducerClientSettings) => ProducerClient,
+    readonly backoff: BackoffSettings,
+  ) {
+    if (!Array.isArray(options.brokers) || options.brokers.length === 0) {
+      throw new KafkaSinkConfigError('brokers', 'name at least one broker (host:port)')
+    }
+    const { createTopics } = options
+    if (createTopics && !(createTopics.partitions >= 1 && createTopics.replicationFactor >= 1)) {
+      throw new KafkaSinkConfigError('createTopics', 'partitions and replicationFactor must be at least 1')
+    }
+    this.#options = options
+    this.#createClient = createClient
+    this.#logger = options.logger ?? silentLogger
+    this.#hooks = options.hooks ?? {}
+    this.#deadLetterTopic = options.deadLetterTopic ?? deadLetterTopicFor
+    this.#halt = options.onPermanentError === 'halt'
+    try {
+      this.#limit = new InFlightLimit(
+        options.maxInFlightFacts ?? defaults.maxInFlightFacts,
+        options.maxInFlightBytes ?? defaults.maxInFlightBytes,
+      )
+    } catch (error) {
+      throw new KafkaSinkConfigError('maxInFlightFacts/maxInFlightBytes', (error as Error).message)
+    }
+  }
+
+  get deliveredLsn(): bigint {
+    return this.#tracker.deliveredLsn
+  }
+
+  get inFlight(): number {
+    return this.#tracker.unsettledFacts
+  }
+
+  get healthy(): boolean {
+    return this.#healthy
+  }
+
+  async connect(): Promise<void> {
+    if (this.#state === 'closed') throw new SinkClosedError('connect')
+    if (this.#state !== 'new') return
+    const compression = this.#options.compression ?? 'none'
+    if (!compressionAvailable(compression)) {
+      throw new KafkaSinkConfigError(
+        'compression',
+        `no ${compression} codec is registered with kafkajs; call registerCompressionCodec('${compression}', codec) ` +
+          'from @factlib/kafka-sink first (see the README), or use gzip',
+      )
+    }
+    this.#state = 'connecting'
+    const client = this.#createClient({
+      brokers: this.#options.brokers,
+      clientId: this.#options.clientId ?? defaults.clientId,
+      ...(this.#options.sasl ? { sasl: this.#options.sasl } : {}),
+      ...(this.#options.ssl ? { ssl: this.#options.ssl } : {}),
+      compression,
+      logger: this.#logger,
+    })
+    try {
+      await client.connect()
+    } catch (error) {
+      this.#state = 'new'
+      await client.disconnect().catch(() => {})
+      throw new KafkaConnectError(
+        this.#options.brokers,
+        error instanceof Error ? error.message : String(error),
+      )
+    }
+    if (this.#state !== 'connecting') {
+      await client.disconnect().catch(() => {})
+      throw new SinkClosedError('connect')
+    }
+    this.#client = client
+    this.#state = 'running'
+    this.#setHealth(true)
+    this.#logger.info({ brokers: this.#options.brokers, compression }, 'Kafka sink connected')
+    this.#loop = this.#run(client)
+  }
+
+  async send(tx: SinkTransaction): Promise<void> {
+    this.#assertAccepting()
+    if (tx.endLsn < this.#lastOfferedLsn) throw new TransactionOrderError(tx.endLsn, this.#lastOfferedLsn)
+    this.#lastOfferedLsn = tx.endLsn
+    let bytes = 0
+    for (const fact of tx.facts) bytes += fact.value.byteLength
+    await this.#limit.acquire(tx.facts.length, bytes)
+    if (this.#state !== 'running') {
+      this.#limit.release(tx.facts.length, bytes)
+      this.#assertAccepting()
+    }
+    const before = this.#tracker.deliveredLsn
+    const ticket = this.#tracker.register(tx.endLsn, tx.facts.length)
+    tx.facts.forEach((fact, index) => {
+      const deadLetterTopic = this.#deadLetterTopic(fact.prefix)
+      const route = routeFact(fact, deadLetterTopic)
+      this.#queue.push({
+        ticket,
+        index,
+        fact,
+        tx,
+        record: route.record,
+        wireSize: recordWireSize(route.record),
+        ...(route.kind === 'dead-letter'
+          ? { deadLetter: { reason: route.reason, originalTopic: route.originalTopic } }
+          : {}),
+      })
+    })
+    if (this.#tracker.deliveredLsn > before) this.#notifyDelivered()
+    this.#wake?.()
+  }
+
+  onDelivered(listener: (lsn: bigint) => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  drain(timeoutMs: number): Promise<boolean> {
+    if (this.inFlight === 0) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const finish = (drained: boolean) => {
+        clearTimeout(timer)
+        this.#drainWaiters.delete(onDrained)
+        resolve(drained)
+      }
+      const onDrained = () => finish(true)
+      const timer = setTimeout(() => finish(false), Math.max(0, timeoutMs))
+      this.#drainWaiters.add(onDrained)
+    })
+  }
+
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return
+    this.#state = 'closed'
+    this.#stop.abort()
+    this.#limit.refuseAll(new SinkClosedError('send'))
+    this.#wake?.()
+    this.#healthy = false
+    await this.#client?.disconnect()
+    await this.#loop
+    this.#logger.info(
+      { deliveredLsn: lsnText(this.deliveredLsn), undelivered: this.inFlight },
+      'Kafka sink closed',
+    )
+  }
+
+  #assertAccepting(): void {
+    if (this.#state === 'halted') throw this.#haltError!
+    if (this.#state === 'closed') throw new SinkClosedError('send')
+    if (this.#state !== 'running') throw new SinkNotConnectedError()
+  }
+
+  /** Sends batch after batch, one produce request at a time, until halted or closed. */
+  async #run(client: ProducerClient): Promise<void> {
+    while (this.#state === 'running') {
+      const batch = this.#takeBatch()
+      if (batch.length === 0) {
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve
+        })
+        this.#wake = undefined
+        continue
+      }
+      if ((await this.#deliver(client, batch)) === 'stopped') return
+    }
+  }
+
+  /** As many queued facts as fit one request; in halt mode a dead-letter record goes alone. */
+  #takeBatch(): PendingFact[] {
+    const batch: PendingFact[] = []
+    let bytes = 0
+    while (this.#queueStart < this.#queue.length && batch.length < maxBatchFacts) {
+      const next = this.#queue[this.#queueStart]!
+      if (batch.length > 0 && (bytes + next.wireSize > maxBatchBytes || (this.#halt && next.deadLetter)))
+        break
+      batch.push(next)
+      bytes += next.wireSize
+      this.#queueStart += 1
+      if (this.#halt && next.deadLetter) break
+    }
+    if (this.#queueStart === this.#queue.length) {
+      this.#queue = []
+      this.#queueStart = 0
+    } else if (this.#queueStart > 4096) {
+      this.#queue = this.#queue.slice(this.#queueStart)
+      this.#queueStart = 0
+    }
+    return batch
+  }
+
+  /**
+   * Delivers the batch, retrying transient failures forever with capped backoff. The same records
+   * are re-sent as they were, so the idempotent producer recognises what already landed. A record
+   * refused for good is found by halving the batch (halves go in order, so per-key order holds),
+   * then dead-lettered or, in halt mode, stops the sink.
+   */
+  async #deliver(client: ProducerClient, batch: PendingFact[]): Promise<Outcome> {
+    if (this.#halt && batch.length === 1 && batch[0]!.deadLetter) {
+      const { fact, deadLetter, record } = batch[0]!
+      return this.#haltAt(fact, deadLetter!.reason, deadLetter!.originalTopic ?? record.topic)
+    }
+    for (let attempt = 0; ; attempt++) {
+      if (this.#state !== 'running') return 'stopped'
+      try {
+        await this.#ensureTopics(client, batch)
+        await client.produce(batch.map((pending) => pending.record))
+      } catch (error) {
+        const failure =
+          error instanceof ProduceFailure ? error : new ProduceFailure('transient', undefined, String(error))
+        if (this.#state !== 'running') return 'stopped'
+        if (failure.kind === 'record-rejected') return this.#isolateRejected(client, batch, failure)
+        if (failure.kind === 'producer-state') await client.resetProducer()
+        await this.#waitBeforeRetry(client, batch, failure, attempt)
+        continue
+      }
+      this.#settle(batch)
+      return 'done'
+    }
+  }
+
+  async #isolateRejected(
+    client: ProducerClient,
+    batch: PendingFact[],
+    failure: ProduceFailure,
+  ): Promise<Outcome> {
+    // Other partitions of the refused request may have been written while their sequence numbers
+    // were rolled back: a fresh producer identity keeps the broker from mistaking re-sent records
+    // for duplicates (at worst they land twice, never lost nor reordered).
+    await client.resetProducer()
+    if (batch.length > 1) {
+      const middle = Math.ceil(batch.length / 2)
+      if ((await this.#deliver(client, batch.slice(0, middle))) === 'stopped') return 'stopped'
+      return this.#deliver(client, batch.slice(middle))
+    }
+    const pending = batch[0]!
+    const reason = `Kafka refused the record: ${failure.message}`
+    if (!pending.deadLetter) {
+      if (this.#halt) return this.#haltAt(pending.fact, reason, pending.record.topic)
+      const route = deadLetterRoute(
+        pending.fact,
+        this.#deadLetterTopic(pending.fact.prefix),
+        reason,
+        pending.record.topic,
+        undefined,
+      )
+      // The fact's own headers are known: keep them on the dead-letter record.
+      route.record.headers = { ...pending.record.headers, ...route.record.headers }
+      route.record.key = pending.record.key
+      delete route.record.partition
+      this.#logger.error(
+        { lsn: lsnText(pending.fact.lsn), topic: pending.record.topic, reason },
+        'Kafka refused a fact; dead-lettering it',
+      )
+      return this.#deliver(client, [
+        {
+          ...pending,
+          record: route.record,
+          wireSize: recordWireSize(route.record),
+          deadLetter: { reason, originalTopic: pending.record.topic },
+        },
+      ])
+    }
+    if (pending.record.value !== null) {
+      const bare = withoutValue(pending.record, `refused by '${pending.record.topic}': ${failure.message}`)
+      return this.#deliver(client, [{ ...pending, record: bare, wireSize: recordWireSize(bare) }])
+    }
+    return this.#haltAt(
+      pending.fact,
+      `even the dead-letter topic '${pending.record.topic}' refused it: ${failure.message}`,
+      pending.deadLetter.originalTopic,
+    )
+  }
+
+  async #ensureTopics(client: ProducerClient, batch: PendingFact[]): Promise<void> {
+    const settings = this.#options.createTopics
+    if (!settings) return
+    const unknown = new Set<string>()
+    for (const { record } of batch) if (!this.#knownTopics.has(record.topic)) unknown.add(record.topic)
+    if (unknown.size === 0) return
+    const topics = [...unknown]
+    await client.createTopics(topics, settings)
+    for (const topic of topics) this.#knownTopics.add(topic)
+    this.#logger.info({ topics, ...settings }, 'Kafka topics ready')
+  }
+
+  async #waitBeforeRetry(
+    client: ProducerClient,
+    batch: PendingFact[],
+    failure: ProduceFailure,
+    attempt: number,
+  ): Promise<void> {
+    const delay = backoffDelay(attempt, this.backoff)
+    const topics = [...new Set(batch.map((pending) => pending.record.topic))]
+    let error: Error = new KafkaDeliveryError(topics, batch.length, failure.message, delay)
+    if (failure.kind === 'topic-missing') {
+      const missing = await client.missingTopics(topics).catch(() => [])
+      if (missing.length > 0) error = new TopicMissingError(missing)
+    }
+    if (this.#healthy)
+      this.#logger.warn({ error: error.message, code: failure.code }, 'Kafka delivery failing')
+    else
+      this.#logger.debug(
+        { error: error.message, code: failure.code, attempt },
+        'Kafka delivery still failing',
+      )
+    this.#setHealth(false, error)
+    await pause(delay, this.#stop.signal)
+  }
+
+  #settle(batch: PendingFact[]): void {
+    let advanced = false
+    for (const pending of batch) {
+      if (this.#tracker.settle(pending.ticket, pending.index)) advanced = true
+      this.#limit.release(1, pending.fact.value.byteLength)
+      if (pending.deadLetter) {
+        this.#callHook('deadLettered', () =>
+          this.#hooks.deadLettered?.(
+            pending.deadLetter!.reason,
+            pending.deadLetter!.originalTopic,
+            pending.fact,
+          ),
+        )
+      } else if (this.#hooks.delivered) {
+        this.#callHook('delivered', () =>
+          this.#hooks.delivered?.(pending.record.topic, pending.fact, pending.tx),
+        )
+      }
+    }
+    for (const pending of batch) {
+      if (pending.deadLetter) {
+        this.#logger.error(
+          {
+            lsn: lsnText(pending.fact.lsn),
+            originalTopic: pending.deadLetter.originalTopic,
+            deadLetterTopic: pending.record.topic,
+            reason: pending.deadLetter.reason,
+          },
+          'fact dead-lettered',
+        )
+      }
+    }
+    this.#setHealth(true)
+    if (advanced) this.#notifyDelivered()
+    if (this.inFlight === 0) for (const waiter of [...this.#drainWaiters]) waiter()
+  }
+
+  #haltAt(fact: SinkFact, reason: string, topic: string | undefined): Outcome {
+    const error = new SinkHaltedError(reason, fact.lsn, topic)
+    this.#haltError = error
+    this.#state = 'halted'
+    this.#limit.refuseAll(error)
+    this.#logger.error({ lsn: lsnText(fact.lsn), topic, reason }, 'Kafka sink halted on a permanent error')
+    this.#setHealth(false, error)
+    return 'stopped'
+  }
+
+  #setHealth(healthy: boolean, error?: Error): void {
+    if (healthy && this.#state !== 'running') return
+    if (healthy === this.#healthy) return
+    this.#healthy = healthy
+    if (healthy) this.#logger.info({}, 'Kafka delivery healthy again')
+    this.#callHook('healthChanged', () => this.#hooks.healthChanged?.(healthy, error))
+  }
+
+  #notifyDelivered(): void {
+    const lsn = this.#tracker.deliveredLsn
+    for (const listener of this.#listeners) {
+      try {
+        listener(lsn)
+      } catch (error) {
+        this.#logger.warn({ error: String(error) }, 'onDelivered listener threw; ignored')
+      }
+    }
+  }
+
+  #callHook(name: string, call: () => void): void {
+    try {
+      call()
+    } catch (error) {
+      this.#logger.warn({ hook: name, error: String(error) }, 'sink hook threw; ignored')
+    }
+  }
+}

@@ -1,0 +1,302 @@
+import { createRequire } from 'node:module'
+import type { Admin, Kafka, Producer, SASLOptions, TopicMessages } from 'kafkajs'
+import kafkajs from 'kafkajs'
+import type { Logger } from './logger.js'
+import {
+  type OutgoingRecord,
+  ProduceFailure,
+  type ProduceFailureKind,
+  type ProducerClient,
+  type ProducerClientSettings,
+  type TopicSettings,
+} from './producer-client.js'
+import type { CompressionName } from './sink-types.js'
+
+const { CompressionCodecs, CompressionTypes, Kafka: KafkaClient, Partitioners, logLevel } = kafkajs
+
+/** Broker answers that reject a record for good: retrying the same bytes can never succeed. */
+const recordRejections = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'INVALID_TOPIC_EXCEPTION',
+  'INVALID_TIMESTAMP',
+  'POLICY_VIOLATION',
+])
+
+/** Answers meaning the broker lost track of this producer's sequence numbers. */
+const producerStateErrors = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'DUPLICATE_SEQUENCE_NUMBER',
+  'INVALID_PRODUCER_EPOCH',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_ID_MAPPING',
+])
+
+const compressionTypes: Record<CompressionName, number> = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+  snappy: CompressionTypes.Snappy,
+  lz4: CompressionTypes.LZ4,
+  zstd: CompressionTypes.ZSTD,
+}
+
+/** A kafkajs compression codec factory, e.g. the default export of `kafkajs-snappy`. */
+export type CompressionCodecFactory = () => {
+  compress(encoder: { buffer: Buffer }): Promise<Buffer>
+  decompress(buffer: Buffer): Promise<Buffer>
+}
+
+/**
+ * Registers a codec with the kafkajs copy this package uses (registering on another copy of kafkajs
+ * would not be seen). gzip needs none; snappy, lz4 and zstd do.
+ */
+export function registerCompressionCodec(
+  compression: Exclude<CompressionName, 'none' | 'gzip'>,
+  codec: CompressionCodecFactory,
+): void {
+  ;(CompressionCodecs as Record<number, unknown>)[compressionTypes[compression]] = codec
+}
+
+/** Whether kafkajs can compress with this codec right now (the missing ones throw when asked). */
+export function compressionAvailable(compression: CompressionName): boolean {
+  if (compression === 'none') return true
+  try {
+    const factory = (CompressionCodecs as Record<number, (() => unknown) | undefined>)[
+      compressionTypes[compression]
+    ]
+    return typeof factory === 'function' && factory() != null
+  } catch {
+    return false
+  }
+}
+
+const produceRetry = { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 }
+
+/** The ProducerClient on kafkajs: idempotent producer, acks=-1, one request in flight. */
+export function createKafkajsClient(settings: ProducerClientSettings): ProducerClient {
+  quietRequestQueueTimer(settings.logger)
+  const redact = redactor(settings)
+  const kafka: Kafka = new KafkaClient({
+    brokers: settings.brokers,
+    clientId: settings.clientId,
+    ...(settings.ssl ? { ssl: settings.ssl } : {}),
+    ...(settings.sasl ? { sasl: settings.sasl as SASLOptions } : {}),
+    connectionTimeout: 3_000,
+    requestTimeout: 30_000,
+    retry: produceRetry,
+    logLevel: logLevel.INFO,
+    logCreator: () => (entry) => {
+      const { message, timestamp: _timestamp, logger: _logger, ...extra } = entry.log
+      settings.logger.debug(
+        { kafkajs: entry.namespace, level: logLevel[entry.level], ...redactFields(extra, redact) },
+        redact(message),
+      )
+    },
+  })
+  const compression = compressionTypes[settings.compression]
+  let producer: Producer | undefined
+  let connecting: Promise<Producer> | undefined
+  let admin: Admin | undefined
+
+  const connectedProducer = (): Promise<Producer> => {
+    if (producer) return Promise.resolve(producer)
+    connecting ??= (async () => {
+      const candidate = kafka.producer({
+        idempotent: true,
+        // kafkajs serialises idempotent produce requests per broker anyway; one in flight keeps
+        // retried batches in order and their sequence numbers where the broker expects them.
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: true,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        retry: produceRetry,
+      })
+      try {
+        await candidate.connect()
+      } catch (error) {
+        await candidate.disconnect().catch(() => {})
+        throw error
+      }
+      producer = candidate
+      return candidate
+    })().finally(() => {
+      connecting = undefined
+    })
+    return connecting
+  }
+
+  const connectedAdmin = async (): Promise<Admin> => {
+    if (admin) return admin
+    const candidate = kafka.admin({ retry: produceRetry })
+    await candidate.connect()
+    admin = candidate
+    return candidate
+  }
+
+  const fail = (error: unknown): never => {
+    throw classify(error, redact)
+  }
+
+  return {
+    async connect() {
+      await connectedProducer().catch(fail)
+    },
+
+    async produce(records) {
+      const target = await connectedProducer().catch(fail)
+      await target
+        .sendBatch({ topicMessages: groupByTopic(records), acks: -1, timeout: 30_000, compression })
+        .catch(fail)
+    },
+
+    async resetProducer() {
+      const previous = producer
+      producer = undefined
+      await previous?.disconnect().catch(() => {})
+    },
+
+    async createTopics(topics, topicSettings: TopicSettings) {
+      try {
+        const client = await connectedAdmin()
+        await client.createTopics({
+          waitForLeaders: true,
+          topics: topics.map((topic) => ({
+            topic,
+            numPartitions: topicSettings.partitions,
+            replicationFactor: topicSettings.replicationFactor,
+          })),
+        })
+      } catch (error) {
+        // Another sink may have created it in between: that is what we wanted.
+        if (errorTypes(error).includes('TOPIC_ALREADY_EXISTS')) return
+        fail(error)
+      }
+    },
+
+    async missingTopics(topics) {
+      try {
+        const existing = new Set(await (await connectedAdmin()).listTopics())
+        return topics.filter((topic) => !existing.has(topic))
+      } catch (error) {
+        return fail(error)
+      }
+    },
+
+    async disconnect() {
+      const closing = [producer, admin]
+      producer = undefined
+      admin = undefined
+      await Promise.all(closing.map((client) => client?.disconnect().catch(() => {})))
+    },
+  }
+}
+
+function groupByTopic(records: readonly OutgoingRecord[]): TopicMessages[] {
+  const byTopic = new Map<string, TopicMessages>()
+  for (const record of records) {
+    let entry = byTopic.get(record.topic)
+    if (!entry) {
+      entry = { topic: record.topic, messages: [] }
+      byTopic.set(record.topic, entry)
+    }
+    entry.messages.push({
+      key: record.key,
+      value: record.value,
+      headers: record.headers,
+      ...(record.partition === undefined ? {} : { partition: record.partition }),
+    })
+  }
+  return [...byTopic.values()]
+}
+
+/** Error types along the cause chain: kafkajs wraps the broker's error when it gives up retrying. */
+function errorTypes(error: unknown): string[] {
+  const types: string[] = []
+  let current: unknown = error
+  for (let depth = 0; depth < 8 && current && typeof current === 'object'; depth++) {
+    const { type, name, cause } = current as { type?: unknown; name?: unknown; cause?: unknown }
+    if (typeof type === 'string') types.push(type)
+    if (typeof name === 'string') types.push(name)
+    if (cause === current) break
+    current = cause
+  }
+  return types
+}
+
+function classify(error: unknown, redact: (text: string) => string): ProduceFailure {
+  if (error instanceof ProduceFailure) return error
+  const types = errorTypes(error)
+  const code = types.find((type) => /^[A-Z_]+$/.test(type))
+  let kind: ProduceFailureKind = 'transient'
+  if (types.some((type) => recordRejections.has(type))) kind = 'record-rejected'
+  else if (types.some((type) => producerStateErrors.has(type))) kind = 'producer-state'
+  else if (types.includes('UNKNOWN_TOPIC_OR_PARTITION')) kind = 'topic-missing'
+  const message = error instanceof Error ? error.message : String(error)
+  return new ProduceFailure(
+    kind,
+    code,
+    redact(code && !message.includes(code) ? `${code}: ${message}` : message),
+  )
+}
+
+/** Replaces the SASL password (and any TLS key passphrase) wherever it might show up. */
+function redactor(settings: ProducerClientSettings): (text: string) => string {
+  const secrets: string[] = []
+  if (settings.sasl?.password) secrets.push(settings.sasl.password)
+  if (typeof settings.ssl === 'object' && typeof settings.ssl.passphrase === 'string') {
+    secrets.push(settings.ssl.passphrase)
+  }
+  if (secrets.length === 0) return (text) => text
+  return (text) => secrets.reduce((redacted, secret) => redacted.split(secret).join('[redacted]'), text)
+}
+
+function redactFields(
+  fields: Record<string, unknown>,
+  redact: (text: string) => string,
+): Record<string, unknown> {
+  const safe: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(fields)) {
+    if (/password|secret|sasl|passphrase|key$/i.test(name)) continue
+    safe[name] = typeof value === 'string' ? redact(value) : value
+  }
+  return safe
+}
+
+let requestQueuePatched = false
+
+/**
+ * kafkajs 2.2.4 re-arms a timer after every broker answer with a delay of `throttledUntil - now`,
+ * negative when nothing is throttled: Node 24 prints a TimeoutNegativeWarning, and the timer then
+ * fires every millisecond for as long as the connection lives (kafkajs issues 1751, 1704). The
+ * timer is only needed while requests wait, so it is armed only then. Applied once per process,
+ * to the kafkajs copy this package loads; the upstream fix (PR 1768) does the same.
+ */
+function quietRequestQueueTimer(logger: Logger): void {
+  if (requestQueuePatched) return
+  requestQueuePatched = true
+  try {
+    const require = createRequire(import.meta.url)
+    const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as {
+      prototype: Record<string, unknown>
+    }
+    if (typeof RequestQueue.prototype.scheduleCheckPendingRequests !== 'function') return
+    RequestQueue.prototype.scheduleCheckPendingRequests = function (this: {
+      throttledUntil: number
+      throttleCheckTimeoutId: ReturnType<typeof setTimeout> | null
+      pending: unknown[]
+      checkPendingRequests(): void
+    }) {
+      if (this.throttleCheckTimeoutId || this.pending.length === 0) return
+      const untilUnthrottled = this.throttledUntil - Date.now()
+      this.throttleCheckTimeoutId = setTimeout(
+        () => {
+          this.throttleCheckTimeoutId = null
+          this.checkPendingRequests()
+        },
+        untilUnthrottled > 0 ? untilUnthrottled : 10,
+      )
+    }
+  } catch (error) {
+    logger.debug({ error: String(error) }, 'kafkajs request queue timer left as it is')
+  }
+}

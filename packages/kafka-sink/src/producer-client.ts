@@ -1,0 +1,72 @@
+import type * as tls from 'node:tls'
+import type { Logger } from './logger.js'
+import type { CompressionName } from './sink-types.js'
+
+/**
+ * The little the sink needs from a Kafka client. Only kafkajs-client.ts knows kafkajs; another
+ * client could stand in by implementing this.
+ */
+export interface ProducerClient {
+  /** Connects an idempotent producer (acks=all, one produce request in flight per broker). */
+  connect(): Promise<void>
+  /**
+   * Sends the records in one go, in the order given per partition, and resolves once every one is
+   * acknowledged by all in-sync replicas. Rejects with a ProduceFailure.
+   */
+  produce(records: readonly OutgoingRecord[]): Promise<void>
+  /**
+   * Drops the producer identity so the next produce starts over with a new one. Needed after a
+   * failure that may have left some partitions written and their sequence numbers unknown.
+   */
+  resetProducer(): Promise<void>
+  /** Creates the topics that do not exist yet. Rejects with a ProduceFailure. */
+  createTopics(topics: readonly string[], settings: TopicSettings): Promise<void>
+  /** Which of these topics the cluster does not have. */
+  missingTopics(topics: readonly string[]): Promise<string[]>
+  disconnect(): Promise<void>
+}
+
+export interface OutgoingRecord {
+  topic: string
+  key: Buffer | null
+  value: Buffer | null
+  headers: Record<string, string>
+  /** A fixed partition, for records without a key (a retry must land where the first try did). */
+  partition?: number
+}
+
+export interface TopicSettings {
+  partitions: number
+  replicationFactor: number
+}
+
+export interface ProducerClientSettings {
+  brokers: string[]
+  clientId: string
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
+  ssl?: boolean | tls.ConnectionOptions
+  compression: CompressionName
+  logger: Logger
+}
+
+/**
+ * - record-rejected: the broker refused a record for good (too large, invalid topic...); which one
+ *   of a batch is not said, and other partitions of the same request may have been written.
+ * - producer-state: the broker no longer agrees on the producer's sequence numbers; start over.
+ * - topic-missing: a topic does not exist and was not created.
+ * - transient: anything else (broker down, leader moving, timeout): retry.
+ */
+export type ProduceFailureKind = 'record-rejected' | 'producer-state' | 'topic-missing' | 'transient'
+
+/** A failed client call, classified; the message never carries credentials. */
+export class ProduceFailure extends Error {
+  override readonly name = 'ProduceFailure'
+  constructor(
+    readonly kind: ProduceFailureKind,
+    /** The client's error type when it has one (e.g. MESSAGE_TOO_LARGE). */
+    readonly code: string | undefined,
+    message: string,
+  ) {
+    super(message)
+  }
+}

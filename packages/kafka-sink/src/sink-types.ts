@@ -1,0 +1,73 @@
+import type * as tls from 'node:tls'
+import type { Logger } from './logger.js'
+
+/** One fact read from the WAL, as the relay hands it over. */
+export interface SinkFact {
+  /** The logical-message prefix; the topic is `<prefix>.<aggregateType>`. */
+  prefix: string
+  /** The message's own LSN. */
+  lsn: bigint
+  /** The protobuf envelope bytes, forwarded untouched. */
+  value: Uint8Array
+  /** Set by the caller to route the fact straight to the dead-letter topic with this reason. */
+  deadLetterReason?: string
+}
+
+/** The facts of one committed PostgreSQL transaction, in WAL order. */
+export interface SinkTransaction {
+  /** Commit end LSN: the position confirmed to PostgreSQL once the transaction is delivered. */
+  endLsn: bigint
+  commitTime?: Date
+  facts: SinkFact[]
+}
+
+export interface SinkHooks {
+  /** A fact was acknowledged by Kafka (acks=all) on its topic. */
+  delivered?(topic: string, fact: SinkFact, tx: SinkTransaction): void
+  /** A fact was acknowledged on the dead-letter topic; `originalTopic` when it could be worked out. */
+  deadLettered?(reason: string, originalTopic: string | undefined, fact: SinkFact): void
+  /** The sink became unhealthy (with the error it keeps retrying on) or healthy again. */
+  healthChanged?(healthy: boolean, error?: Error): void
+}
+
+export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+
+export interface KafkaSinkOptions {
+  brokers: string[]
+  clientId?: string
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
+  /** `true` for TLS with the system CAs, or Node TLS options (ca, cert, key, servername...). */
+  ssl?: boolean | tls.ConnectionOptions
+  /** Default 'none'. gzip is built in; snappy, lz4 and zstd need a codec registered first. */
+  compression?: CompressionName
+  /** Facts accepted but not yet settled before send() pends. Default 10,000. */
+  maxInFlightFacts?: number
+  /** Envelope bytes accepted but not yet settled before send() pends. Default 16 MiB. */
+  maxInFlightBytes?: number
+  /** Dead-letter topic for a prefix. Default `<prefix>.dead-letter`. */
+  deadLetterTopic?: (prefix: string) => string
+  /** What a permanent per-fact error does. Default 'dead-letter'. */
+  onPermanentError?: 'dead-letter' | 'halt'
+  /** Create topics on first use with these settings; `false` or absent leaves it to the broker. */
+  createTopics?: { partitions: number; replicationFactor: number } | false
+  logger?: Logger
+  hooks?: SinkHooks
+}
+
+export interface KafkaSink {
+  /** Connects the producer. Rejects when the brokers cannot be reached or refuse the credentials. */
+  connect(): Promise<void>
+  /** Resolves once ACCEPTED (not delivered); pends while the in-flight limits are full. */
+  send(tx: SinkTransaction): Promise<void>
+  /** End LSN of the newest transaction such that it and all earlier ones are fully acknowledged (or dead-lettered). */
+  readonly deliveredLsn: bigint
+  /** Facts accepted but not yet acknowledged. */
+  readonly inFlight: number
+  readonly healthy: boolean
+  /** Fires when deliveredLsn advances. Returns a function that removes the listener. */
+  onDelivered(listener: (lsn: bigint) => void): () => void
+  /** Waits until inFlight === 0 (true) or the timeout passes (false). */
+  drain(timeoutMs: number): Promise<boolean>
+  /** Stops retrying, refuses further sends and disconnects; undelivered facts stay unconfirmed. */
+  close(): Promise<void>
+}

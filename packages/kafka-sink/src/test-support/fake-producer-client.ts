@@ -1,0 +1,96 @@
+import type { OutgoingRecord, ProducerClient, TopicSettings } from '../producer-client.js'
+import { ProduceFailure } from '../producer-client.js'
+
+export interface FakeBrokerBehaviour {
+  /** Seeded randomness, so fast-check can shrink failures. */
+  random: () => number
+  transientRate?: number
+  producerStateRate?: number
+  /** Records the broker refuses for good (e.g. too large for their topic). */
+  refuses?: (record: OutgoingRecord) => boolean
+  /** Topics that do not exist (and are not created). */
+  missing?: Set<string>
+}
+
+/**
+ * An in-memory broker behind the ProducerClient interface. It answers after a random delay, fails
+ * at random, and, like a real multi-partition request, may have written some partitions of a
+ * request that then fails (which is why the sink may see duplicates, never losses).
+ */
+export class FakeProducerClient implements ProducerClient {
+  readonly topics = new Map<string, OutgoingRecord[]>()
+  readonly created: string[] = []
+  resets = 0
+  produceCalls = 0
+  connected = false
+  /** While set, produce() waits for it: lets a test hold the broker still. */
+  gate: Promise<void> | undefined
+  /** Called before each produce answers: a test checks its invariants here. */
+  onProduce: (() => void) | undefined
+
+  constructor(readonly behaviour: FakeBrokerBehaviour) {}
+
+  async connect(): Promise<void> {
+    this.connected = true
+  }
+
+  async produce(records: readonly OutgoingRecord[]): Promise<void> {
+    this.produceCalls += 1
+    this.onProduce?.()
+    await this.gate
+    const { random } = this.behaviour
+    for (let i = Math.floor(random() * 3); i > 0; i--) await new Promise((resolve) => setImmediate(resolve))
+    const missing = records.find((record) => this.behaviour.missing?.has(record.topic))
+    if (missing) throw new ProduceFailure('topic-missing', 'UNKNOWN_TOPIC_OR_PARTITION', 'no such topic')
+    const byPartition = new Map<string, OutgoingRecord[]>()
+    for (const record of records) {
+      const partition = `${record.topic}/${record.partition ?? (record.key?.toString() ?? '').length % 6}`
+      const list = byPartition.get(partition) ?? []
+      list.push(record)
+      byPartition.set(partition, list)
+    }
+    const refused = records.find((record) => this.behaviour.refuses?.(record))
+    if (refused) {
+      // The other partitions of the request are written; only the refusing one is not.
+      for (const list of byPartition.values()) if (!list.includes(refused)) this.#append(list)
+      throw new ProduceFailure('record-rejected', 'MESSAGE_TOO_LARGE', 'record too large')
+    }
+    if (random() < (this.behaviour.producerStateRate ?? 0)) {
+      throw new ProduceFailure('producer-state', 'OUT_OF_ORDER_SEQUENCE_NUMBER', 'sequence lost')
+    }
+    if (random() < (this.behaviour.transientRate ?? 0)) {
+      for (const list of byPartition.values()) if (random() < 0.3) this.#append(list)
+      throw new ProduceFailure('transient', 'NOT_LEADER_FOR_PARTITION', 'leader moved')
+    }
+    for (const list of byPartition.values()) this.#append(list)
+  }
+
+  async resetProducer(): Promise<void> {
+    this.resets += 1
+  }
+
+  async createTopics(topics: readonly string[], _settings: TopicSettings): Promise<void> {
+    this.created.push(...topics)
+  }
+
+  async missingTopics(topics: readonly string[]): Promise<string[]> {
+    return topics.filter((topic) => this.behaviour.missing?.has(topic))
+  }
+
+  async disconnect(): Promise<void> {
+    this.connected = false
+  }
+
+  /** Every record written, with a header value, in append order. */
+  recordsWith(header: string, value: string): OutgoingRecord[] {
+    return [...this.topics.values()].flat().filter((record) => record.headers[header] === value)
+  }
+
+  #append(records: OutgoingRecord[]): void {
+    for (const record of records) {
+      const log = this.topics.get(record.topic) ?? []
+      log.push(record)
+      this.topics.set(record.topic, log)
+    }
+  }
+}
