@@ -33,3 +33,11 @@ export function isPgPool(candidate: object): boolean {
     typeof (candidate as { connect?: unknown }).connect === 'function'
   )
 }
+
+/** True for a node-postgres `Client`/`PoolClient` that is not already an executor. */
+export function isPgClient(candidate: object): candidate is PgClientLike {
+  return (
+    typeof (candidate as PgClientLike).getTransactionStatus === 'function' &&
+    typeof (candidate as { inTransaction?: unknown }).inTransaction !== 'function'
+  )
+}

@@ -1,5 +1,5 @@
 import { NotInTransactionError } from './errors.js'
-import { isPgPool } from './pg-executor.js'
+import { isPgClient, isPgPool, pgExecutor } from './pg-executor.js'
 import { isPostgresJsSql, type PostgresJsSql, postgresJsExecutor } from './postgres-js-executor.js'
 import type { SqlExecutor } from './sql-executor.js'
 
@@ -21,7 +21,8 @@ export function resolveExecutor(transaction: TransactionLike): SqlExecutor {
     typeof transaction.query === 'function'
   ) {
     if (isPgPool(transaction)) throw new NotInTransactionError('pg Pool')
-    executor = transaction
+    // A node-postgres client passed as is: wrap it so its transaction status is checked.
+    executor = isPgClient(transaction) ? pgExecutor(transaction) : transaction
   } else {
     throw new TypeError('emit needs a postgres.js transaction or an executor with query(text, params)')
   }
