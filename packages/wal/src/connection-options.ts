@@ -1,0 +1,185 @@
+import type { Logger } from './logger.js'
+
+export type SslMode = 'disable' | 'prefer' | 'require' | 'verify-ca' | 'verify-full'
+
+const sslModes: readonly SslMode[] = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full']
+
+/** How to reach the server, named as libpq users know them. */
+export interface ReplicationConnectionOptions {
+  /** `postgres://user:password@host:port/dbname?sslmode=...` or `host=... port=... dbname=...`. */
+  connectionString?: string
+  /** Host name, IP address, or a directory holding the Unix socket. Default localhost. */
+  host?: string
+  port?: number
+  user?: string
+  password?: string
+  database?: string
+  /** Default 'prefer', like libpq. */
+  sslmode?: SslMode
+  /** PEM file with the CA certificates that verify the server. */
+  sslrootcert?: string
+  applicationName?: string
+  /** Give up connecting (TCP, TLS and authentication) after this long. Default 30 s. */
+  connectTimeoutMs?: number
+  /** SCRAM channel binding: 'prefer' (default) uses SCRAM-SHA-256-PLUS when TLS allows it. */
+  channelBinding?: 'disable' | 'prefer' | 'require'
+  logger?: Logger
+}
+
+/** Options after parsing and defaults: what the connection actually uses. */
+export interface ResolvedConnectionOptions {
+  host: string
+  port: number
+  user: string
+  password: string | undefined
+  database: string
+  sslmode: SslMode
+  sslrootcert: string | undefined
+  applicationName: string | undefined
+  connectTimeoutMs: number
+  channelBinding: 'disable' | 'prefer' | 'require'
+}
+
+export class ConnectionOptionsError extends Error {
+  override readonly name = 'ConnectionOptionsError'
+}
+
+type Settings = Partial<Record<string, string>>
+
+/** Keywords of libpq that this client honours; anything else is rejected so typos do not pass. */
+const knownKeywords = new Set([
+  'host',
+  'hostaddr',
+  'port',
+  'user',
+  'password',
+  'dbname',
+  'sslmode',
+  'sslrootcert',
+  'application_name',
+  'connect_timeout',
+  'channel_binding',
+  'replication',
+])
+
+function parseUri(text: string): Settings {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    throw new ConnectionOptionsError('connection string is not a valid postgres:// URI')
+  }
+  const settings: Settings = {}
+  // A Unix socket directory in the host part arrives percent-encoded, e.g. %2Ftmp.
+  if (url.hostname) settings.host = decodeURIComponent(url.hostname).replace(/^\[(.*)\]$/, '$1')
+  if (url.port) settings.port = url.port
+  if (url.username) settings.user = decodeURIComponent(url.username)
+  if (url.password) settings.password = decodeURIComponent(url.password)
+  const path = url.pathname.replace(/^\//, '')
+  if (path) settings.dbname = decodeURIComponent(path)
+  for (const [key, value] of url.searchParams) settings[key] = value
+  return settings
+}
+
+/** `keyword = value` pairs; values may be single-quoted with backslash escapes. */
+function parseKeywordValue(text: string): Settings {
+  const settings: Settings = {}
+  let index = 0
+  const skipSpaces = () => {
+    while (index < text.length && /\s/.test(text[index]!)) index++
+  }
+  while (true) {
+    skipSpaces()
+    if (index >= text.length) return settings
+    const keyStart = index
+    while (index < text.length && text[index] !== '=' && !/\s/.test(text[index]!)) index++
+    const key = text.slice(keyStart, index)
+    skipSpaces()
+    if (text[index] !== '=')
+      throw new ConnectionOptionsError(`missing "=" after "${key}" in connection string`)
+    index++
+    skipSpaces()
+    let value = ''
+    if (text[index] === "'") {
+      index++
+      while (index < text.length && text[index] !== "'") {
+        if (text[index] === '\\' && index + 1 < text.length) index++
+        value += text[index++]
+      }
+      if (text[index] !== "'") throw new ConnectionOptionsError(`unterminated quoted value for "${key}"`)
+      index++
+    } else {
+      while (index < text.length && !/\s/.test(text[index]!)) {
+        if (text[index] === '\\' && index + 1 < text.length) index++
+        value += text[index++]
+      }
+    }
+    settings[key] = value
+  }
+}
+
+export function parseConnectionString(text: string): Settings {
+  const settings = /^postgres(ql)?:\/\//.test(text) ? parseUri(text) : parseKeywordValue(text)
+  for (const key of Object.keys(settings)) {
+    if (!knownKeywords.has(key)) throw new ConnectionOptionsError(`unsupported connection option "${key}"`)
+  }
+  return settings
+}
+
+function parsePort(text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined
+  const port = Number(text)
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new ConnectionOptionsError(`invalid port "${text}"`)
+  return port
+}
+
+function parseSslMode(text: string | undefined): SslMode | undefined {
+  if (text === undefined || text === '') return undefined
+  if (!sslModes.includes(text as SslMode)) {
+    throw new ConnectionOptionsError(`invalid sslmode "${text}": expected one of ${sslModes.join(', ')}`)
+  }
+  return text as SslMode
+}
+
+function parseChannelBinding(text: string | undefined): 'disable' | 'prefer' | 'require' | undefined {
+  if (text === undefined || text === '') return undefined
+  if (text !== 'disable' && text !== 'prefer' && text !== 'require') {
+    throw new ConnectionOptionsError(`invalid channel_binding "${text}"`)
+  }
+  return text
+}
+
+/**
+ * Merges, in priority order: explicit options, the connection string, then the PG* environment
+ * variables libpq reads (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT,
+ * PGAPPNAME), then libpq's defaults.
+ */
+export function resolveConnectionOptions(
+  input: string | ReplicationConnectionOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedConnectionOptions {
+  const options: ReplicationConnectionOptions =
+    typeof input === 'string' ? { connectionString: input } : input
+  const fromString = options.connectionString ? parseConnectionString(options.connectionString) : {}
+  const user = options.user ?? fromString.user ?? env.PGUSER ?? env.USER ?? 'postgres'
+  const connectTimeoutSeconds = fromString.connect_timeout ? Number(fromString.connect_timeout) : undefined
+  if (connectTimeoutSeconds !== undefined && !(connectTimeoutSeconds >= 0)) {
+    throw new ConnectionOptionsError(`invalid connect_timeout "${fromString.connect_timeout}"`)
+  }
+  return {
+    host: options.host ?? fromString.host ?? fromString.hostaddr ?? env.PGHOST ?? 'localhost',
+    port: options.port ?? parsePort(fromString.port) ?? parsePort(env.PGPORT) ?? 5432,
+    user,
+    password: options.password ?? fromString.password ?? env.PGPASSWORD,
+    database: options.database ?? fromString.dbname ?? env.PGDATABASE ?? user,
+    sslmode: options.sslmode ?? parseSslMode(fromString.sslmode) ?? parseSslMode(env.PGSSLMODE) ?? 'prefer',
+    sslrootcert: options.sslrootcert ?? fromString.sslrootcert ?? env.PGSSLROOTCERT,
+    applicationName: options.applicationName ?? fromString.application_name ?? env.PGAPPNAME,
+    connectTimeoutMs:
+      options.connectTimeoutMs ??
+      (connectTimeoutSeconds ? connectTimeoutSeconds * 1000 : undefined) ??
+      30_000,
+    channelBinding: options.channelBinding ?? parseChannelBinding(fromString.channel_binding) ?? 'prefer',
+  }
+}

@@ -1,0 +1,261 @@
+import { BufferReader } from './buffer-reader.js'
+import type { Logger } from './logger.js'
+import type { PgoutputDecoder } from './pgoutput-decoder.js'
+import type { PgoutputMessage } from './pgoutput-messages.js'
+import { PostgresError } from './postgres-error.js'
+import { nowAsPostgresTime } from './postgres-time.js'
+import { ReplicationProtocolError, ReplicationSilenceError } from './replication-errors.js'
+import { encodeStandbyStatusUpdate, parseReplicationFrame } from './replication-frames.js'
+import type { BackendMessageSource } from './wire/backend-message-source.js'
+import { parseErrorFields, parseParameterStatus } from './wire/backend-messages.js'
+import { copyDataMessage, copyDoneMessage, terminateMessage } from './wire/frontend-messages.js'
+import { BackendCode } from './wire/message-codes.js'
+
+export type ReplicationEvent =
+  | { type: 'data'; walStart: bigint; walEnd: bigint; serverTime: bigint; message: PgoutputMessage }
+  | { type: 'keepalive'; walEnd: bigint; serverTime: bigint; replyRequested: boolean }
+
+export interface ReplicationStream extends AsyncIterable<ReplicationEvent> {
+  /**
+   * Records that everything up to `lsn` is durably processed (for a transaction: its commit's
+   * endLsn). Monotonic: a lower value is ignored. Only acknowledged positions are ever confirmed
+   * to the server, in the next status update (periodic, on request, and on close).
+   */
+  acknowledge(lsn: bigint): void
+  /**
+   * For idle slots: acknowledges a keepalive's `walEnd` when the stream has delivered nothing
+   * that is still unacknowledged (no open transaction, every delivered commit acknowledged), so an
+   * idle slot does not hold WAL back. Returns whether it acknowledged.
+   */
+  acknowledgeIdle(walEnd: bigint): boolean
+  readonly acknowledgedLsn: bigint
+  /** Sends a status update now (flushed = acknowledgedLsn). */
+  sendStatusUpdate(replyRequested?: boolean): void
+  /** Sends the last status update, CopyDone, then Terminate, and waits for the server to close. */
+  close(): Promise<void>
+}
+
+export interface ReplicationStreamSettings {
+  statusIntervalMs: number
+  silenceTimeoutMs: number
+  logger: Logger
+}
+
+const closeTimeoutMs = 5_000
+
+/**
+ * The CopyBoth phase of START_REPLICATION as an async iterator. Nothing is read from the socket
+ * unless the consumer pulls (see BackendMessageSource), while status updates keep going out on a
+ * timer so the server does not time the connection out.
+ */
+export class ReplicationStreamImpl implements ReplicationStream {
+  private acknowledged = 0n
+  private received = 0n
+  private readonly reader = new BufferReader()
+  private readonly statusTimer: NodeJS.Timeout
+  private readonly silenceTimer: NodeJS.Timeout | undefined
+  private pingedAt = -1
+  private closing: Promise<void> | undefined
+  private iterator: AsyncIterator<ReplicationEvent> | undefined
+  private finished = false
+  // What has been delivered, for acknowledgeIdle.
+  private openTransaction = false
+  private readonly openStreamedTransactions = new Set<number>()
+  private deliveredPosition = 0n
+
+  constructor(
+    private readonly source: BackendMessageSource,
+    private readonly write: (bytes: Uint8Array) => void,
+    private readonly endSocket: () => Promise<void>,
+    private readonly decoder: PgoutputDecoder,
+    private readonly settings: ReplicationStreamSettings,
+  ) {
+    this.statusTimer = setInterval(() => this.sendStatusUpdate(false), settings.statusIntervalMs)
+    this.statusTimer.unref()
+    if (settings.silenceTimeoutMs > 0) {
+      const period = Math.max(10, Math.min(1000, Math.floor(settings.silenceTimeoutMs / 4)))
+      this.silenceTimer = setInterval(() => this.checkSilence(), period)
+      this.silenceTimer.unref()
+    }
+  }
+
+  get acknowledgedLsn(): bigint {
+    return this.acknowledged
+  }
+
+  acknowledge(lsn: bigint): void {
+    if (lsn > this.acknowledged) this.acknowledged = lsn
+  }
+
+  acknowledgeIdle(walEnd: bigint): boolean {
+    const idle =
+      !this.openTransaction &&
+      this.openStreamedTransactions.size === 0 &&
+      this.deliveredPosition <= this.acknowledged
+    if (idle) this.acknowledge(walEnd)
+    return idle
+  }
+
+  sendStatusUpdate(replyRequested = false): void {
+    if (this.source.failed) return
+    const update = encodeStandbyStatusUpdate({
+      written: this.received > this.acknowledged ? this.received : this.acknowledged,
+      flushed: this.acknowledged,
+      applied: this.acknowledged,
+      clientTime: nowAsPostgresTime(),
+      replyRequested,
+    })
+    this.write(copyDataMessage(update))
+  }
+
+  /** Only time spent waiting on the server counts: a consumer that does not pull is not silence. */
+  private checkSilence(): void {
+    if (!this.source.waiting) return
+    const silentFor = performance.now() - this.source.lastActivity
+    if (silentFor > this.settings.silenceTimeoutMs) {
+      this.source.fail(new ReplicationSilenceError(this.settings.silenceTimeoutMs))
+    } else if (silentFor > this.settings.silenceTimeoutMs / 2 && this.pingedAt < this.source.lastActivity) {
+      this.pingedAt = performance.now()
+      this.settings.logger.debug(
+        { silentForMs: Math.round(silentFor) },
+        'server silent; asking for a keepalive',
+      )
+      this.sendStatusUpdate(true)
+    }
+  }
+
+  /** One consumer: every call returns the same iterator; leaving a for-await loop closes the stream. */
+  [Symbol.asyncIterator](): AsyncIterator<ReplicationEvent> {
+    this.iterator ??= {
+      next: () => this.next(),
+      return: async () => {
+        await this.close()
+        return { done: true, value: undefined }
+      },
+    }
+    return this.iterator
+  }
+
+  private async next(): Promise<IteratorResult<ReplicationEvent>> {
+    while (!this.finished) {
+      let message: Awaited<ReturnType<BackendMessageSource['next']>>
+      try {
+        message = await this.source.next()
+      } catch (error) {
+        if (this.closing) break
+        this.stopTimers()
+        throw error
+      }
+      switch (message.code) {
+        case BackendCode.copyData: {
+          const frame = parseReplicationFrame(message.body, this.reader)
+          if (frame.type === 'xlog_data') {
+            if (frame.walEnd > this.received) this.received = frame.walEnd
+            const decoded = this.decoder.decode(frame.data)
+            this.track(decoded)
+            return {
+              done: false,
+              value: {
+                type: 'data',
+                walStart: frame.walStart,
+                walEnd: frame.walEnd,
+                serverTime: frame.serverTime,
+                message: decoded,
+              },
+            }
+          }
+          if (frame.replyRequested) this.sendStatusUpdate(false)
+          return { done: false, value: frame }
+        }
+        case BackendCode.copyDone:
+          // The server ended streaming (e.g. it is shutting down): end the iteration cleanly.
+          this.settings.logger.info({}, 'server ended the replication stream')
+          await this.close()
+          break
+        case BackendCode.errorResponse: {
+          const error = new PostgresError(parseErrorFields(message.body), 'replication stream')
+          this.stopTimers()
+          this.source.fail(error)
+          throw error
+        }
+        case BackendCode.noticeResponse:
+          this.settings.logger.info({ notice: parseErrorFields(message.body) }, 'server notice')
+          break
+        case BackendCode.parameterStatus:
+          this.settings.logger.debug(parseParameterStatus(message.body), 'server parameter changed')
+          break
+        default: {
+          const error = new ReplicationProtocolError(
+            `unexpected backend message 0x${message.code.toString(16)} during replication`,
+          )
+          this.source.fail(error)
+          throw error
+        }
+      }
+    }
+    return { done: true, value: undefined }
+  }
+
+  private track(message: PgoutputMessage): void {
+    switch (message.tag) {
+      case 'begin':
+      case 'begin_prepare':
+        this.openTransaction = true
+        break
+      case 'commit':
+      case 'prepare':
+      case 'commit_prepared':
+        this.openTransaction = false
+        this.deliver(message.endLsn)
+        break
+      case 'rollback_prepared':
+        this.openTransaction = false
+        this.deliver(message.rollbackEndLsn)
+        break
+      case 'stream_start':
+        this.openStreamedTransactions.add(message.xid)
+        break
+      case 'stream_commit':
+      case 'stream_prepare':
+        this.openStreamedTransactions.delete(message.xid)
+        this.deliver(message.endLsn)
+        break
+      case 'stream_abort':
+        if (message.xid === message.subXid) this.openStreamedTransactions.delete(message.xid)
+        break
+      case 'message':
+        if (!message.transactional) this.deliver(message.lsn)
+        break
+      default:
+        break
+    }
+  }
+
+  private deliver(position: bigint): void {
+    if (position > this.deliveredPosition) this.deliveredPosition = position
+  }
+
+  private stopTimers(): void {
+    clearInterval(this.statusTimer)
+    if (this.silenceTimer) clearInterval(this.silenceTimer)
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutDown()
+    return this.closing
+  }
+
+  private async shutDown(): Promise<void> {
+    this.finished = true
+    this.stopTimers()
+    if (!this.source.failed) {
+      if (this.acknowledged > 0n) this.sendStatusUpdate(false)
+      this.write(copyDoneMessage())
+      this.write(terminateMessage())
+    }
+    await Promise.race([
+      this.endSocket(),
+      new Promise((resolve) => setTimeout(resolve, closeTimeoutMs).unref()),
+    ])
+  }
+}
