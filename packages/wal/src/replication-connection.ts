@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { isIP, connect as netConnect, type Socket } from 'node:net'
-import { type TLSSocket, connect as tlsConnect } from 'node:tls'
+import { checkServerIdentity, type TLSSocket, connect as tlsConnect } from 'node:tls'
 import { md5PasswordResponse } from './auth/md5-password.js'
 import { type ChannelBinding, certificateEndPointHash, ScramSha256Client } from './auth/scram-sha-256.js'
 import {
@@ -181,7 +181,10 @@ async function startTls(socket: Socket, options: ResolvedConnectionOptions): Pro
     ...(isIP(options.host) === 0 ? { servername: options.host } : {}),
     ...(ca ? { ca } : {}),
     rejectUnauthorized: verifyChain,
-    ...(verifyHost ? {} : { checkServerIdentity: () => undefined }),
+    // Check against the host we were given: with a pre-connected socket Node would assume 'localhost'.
+    checkServerIdentity: verifyHost
+      ? (_, certificate) => checkServerIdentity(options.host, certificate)
+      : () => undefined,
   })
   await new Promise<void>((resolve, reject) => {
     tlsSocket.once('secureConnect', resolve)
@@ -207,6 +210,10 @@ export class ReplicationConnection {
   readonly serverVersion: number
   /** ParameterStatus values the server reported (server_version, server_encoding, ...). */
   readonly parameters: ReadonlyMap<string, string>
+  /** How the server authenticated us: 'trust', 'cleartext', 'md5', 'SCRAM-SHA-256' or 'SCRAM-SHA-256-PLUS'. */
+  readonly authenticationMethod: string
+  /** Whether the connection runs over TLS. */
+  readonly tls: boolean
   private queue: Promise<unknown> = Promise.resolve()
   private stream: ReplicationStreamImpl | undefined
   private closed = false
@@ -214,10 +221,13 @@ export class ReplicationConnection {
   private constructor(
     private readonly socket: Socket,
     private readonly source: BackendMessageSource,
-    parameters: Map<string, string>,
+    startup: { parameters: Map<string, string>; authenticationMethod: string },
     private readonly logger: Logger,
   ) {
+    const parameters = startup.parameters
     this.parameters = parameters
+    this.authenticationMethod = startup.authenticationMethod
+    this.tls = 'getPeerX509Certificate' in socket
     this.serverVersion = parseServerVersion(parameters.get('server_version') ?? '')
   }
 
@@ -241,8 +251,8 @@ export class ReplicationConnection {
       socket = await openSocket(options)
       socket = await ReplicationConnection.negotiateTls(socket, options)
       const source = new BackendMessageSource(socket)
-      const parameters = await ReplicationConnection.startUp(socket, source, options, logger)
-      return new ReplicationConnection(socket, source, parameters, logger)
+      const startup = await ReplicationConnection.startUp(socket, source, options, logger)
+      return new ReplicationConnection(socket, source, startup, logger)
     }
     try {
       const connection = await Promise.race([attempt(), timeout])
@@ -281,7 +291,7 @@ export class ReplicationConnection {
     source: BackendMessageSource,
     options: ResolvedConnectionOptions,
     logger: Logger,
-  ): Promise<Map<string, string>> {
+  ): Promise<{ parameters: Map<string, string>; authenticationMethod: string }> {
     const parameters: Record<string, string> = {
       user: options.user,
       database: options.database,
@@ -292,6 +302,7 @@ export class ReplicationConnection {
     socket.write(startupMessage(parameters))
     const serverParameters = new Map<string, string>()
     let scram: ScramSha256Client | undefined
+    let authenticationMethod = 'trust'
     const requirePassword = (method: string) => {
       if (options.password === undefined) {
         throw new AuthenticationError(
@@ -314,9 +325,11 @@ export class ReplicationConnection {
               }
               break
             case AuthenticationCode.cleartextPassword:
+              authenticationMethod = 'cleartext'
               socket.write(passwordMessage(requirePassword('cleartext password')))
               break
             case AuthenticationCode.md5Password:
+              authenticationMethod = 'md5'
               socket.write(
                 passwordMessage(md5PasswordResponse(options.user, requirePassword('MD5'), request.data)),
               )
@@ -332,6 +345,7 @@ export class ReplicationConnection {
                   `the server offers SASL mechanisms ${mechanisms.join(', ')}; this client supports SCRAM-SHA-256(-PLUS)`,
                 )
               }
+              authenticationMethod = scram.mechanism
               socket.write(saslInitialResponse(scram.mechanism, scram.clientFirstMessage()))
               break
             }
@@ -368,7 +382,7 @@ export class ReplicationConnection {
             `connecting as ${options.user} to ${options.database}`,
           )
         case BackendCode.readyForQuery:
-          return serverParameters
+          return { parameters: serverParameters, authenticationMethod }
         default:
           throw new ReplicationProtocolError(
             `unexpected backend message 0x${message.code.toString(16)} during startup`,
