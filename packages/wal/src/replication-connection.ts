@@ -565,8 +565,8 @@ export class ReplicationConnection {
 
   /** START_REPLICATION SLOT ... LOGICAL: from here on the connection belongs to the stream. */
   startReplication(options: StartReplicationOptions): Promise<ReplicationStream> {
-    const command = this.startReplicationCommand(options)
     return this.exclusive(async () => {
+      const command = this.startReplicationCommand(options)
       this.socket.write(queryMessage(command))
       let error: PostgresError | undefined
       while (true) {
