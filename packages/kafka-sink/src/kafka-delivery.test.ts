@@ -1,0 +1,186 @@
+import { factHeaders, readEnvelopeHeader } from '@factlib/core'
+import { startKafka, uniqueName } from '@factlib/testing'
+import kafkajs from 'kafkajs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DeadLetterHeaderName } from './fact-routing.js'
+import { createKafkaSink } from './kafka-sink.js'
+import { lsnText } from './lsn-text.js'
+import type { SinkTransaction } from './sink-types.js'
+import { readTopic } from './test-support/read-topic.js'
+import { sampleFact } from './test-support/sample-facts.js'
+
+const warnings: Error[] = []
+const onWarning = (warning: Error) => warnings.push(warning)
+let brokers: string[]
+
+beforeAll(async () => {
+  process.on('warning', onWarning)
+  brokers = (await startKafka()).brokers
+})
+
+afterAll(() => {
+  process.off('warning', onWarning)
+})
+
+/** `count` facts over `keys` keys, in transactions of 1 to 8 facts, with increasing LSNs. */
+function transactions(prefix: string, count: number, keys: number, payloadBytes = 40) {
+  const txs: SinkTransaction[] = []
+  const expected = new Map<string, { key: string; value: Uint8Array; lsn: bigint }>()
+  let lsn = 0x3000000n
+  let made = 0
+  while (made < count) {
+    const size = Math.min(1 + (made % 8), count - made)
+    const facts = []
+    for (let i = 0; i < size; i++, made++) {
+      lsn += 0x40n
+      const sample = sampleFact({ prefix, lsn, key: `customer-${made % keys}`, payloadBytes })
+      facts.push(sample.fact)
+      expected.set(lsnText(lsn), { key: sample.key, value: sample.fact.value, lsn })
+    }
+    lsn += 0x20n
+    txs.push({ endLsn: lsn, facts })
+  }
+  return { txs, expected }
+}
+
+describe('kafka sink against a real broker', () => {
+  it('keeps per-key order across 100 keys and 10,000 facts on a 6-partition topic', async () => {
+    const prefix = uniqueName('order')
+    const { txs, expected } = transactions(prefix, 10_000, 100)
+    const sink = createKafkaSink({ brokers, createTopics: { partitions: 6, replicationFactor: 1 } })
+    await sink.connect()
+    const advances: bigint[] = []
+    sink.onDelivered((lsn) => advances.push(lsn))
+    for (const tx of txs) await sink.send(tx)
+    expect(await sink.drain(60_000)).toBe(true)
+    expect(sink.deliveredLsn).toBe(txs.at(-1)!.endLsn)
+    expect(sink.inFlight).toBe(0)
+    await sink.close()
+
+    const records = await readTopic(brokers, `${prefix}.order`, 10_000)
+    expect(records).toHaveLength(10_000)
+    const partitionOfKey = new Map<string, number>()
+    const lastLsnOfKey = new Map<string, bigint>()
+    for (const record of records) {
+      const sent = expected.get(record.headers.lsn!)!
+      expect(record.key).toBe(sent.key)
+      const partition = partitionOfKey.get(sent.key) ?? record.partition
+      expect(record.partition).toBe(partition)
+      partitionOfKey.set(sent.key, partition)
+      expect(sent.lsn > (lastLsnOfKey.get(sent.key) ?? 0n)).toBe(true)
+      lastLsnOfKey.set(sent.key, sent.lsn)
+    }
+    expect(new Set(records.map((record) => record.partition)).size).toBe(6)
+    expect(partitionOfKey.size).toBe(100)
+    expect(advances.length).toBeGreaterThan(0)
+    expect(advances.every((lsn, i) => i === 0 || lsn > advances[i - 1]!)).toBe(true)
+    expect(warnings.filter((warning) => warning.name === 'TimeoutNegativeWarning')).toEqual([])
+  })
+
+  it('forwards the envelope bytes untouched with the Go factlib headers', async () => {
+    const prefix = uniqueName('headers')
+    const traced = sampleFact({
+      prefix,
+      lsn: 0x16b3748n,
+      aggregateType: 'payment',
+      key: 'pay-1',
+      traceInfo: {
+        traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+        spanId: '00f067aa0ba902b7',
+        parentOp: 'checkout',
+        isSampled: true,
+      },
+      metadata: { source: 'test' },
+    })
+    const plain = sampleFact({ prefix, lsn: 0x16b3790n, aggregateType: 'payment', key: 'pay-2' })
+    const sink = createKafkaSink({ brokers, compression: 'gzip' })
+    await sink.connect()
+    await sink.send({ endLsn: 0x16b37a0n, facts: [traced.fact, plain.fact] })
+    expect(await sink.drain(30_000)).toBe(true)
+    await sink.close()
+
+    const records = await readTopic(brokers, `${prefix}.payment`, 2)
+    expect(records).toHaveLength(2)
+    for (const sample of [traced, plain]) {
+      const record = records.find((candidate) => candidate.key === sample.key)!
+      expect(Buffer.compare(record.value!, Buffer.from(sample.fact.value))).toBe(0)
+      expect(record.headers).toEqual(
+        factHeaders(readEnvelopeHeader(sample.fact.value), lsnText(sample.fact.lsn)),
+      )
+    }
+    const tracedHeaders = records.find((record) => record.key === 'pay-1')!.headers
+    expect(tracedHeaders).toMatchObject({
+      event_id: traced.id,
+      event_type: 'order.placed',
+      lsn: '0/16B3748',
+      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+      span_id: '00f067aa0ba902b7',
+      parent_op: 'checkout',
+      is_sampled: '1',
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    })
+  })
+
+  it('dead-letters an oversized fact with why and where from, while the rest flow', async () => {
+    const prefix = uniqueName('oversize')
+    const topic = `${prefix}.order`
+    const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin()
+    await admin.connect()
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic, numPartitions: 3, configEntries: [{ name: 'max.message.bytes', value: '20000' }] }],
+    })
+    await admin.disconnect()
+
+    const { txs, expected } = transactions(prefix, 300, 10)
+    const oversized = sampleFact({ prefix, lsn: 0x9000000n, key: 'customer-3', payloadBytes: 60_000 })
+    const middle = txs.length >> 1
+    txs.splice(middle, 0, { endLsn: 0x9000010n, facts: [oversized.fact] })
+    // LSNs must keep increasing: move the later transactions after the oversized one.
+    const later = txs.slice(middle + 1)
+    let lsn = 0x9000100n
+    for (const tx of later) {
+      for (const fact of tx.facts) {
+        const entry = expected.get(lsnText(fact.lsn))!
+        expected.delete(lsnText(fact.lsn))
+        lsn += 0x40n
+        fact.lsn = lsn
+        expected.set(lsnText(lsn), { ...entry, lsn })
+      }
+      lsn += 0x20n
+      tx.endLsn = lsn
+    }
+    const deadLettered: Array<[string, string | undefined]> = []
+    const sink = createKafkaSink({
+      brokers,
+      hooks: { deadLettered: (reason, originalTopic) => deadLettered.push([reason, originalTopic]) },
+    })
+    await sink.connect()
+    for (const tx of txs) await sink.send(tx)
+    expect(await sink.drain(60_000)).toBe(true)
+    expect(sink.deliveredLsn).toBe(txs.at(-1)!.endLsn)
+    await sink.close()
+
+    expect(deadLettered).toHaveLength(1)
+    expect(deadLettered[0]![1]).toBe(topic)
+    const [dead] = await readTopic(brokers, `${prefix}.dead-letter`, 1)
+    expect(dead).toBeDefined()
+    expect(Buffer.compare(dead!.value!, Buffer.from(oversized.fact.value))).toBe(0)
+    expect(dead!.key).toBe('customer-3')
+    expect(dead!.headers[DeadLetterHeaderName.originalTopic]).toBe(topic)
+    expect(dead!.headers[DeadLetterHeaderName.lsn]).toBe(lsnText(oversized.fact.lsn))
+    expect(dead!.headers[DeadLetterHeaderName.error]).toMatch(/MESSAGE_TOO_LARGE|RECORD_LIST_TOO_LARGE/)
+    expect(dead!.headers.event_id).toBe(oversized.id)
+
+    const allThere = (records: Array<{ headers: Record<string, string> }>) => {
+      const seen = new Set(records.map((record) => record.headers.lsn))
+      return [...expected.keys()].every((text) => seen.has(text))
+    }
+    const delivered = await readTopic(brokers, topic, allThere)
+    const lsns = new Set(delivered.map((record) => record.headers.lsn))
+    expect(allThere(delivered)).toBe(true)
+    // Halving the refused request may re-send records another partition had already taken.
+    expect(delivered.length - lsns.size).toBeLessThan(300)
+    expect(lsns.has(lsnText(oversized.fact.lsn))).toBe(false)
+  })
+})
