@@ -13,26 +13,31 @@ export class BufferReader {
   offset = 0
   messageType = 'unknown'
   private bytes: Uint8Array
+  /** A view over the whole underlying ArrayBuffer, reused while messages share one (socket chunks do). */
   private view: DataView
+  private base: number
+  private length: number
+  private cachedBytes = new Uint8Array(0)
+  private cachedString = ''
 
   constructor(bytes: Uint8Array = new Uint8Array(0)) {
     this.bytes = bytes
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    this.view = new DataView(bytes.buffer)
+    this.base = bytes.byteOffset
+    this.length = bytes.length
   }
 
   reset(bytes: Uint8Array, messageType: string): void {
-    if (bytes.buffer !== this.bytes.buffer || bytes.byteOffset !== this.bytes.byteOffset) {
-      this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    } else if (bytes.byteLength !== this.bytes.byteLength) {
-      this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    }
+    if (bytes.buffer !== this.view.buffer) this.view = new DataView(bytes.buffer)
     this.bytes = bytes
+    this.base = bytes.byteOffset
+    this.length = bytes.length
     this.offset = 0
     this.messageType = messageType
   }
 
   get remaining(): number {
-    return this.bytes.length - this.offset
+    return this.length - this.offset
   }
 
   fail(field: string, reason: string, offset = this.offset): never {
@@ -40,8 +45,8 @@ export class BufferReader {
   }
 
   private need(count: number, field: string): void {
-    if (this.offset + count > this.bytes.length) {
-      this.fail(field, `needs ${count} byte(s) but only ${this.bytes.length - this.offset} remain`)
+    if (this.offset + count > this.length) {
+      this.fail(field, `needs ${count} byte(s) but only ${this.length - this.offset} remain`)
     }
   }
 
@@ -52,21 +57,21 @@ export class BufferReader {
 
   int16(field: string): number {
     this.need(2, field)
-    const value = this.view.getInt16(this.offset)
+    const value = this.view.getInt16(this.base + this.offset)
     this.offset += 2
     return value
   }
 
   int32(field: string): number {
     this.need(4, field)
-    const value = this.view.getInt32(this.offset)
+    const value = this.view.getInt32(this.base + this.offset)
     this.offset += 4
     return value
   }
 
   uint32(field: string): number {
     this.need(4, field)
-    const value = this.view.getUint32(this.offset)
+    const value = this.view.getUint32(this.base + this.offset)
     this.offset += 4
     return value
   }
@@ -74,7 +79,7 @@ export class BufferReader {
   /** Unsigned 64-bit: LSNs. */
   uint64(field: string): bigint {
     this.need(8, field)
-    const value = this.view.getBigUint64(this.offset)
+    const value = this.view.getBigUint64(this.base + this.offset)
     this.offset += 8
     return value
   }
@@ -82,7 +87,7 @@ export class BufferReader {
   /** Signed 64-bit: timestamps, which may precede the PostgreSQL epoch. */
   int64(field: string): bigint {
     this.need(8, field)
-    const value = this.view.getBigInt64(this.offset)
+    const value = this.view.getBigInt64(this.base + this.offset)
     this.offset += 8
     return value
   }
@@ -93,16 +98,48 @@ export class BufferReader {
     this.need(length, field)
     const start = this.offset
     this.offset += length
-    return this.bytes.subarray(start, this.offset)
+    // A plain Uint8Array view: cheaper than subarray(), which goes through Buffer's species.
+    return new Uint8Array(this.bytes.buffer, this.base + start, length)
   }
 
   /** A NUL-terminated UTF-8 string (the protocol's String type). */
   cstring(field: string): string {
     const start = this.offset
-    const end = this.bytes.indexOf(0, start)
+    const end = this.findNul(start)
     if (end < 0) this.fail(field, 'string has no NUL terminator before the end of the message')
     this.offset = end + 1
     return this.utf8(start, end, field)
+  }
+
+  /**
+   * Like cstring(), but remembers the last string: logical message prefixes repeat from message to
+   * message, and comparing a few bytes is cheaper than building the same string again.
+   */
+  repeatedCstring(field: string): string {
+    const start = this.offset
+    const bytes = this.bytes
+    const cached = this.cachedBytes
+    const length = cached.length
+    if (start + length < this.length && bytes[start + length] === 0) {
+      let index = 0
+      while (index < length && cached[index] === bytes[start + index]) index++
+      if (index === length) {
+        this.offset = start + length + 1
+        return this.cachedString
+      }
+    }
+    const value = this.cstring(field)
+    this.cachedBytes = bytes.slice(start, this.offset - 1)
+    this.cachedString = value
+    return value
+  }
+
+  /** A plain loop beats the native indexOf call for the short names pgoutput carries. */
+  private findNul(start: number): number {
+    const bytes = this.bytes
+    const limit = Math.min(this.length, start + 64)
+    for (let index = start; index < limit; index++) if (bytes[index] === 0) return index
+    return limit < this.length ? bytes.indexOf(0, limit) : -1
   }
 
   /** `length` bytes decoded as UTF-8. */

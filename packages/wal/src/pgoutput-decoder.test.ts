@@ -180,6 +180,20 @@ describe('PgoutputDecoder on messages the captured streams lack', () => {
   })
 })
 
+describe('PgoutputDecoder prefix reuse', () => {
+  it('never hands one message the prefix of another', () => {
+    const decoder = new PgoutputDecoder()
+    const prefixes = ['fact', 'fact', 'facts', 'fact', '', 'fac', 'fact', 'héllo', 'héllo', 'hallo']
+    const decoded = prefixes.map((prefix) => {
+      const message = decoder.decode(
+        build.message({ transactional: true, lsn: 1n, prefix, content: Uint8Array.of(7) }),
+      )
+      return message.tag === 'message' ? [message.prefix, [...message.content]] : []
+    })
+    expect(decoded).toEqual(prefixes.map((prefix) => [prefix, [7]]))
+  })
+})
+
 describe('PgoutputDecoder on malformed input', () => {
   const decoder = new PgoutputDecoder()
   decoder.decode(relation)

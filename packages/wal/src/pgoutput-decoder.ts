@@ -192,7 +192,7 @@ export class PgoutputDecoder {
     const xid = this.streamXid(reader)
     const flags = reader.uint8('flags')
     const lsn = reader.uint64('lsn')
-    const prefix = reader.cstring('prefix')
+    const prefix = reader.repeatedCstring('prefix')
     const content = reader.bytesView(reader.int32('content.length'), 'content')
     const message: LogicalMessage = {
       tag: 'message',

@@ -98,8 +98,10 @@ export class ReplicationStreamImpl implements ReplicationStream {
 
   sendStatusUpdate(replyRequested = false): void {
     if (this.source.failed) return
+    // Written may run ahead (received is not confirmed); flushed and applied never do.
+    const written = this.received > this.acknowledged ? this.received : this.acknowledged
     const update = encodeStandbyStatusUpdate({
-      written: this.received > this.acknowledged ? this.received : this.acknowledged,
+      written,
       flushed: this.acknowledged,
       applied: this.acknowledged,
       clientTime: nowAsPostgresTime(),

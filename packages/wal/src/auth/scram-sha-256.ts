@@ -68,7 +68,7 @@ export class ScramSha256Client {
     const nonce = attributes.get('r')
     const salt = attributes.get('s')
     const iterations = Number(attributes.get('i'))
-    if (!nonce || !nonce.startsWith(this.clientNonce) || nonce.length === this.clientNonce.length) {
+    if (!nonce?.startsWith(this.clientNonce) || nonce.length === this.clientNonce.length) {
       throw new AuthenticationError(
         'SCRAM server-first-message: server nonce does not extend the client nonce',
       )
