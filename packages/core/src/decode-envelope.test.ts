@@ -257,3 +257,23 @@ describe('decoding from a Node Buffer', () => {
     expect([...payload]).toEqual([1, 2, 3])
   })
 })
+
+describe('string encoding boundaries', () => {
+  it('round-trips ASCII and non-ASCII strings around the one-byte length limit', () => {
+    for (const length of [0, 1, 126, 127, 128, 129, 300]) {
+      for (const tail of ['', 'é', '😀']) {
+        const text = 'a'.repeat(length) + tail
+        const envelope = {
+          id: text,
+          aggregateType: `t${text}`,
+          aggregateId: 'x',
+          eventType: 'e',
+          payload: new Uint8Array(),
+          createdAt: 0n,
+          metadata: { [text]: text },
+        }
+        expect(decodeEnvelope(encodeEnvelope(envelope))).toEqual(envelope)
+      }
+    }
+  })
+})

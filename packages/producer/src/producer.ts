@@ -110,12 +110,13 @@ export function createProducer(options: ProducerOptions): Producer {
       if (facts.length === 1) return [await emitOne(executor, facts[0]!)]
       // Validate and encode everything before touching the database, so a bad fact emits nothing.
       const prepared = facts.map(prepare)
-      const starts: number[] = []
-      const lengths: number[] = []
+      let starts = ''
+      let lengths = ''
       let total = 0
-      for (const { bytes } of prepared) {
-        starts.push(total + 1) // substring() counts from 1
-        lengths.push(bytes.length)
+      for (const [index, { bytes }] of prepared.entries()) {
+        const separator = index === 0 ? '' : ','
+        starts += `${separator}${total + 1}` // substring() counts from 1
+        lengths += `${separator}${bytes.length}`
         total += bytes.length
       }
       const joined = Buffer.allocUnsafe(total)

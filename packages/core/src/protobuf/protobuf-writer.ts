@@ -53,6 +53,7 @@ export class ProtobufWriter {
   }
 
   string(value: string): this {
+    if (value.length < 128 && this.asciiString(value)) return this
     // Worst case is 3 UTF-8 bytes per UTF-16 code unit; encode in place to avoid a copy.
     const maxBytes = value.length * 3
     const lengthBytes = varintSize(maxBytes)
@@ -66,6 +67,23 @@ export class ProtobufWriter {
     this.varint(written)
     this.length += written
     return this
+  }
+
+  /**
+   * Short ASCII strings (ids, types, most keys) are copied byte by byte, which is cheaper than a
+   * call into the UTF-8 encoder. Returns false, having written nothing, on the first non-ASCII char.
+   */
+  private asciiString(value: string): boolean {
+    this.reserve(1 + value.length)
+    const start = this.length + 1
+    for (let index = 0; index < value.length; index++) {
+      const code = value.charCodeAt(index)
+      if (code >= 0x80) return false
+      this.buffer[start + index] = code
+    }
+    this.buffer[this.length] = value.length
+    this.length = start + value.length
+    return true
   }
 
   /** The bytes written so far (a view; copy it before writing more). */
