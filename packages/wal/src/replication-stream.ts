@@ -99,6 +99,7 @@ export class ReplicationStreamImpl implements ReplicationStream {
   sendStatusUpdate(replyRequested = false): void {
     if (this.source.failed) return
     // Written may run ahead (received is not confirmed); flushed and applied never do.
+    // biome-ignore lint/complexity/useMathMinMax: Math.max does not take bigint
     const written = this.received > this.acknowledged ? this.received : this.acknowledged
     const update = encodeStandbyStatusUpdate({
       written,
