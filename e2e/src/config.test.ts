@@ -23,7 +23,13 @@ describe('owlpost with a broken configuration', () => {
     const [code] = await once(child, 'exit')
     expect(code).toBe(2)
     expect(stderr).toContain('owlpost configuration is invalid')
-    for (const variable of ['WAL_PREFIX', 'KAFKA_BROKERS', 'MASTER_DATABASE_URL', 'WAL_HEALTH_PORT', 'KAFKA_PASSWORD']) {
+    for (const variable of [
+      'WAL_PREFIX',
+      'KAFKA_BROKERS',
+      'MASTER_DATABASE_URL',
+      'WAL_HEALTH_PORT',
+      'KAFKA_PASSWORD',
+    ]) {
       expect(stderr).toContain(`- ${variable}:`)
     }
     expect(stderr).not.toContain('topsecret')

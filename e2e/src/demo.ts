@@ -17,7 +17,9 @@ async function main(): Promise<void> {
   say('demo: starting PostgreSQL and Kafka …')
   const pg = await startPostgres({ dedicated: true })
   const kafka = await startKafka({ dedicated: true })
-  say(`demo: PostgreSQL (${pg.backend}) on ${pg.host}:${pg.port}, Kafka (${kafka.backend}) on ${kafka.brokers.join(',')}`)
+  say(
+    `demo: PostgreSQL (${pg.backend}) on ${pg.host}:${pg.port}, Kafka (${kafka.backend}) on ${kafka.brokers.join(',')}`,
+  )
   const db = await createDatabase(pg, 'shop')
   const sql = postgres(db.url, { max: 4, onnotice: () => {} })
   const owlpost = await startOwlpost({
@@ -82,7 +84,12 @@ async function main(): Promise<void> {
     say('demo: committed 4 transactions with 5 facts; consuming shop.order and shop.invoice …')
 
     const expected = 5
-    const records = await readTopics(kafka.brokers, ['shop.order', 'shop.invoice'], (seen) => seen.length >= expected, 60_000)
+    const records = await readTopics(
+      kafka.brokers,
+      ['shop.order', 'shop.invoice'],
+      (seen) => seen.length >= expected,
+      60_000,
+    )
     for (const record of records) {
       const fact = envelopeToJson(decodeEnvelope(record.value), { payload: 'json' })
       say(
@@ -91,7 +98,9 @@ async function main(): Promise<void> {
     }
     const leaked = records.some((record) => record.key === 'order-4')
     if (records.length !== expected || leaked) {
-      throw new Error(`expected ${expected} facts and none of order-4, got ${records.length}${leaked ? ' including order-4' : ''}`)
+      throw new Error(
+        `expected ${expected} facts and none of order-4, got ${records.length}${leaked ? ' including order-4' : ''}`,
+      )
     }
     say(`demo: all ${expected} committed facts arrived, the rolled-back one did not`)
   } finally {

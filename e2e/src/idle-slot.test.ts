@@ -26,7 +26,9 @@ describe('a slot with no facts to relay', () => {
       await world.sql`insert into noise (body) select repeat('x', 1000) from generate_series(1, 100)`
       await world.sql`select pg_logical_emit_message(true, 'someone-else', 'not ours')`
     }
-    const target = parseLsn((await world.sql<{ lsn: string }[]>`select pg_current_wal_lsn()::text as lsn`)[0]!.lsn)
+    const target = parseLsn(
+      (await world.sql<{ lsn: string }[]>`select pg_current_wal_lsn()::text as lsn`)[0]!.lsn,
+    )
     await expect
       .poll(
         async () => {

@@ -31,7 +31,11 @@ describe('owlpost relays committed facts to Kafka', () => {
         eventType: 'account.opened',
         payload: utf8('{"balance":10}'),
         metadata: { source: 'e2e' },
-        traceInfo: { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', isSampled: true },
+        traceInfo: {
+          traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+          spanId: '00f067aa0ba902b7',
+          isSampled: true,
+        },
       })
       const audited = await producer.emit(tx, {
         aggregateType: 'audit',
@@ -54,7 +58,12 @@ describe('owlpost relays committed facts to Kafka', () => {
       })
       .catch(() => undefined)
     const afterRollback = await sql.begin(async (tx) =>
-      producer.emit(tx, { aggregateType: 'account', aggregateId: 'acc-1', eventType: 'account.credited', payload: utf8('5') }),
+      producer.emit(tx, {
+        aggregateType: 'account',
+        aggregateId: 'acc-1',
+        eventType: 'account.credited',
+        payload: utf8('5'),
+      }),
     )
 
     const topics = [topicFor(prefix, 'account'), topicFor(prefix, 'audit')]
@@ -86,7 +95,12 @@ describe('owlpost relays committed facts to Kafka', () => {
   it('confirms the slot up to what Kafka acknowledged and reports it', async () => {
     const { sql, slot } = world
     await sql.begin((tx) =>
-      world.producer.emit(tx, { aggregateType: 'account', aggregateId: 'acc-9', eventType: 'x', payload: utf8('') }),
+      world.producer.emit(tx, {
+        aggregateType: 'account',
+        aggregateId: 'acc-9',
+        eventType: 'x',
+        payload: utf8(''),
+      }),
     )
     const target = (await sql<{ lsn: string }[]>`select pg_current_wal_lsn()::text as lsn`)[0]!.lsn
     await expect

@@ -19,7 +19,9 @@ describe('owlpost under a role with only REPLICATION', () => {
     const role = uniqueName('relay_role')
     await world.sql.unsafe(`create role ${role} with login replication password 'relay-pw'`)
     await world.sql.unsafe(`create publication ${world.publication}`)
-    const rows = await world.sql<{ rolsuper: boolean }[]>`select rolsuper from pg_roles where rolname = ${role}`
+    const rows = await world.sql<
+      { rolsuper: boolean }[]
+    >`select rolsuper from pg_roles where rolname = ${role}`
     expect(rows[0]?.rolsuper).toBe(false)
 
     owlpost = await startOwlpost({
@@ -28,7 +30,12 @@ describe('owlpost under a role with only REPLICATION', () => {
     })
     await owlpost.ready()
     const fact = await world.sql.begin((tx) =>
-      world.producer.emit(tx, { aggregateType: 'user', aggregateId: 'u1', eventType: 'user.created', payload: utf8('{}') }),
+      world.producer.emit(tx, {
+        aggregateType: 'user',
+        aggregateId: 'u1',
+        eventType: 'user.created',
+        payload: utf8('{}'),
+      }),
     )
     const records = await readTopics(
       world.kafka.brokers,

@@ -33,7 +33,12 @@ describe('a standby owlpost on the same slot', () => {
     expect(takeoverMs).toBeLessThan(10_000)
 
     const fact = await world.sql.begin((tx) =>
-      world.producer.emit(tx, { aggregateType: 'job', aggregateId: 'j1', eventType: 'job.done', payload: utf8('{}') }),
+      world.producer.emit(tx, {
+        aggregateType: 'job',
+        aggregateId: 'j1',
+        eventType: 'job.done',
+        payload: utf8('{}'),
+      }),
     )
     const records = await readTopics(
       world.kafka.brokers,

@@ -36,9 +36,14 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     case 'run':
       return runRelay(env)
     case 'tail': {
-      const prefixes = (values.prefix ?? env.WAL_PREFIX ?? '').split(',').map((part) => part.trim()).filter(Boolean)
+      const prefixes = (values.prefix ?? env.WAL_PREFIX ?? '')
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean)
       if (!databaseUrl || prefixes.length === 0) {
-        process.stderr.write('owlpost tail needs --url (or MASTER_DATABASE_URL) and --prefix (or WAL_PREFIX)\n')
+        process.stderr.write(
+          'owlpost tail needs --url (or MASTER_DATABASE_URL) and --prefix (or WAL_PREFIX)\n',
+        )
         return 2
       }
       if (values.payload !== 'json' && values.payload !== 'base64') {

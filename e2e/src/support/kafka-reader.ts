@@ -21,14 +21,18 @@ export async function readTopics(
 ): Promise<ReadRecord[]> {
   const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING, clientId: 'e2e-reader' })
   const records: ReadRecord[] = []
-  const consumer = kafka.consumer({ groupId: `e2e-${Math.random().toString(36).slice(2)}`, maxWaitTimeInMs: 200 })
+  const deadline = Date.now() + timeoutMs
+  const present = await waitForTopics(kafka, topics, deadline)
+  if (present.length === 0) return records
+  const consumer = kafka.consumer({
+    groupId: `e2e-${Math.random().toString(36).slice(2)}`,
+    maxWaitTimeInMs: 200,
+  })
   await consumer.connect()
   try {
-    // Subscribing creates a missing topic (broker auto-create), so a topic owlpost has not
-    // written yet is still read once it has.
-    await consumer.subscribe({ topics, fromBeginning: true })
+    await consumer.subscribe({ topics: present, fromBeginning: true })
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => resolve(), timeoutMs)
+      const timer = setTimeout(() => resolve(), Math.max(0, deadline - Date.now()))
       consumer
         .run({
           eachMessage: async ({ topic, partition, message }) => {
@@ -58,4 +62,23 @@ export async function readTopics(
     await consumer.disconnect()
   }
   return records
+}
+
+/**
+ * Subscribing to a topic that does not exist yet fails in kafkajs, and owlpost creates topics
+ * as facts arrive, so wait until every topic exists (or the deadline passes) and read those.
+ */
+async function waitForTopics(kafka: Kafka, topics: string[], deadline: number): Promise<string[]> {
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    for (;;) {
+      const existing = new Set(await admin.listTopics())
+      const present = topics.filter((topic) => existing.has(topic))
+      if (present.length === topics.length || Date.now() >= deadline) return present
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  } finally {
+    await admin.disconnect()
+  }
 }

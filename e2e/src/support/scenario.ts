@@ -3,7 +3,10 @@ import { createDatabase, startKafka, startPostgres, uniqueName } from '@factlib/
 import postgres from 'postgres'
 
 /** One test's world: its own database, prefix, slot and publication on the shared servers. */
-export async function createScenario(label: string, options: { pg?: Awaited<ReturnType<typeof startPostgres>> } = {}) {
+export async function createScenario(
+  label: string,
+  options: { pg?: Awaited<ReturnType<typeof startPostgres>> } = {},
+) {
   const pg = options.pg ?? (await startPostgres())
   const kafka = await startKafka()
   const db = await createDatabase(pg, label)

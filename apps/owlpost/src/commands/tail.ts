@@ -30,7 +30,8 @@ export async function tailFacts(options: TailOptions): Promise<number> {
     const exists = await connection.query(
       `select 1 from pg_catalog.pg_publication where pubname = ${sqlLiteral(options.publication)}`,
     )
-    if (exists.rows.length === 0) await connection.query(`create publication ${sqlIdentifier(options.publication)}`)
+    if (exists.rows.length === 0)
+      await connection.query(`create publication ${sqlIdentifier(options.publication)}`)
     const slot = `owlpost_tail_${randomBytes(4).toString('hex')}`
     await connection.createReplicationSlot(slot, { temporary: true })
     const stream = await connection.startReplication({
@@ -48,7 +49,11 @@ export async function tailFacts(options: TailOptions): Promise<number> {
       }
       const message = event.message
       if (message.tag !== 'message' || !prefixes.has(message.prefix)) continue
-      write(JSON.stringify(describeFact(message.prefix, message.lsn, message.transactional, message.content, options)))
+      write(
+        JSON.stringify(
+          describeFact(message.prefix, message.lsn, message.transactional, message.content, options),
+        ),
+      )
       stream.acknowledge(event.walEnd)
       printed++
       if (options.limit !== undefined && printed >= options.limit) break

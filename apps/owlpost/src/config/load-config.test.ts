@@ -54,7 +54,14 @@ describe('loadConfig', () => {
     })
     const variables = problems.map((problem) => problem.split(':')[0])
     expect(variables.sort()).toEqual(
-      ['KAFKA_BROKERS', 'KAFKA_SSL', 'MASTER_DATABASE_URL', 'REPLICATION_SLOT_NAME', 'WAL_HEALTH_PORT', 'WAL_PREFIX'].sort(),
+      [
+        'KAFKA_BROKERS',
+        'KAFKA_SSL',
+        'MASTER_DATABASE_URL',
+        'REPLICATION_SLOT_NAME',
+        'WAL_HEALTH_PORT',
+        'WAL_PREFIX',
+      ].sort(),
     )
     expect(problems.find((problem) => problem.startsWith('MASTER_DATABASE_URL'))).toContain('required')
   })
@@ -62,7 +69,12 @@ describe('loadConfig', () => {
   it('never repeats a secret in its messages', () => {
     let message = ''
     try {
-      loadConfig({ ...minimal, MASTER_DATABASE_URL: 'mysql://relay:s3cret@db/app', KAFKA_PASSWORD: 'hunter2', METRICS_PORT: 'x' })
+      loadConfig({
+        ...minimal,
+        MASTER_DATABASE_URL: 'mysql://relay:s3cret@db/app',
+        KAFKA_PASSWORD: 'hunter2',
+        METRICS_PORT: 'x',
+      })
     } catch (error) {
       message = (error as Error).message
     }

@@ -93,13 +93,24 @@ export function loadConfig(env: Record<string, string | undefined>): OwlpostConf
       brokers: e.KAFKA_BROKERS,
       clientId: `${e.APP_NAME}.${e.SRC_SERVICE_NAME}`,
       ...(e.KAFKA_USERNAME
-        ? { sasl: { mechanism: e.KAFKA_SASL_MECHANISM, username: e.KAFKA_USERNAME, password: e.KAFKA_PASSWORD } }
+        ? {
+            sasl: {
+              mechanism: e.KAFKA_SASL_MECHANISM,
+              username: e.KAFKA_USERNAME,
+              password: e.KAFKA_PASSWORD,
+            },
+          }
         : {}),
       ssl: e.KAFKA_SSL,
       ...(e.KAFKA_SSL_CA_FILE ? { sslCaFile: e.KAFKA_SSL_CA_FILE } : {}),
       compression: e.KAFKA_COMPRESSION,
       ...(e.KAFKA_TOPIC_PARTITIONS
-        ? { createTopics: { partitions: e.KAFKA_TOPIC_PARTITIONS, replicationFactor: e.KAFKA_TOPIC_REPLICATION_FACTOR } }
+        ? {
+            createTopics: {
+              partitions: e.KAFKA_TOPIC_PARTITIONS,
+              replicationFactor: e.KAFKA_TOPIC_REPLICATION_FACTOR,
+            },
+          }
         : {}),
       ...(e.DEAD_LETTER_TOPIC ? { deadLetterTopic: e.DEAD_LETTER_TOPIC } : {}),
       onPermanentError: e.ON_PERMANENT_ERROR,

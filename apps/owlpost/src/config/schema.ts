@@ -14,7 +14,10 @@ const PositiveInt = NumberText.pipe(
 
 const BooleanFlag = Schema.transform(
   Schema.String.pipe(
-    Schema.filter((text) => ['true', 'false', '1', '0', 'yes', 'no'].includes(text.toLowerCase()) || 'must be true or false'),
+    Schema.filter(
+      (text) =>
+        ['true', 'false', '1', '0', 'yes', 'no'].includes(text.toLowerCase()) || 'must be true or false',
+    ),
   ),
   Schema.Boolean,
   {
@@ -61,7 +64,9 @@ const PostgresUrl = Schema.String.pipe(
   Schema.filter((text) => {
     try {
       const url = new URL(text)
-      return ['postgres:', 'postgresql:'].includes(url.protocol) || 'must be a postgres:// or postgresql:// URL'
+      return (
+        ['postgres:', 'postgresql:'].includes(url.protocol) || 'must be a postgres:// or postgresql:// URL'
+      )
     } catch {
       return 'must be a postgres:// URL'
     }
@@ -74,7 +79,7 @@ const Identifier = Schema.String.pipe(
   }),
 )
 
-const withDefault = <A, I extends string, R>(schema: Schema.Schema<A, I, R>, fallback: () => A) =>
+const withDefault = <A, I, R>(schema: Schema.Schema<A, I, R>, fallback: () => NoInfer<A>) =>
   Schema.optionalWith(schema, { default: fallback })
 
 /**
@@ -95,14 +100,20 @@ export const OwlpostEnv = Schema.Struct({
   WAL_HEALTH_PORT: withDefault(Port, () => 3001),
   METRICS_PORT: withDefault(Port, () => 2112),
 
-  LOG_LEVEL: withDefault(oneOf('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'), () => 'info'),
-  KAFKA_SASL_MECHANISM: withDefault(oneOf('scram-sha-512', 'scram-sha-256', 'plain'), () => 'scram-sha-512'),
+  LOG_LEVEL: withDefault(
+    oneOf('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'),
+    () => 'info' as const,
+  ),
+  KAFKA_SASL_MECHANISM: withDefault(
+    oneOf('scram-sha-512', 'scram-sha-256', 'plain'),
+    () => 'scram-sha-512' as const,
+  ),
   KAFKA_SSL_CA_FILE: Schema.optional(Schema.NonEmptyString),
-  KAFKA_COMPRESSION: withDefault(oneOf('none', 'gzip', 'snappy', 'lz4', 'zstd'), () => 'none'),
+  KAFKA_COMPRESSION: withDefault(oneOf('none', 'gzip', 'snappy', 'lz4', 'zstd'), () => 'none' as const),
   KAFKA_TOPIC_PARTITIONS: Schema.optional(PositiveInt),
   KAFKA_TOPIC_REPLICATION_FACTOR: withDefault(PositiveInt, () => 1),
   DEAD_LETTER_TOPIC: Schema.optional(Schema.NonEmptyString),
-  ON_PERMANENT_ERROR: withDefault(oneOf('dead-letter', 'halt'), () => 'dead-letter'),
+  ON_PERMANENT_ERROR: withDefault(oneOf('dead-letter', 'halt'), () => 'dead-letter' as const),
   MAX_IN_FLIGHT_FACTS: withDefault(PositiveInt, () => 10_000),
   MAX_IN_FLIGHT_BYTES: withDefault(PositiveInt, () => 64 * 1024 * 1024),
   STATUS_INTERVAL_MS: withDefault(PositiveInt, () => 10_000),

@@ -24,7 +24,9 @@ export function startHttpServer(port: number, health: HealthSource, registry: Re
     if (path === '/ready') {
       const state = health.readiness()
       response.writeHead(state.ready ? 200 : 503, { 'content-type': 'application/json' })
-      response.end(JSON.stringify(state, (_key, value) => (typeof value === 'bigint' ? value.toString() : value)))
+      response.end(
+        JSON.stringify(state, (_key, value) => (typeof value === 'bigint' ? value.toString() : value)),
+      )
       return
     }
     if (path === '/metrics') {

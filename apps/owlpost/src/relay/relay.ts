@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs'
 import { createKafkaSink, type KafkaSink, type KafkaSinkOptions } from '@factlib/kafka-sink'
-import { formatLsn, PostgresError, ReplicationConnection, type ReplicationEvent, type ReplicationStream } from '@factlib/wal'
+import {
+  formatLsn,
+  PostgresError,
+  ReplicationConnection,
+  type ReplicationEvent,
+  type ReplicationStream,
+} from '@factlib/wal'
 import type { Logger } from 'pino'
 import type { OwlpostConfig } from '../config/load-config.js'
 import { redactUrl } from '../config/redact.js'
@@ -172,7 +178,10 @@ export class Relay {
       } catch (error) {
         if (error instanceof PostgresError && error.code === slotInUse) {
           if (this.role !== 'standby') {
-            this.logger.info({ slot: this.config.slotName }, 'slot is held by another owlpost; waiting as standby')
+            this.logger.info(
+              { slot: this.config.slotName },
+              'slot is held by another owlpost; waiting as standby',
+            )
           }
           this.role = 'standby'
           this.metrics.active.set(0)
@@ -187,7 +196,11 @@ export class Relay {
       this.role = 'active'
       this.metrics.active.set(1)
       this.logger.info(
-        { slot: this.config.slotName, publication: this.config.publicationName, url: redactUrl(this.config.databaseUrl) },
+        {
+          slot: this.config.slotName,
+          publication: this.config.publicationName,
+          url: redactUrl(this.config.databaseUrl),
+        },
         'streaming facts',
       )
       await this.pump(stream, signal)
@@ -215,7 +228,11 @@ export class Relay {
     }
   }
 
-  private async handle(event: ReplicationEvent, stream: ReplicationStream, signal: AbortSignal): Promise<void> {
+  private async handle(
+    event: ReplicationEvent,
+    stream: ReplicationStream,
+    signal: AbortSignal,
+  ): Promise<void> {
     if (event.type === 'keepalive') {
       // Nothing of ours is open or unacknowledged, so everything up to the server's WAL end is
       // done with: confirming it keeps an idle slot (or one busy with other writes) from pinning WAL.
@@ -230,7 +247,10 @@ export class Relay {
       const transaction = output.transaction
       for (const fact of transaction.facts) {
         this.metrics.factsRead.inc({ prefix: fact.prefix })
-        this.logger.debug({ prefix: fact.prefix, lsn: formatLsn(fact.lsn), bytes: fact.value.byteLength }, 'fact read')
+        this.logger.debug(
+          { prefix: fact.prefix, lsn: formatLsn(fact.lsn), bytes: fact.value.byteLength },
+          'fact read',
+        )
       }
       await abortable(this.sink.send(transaction), signal)
       this.metrics.inFlightFacts.set(this.sink.inFlight)
@@ -241,7 +261,11 @@ export class Relay {
     this.role = 'stopping'
     this.logger.info({ inFlight: this.sink.inFlight }, 'stopping: draining in-flight facts')
     const drained = await this.sink.drain(this.config.shutdownTimeoutMs)
-    if (!drained) this.logger.warn({ inFlight: this.sink.inFlight }, 'drain timed out; undelivered facts will be replayed')
+    if (!drained)
+      this.logger.warn(
+        { inFlight: this.sink.inFlight },
+        'drain timed out; undelivered facts will be replayed',
+      )
     this.session?.stream?.acknowledge(this.sink.deliveredLsn)
     await this.closeSession()
     await this.sink.close()

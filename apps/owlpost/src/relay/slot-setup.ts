@@ -44,7 +44,10 @@ export async function ensurePublicationAndSlot(
   if (!row) {
     try {
       const created = await connection.createReplicationSlot(names.slot)
-      logger.info({ slot: names.slot, consistentPoint: created.consistentPoint.toString() }, 'created replication slot')
+      logger.info(
+        { slot: names.slot, consistentPoint: created.consistentPoint.toString() },
+        'created replication slot',
+      )
     } catch (error) {
       if (!(error instanceof PostgresError && error.code === duplicateObject)) throw error
     }

@@ -38,7 +38,9 @@ describe('TransactionAssembler', () => {
     expect(first?.kind).toBe('transaction')
     if (first?.kind !== 'transaction') return
     expect(first.transaction.endLsn).toBe(0x228n)
-    expect(first.transaction.facts.map((fact) => [fact.prefix, new TextDecoder().decode(fact.value)])).toEqual([
+    expect(
+      first.transaction.facts.map((fact) => [fact.prefix, new TextDecoder().decode(fact.value)]),
+    ).toEqual([
       ['orders', 'a'],
       ['billing', 'b'],
     ])
@@ -46,9 +48,9 @@ describe('TransactionAssembler', () => {
 
   it('reports a transaction without facts as an empty commit', () => {
     const assembler = new TransactionAssembler(new Set(['orders']))
-    expect(transactionsOf(assembler, [begin(0x10n), message(0x8n, 'other', 'x'), commit(0x10n, 0x38n)])).toEqual([
-      { kind: 'empty-commit', endLsn: 0x38n },
-    ])
+    expect(
+      transactionsOf(assembler, [begin(0x10n), message(0x8n, 'other', 'x'), commit(0x10n, 0x38n)]),
+    ).toEqual([{ kind: 'empty-commit', endLsn: 0x38n }])
   })
 
   it('dead-letters a non-transactional message under our prefix without moving the position', () => {
@@ -84,7 +86,12 @@ describe('TransactionAssembler', () => {
     const first = [begin(0x100n), message(0x90n, 'p', 'one'), commit(0x100n, 0x128n)]
     transactionsOf(assembler, first)
     assembler.resetConnection()
-    const replay = transactionsOf(assembler, [...first, begin(0x200n), message(0x190n, 'p', 'two'), commit(0x200n, 0x228n)])
+    const replay = transactionsOf(assembler, [
+      ...first,
+      begin(0x200n),
+      message(0x190n, 'p', 'two'),
+      commit(0x200n, 0x228n),
+    ])
     expect(replay).toHaveLength(1)
     expect(replay[0]?.kind === 'transaction' && replay[0].transaction.endLsn).toBe(0x228n)
   })

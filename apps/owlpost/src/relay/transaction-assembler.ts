@@ -41,11 +41,6 @@ export class TransactionAssembler {
     this.open = undefined
   }
 
-  /** Where the sink may safely start counting from when nothing has been handed over yet. */
-  startFrom(confirmedLsn: bigint): void {
-    if (confirmedLsn > this.lastEndLsn) this.lastEndLsn = confirmedLsn
-  }
-
   accept(message: PgoutputMessage): AssemblerOutput[] {
     switch (message.tag) {
       case 'begin':
@@ -76,7 +71,10 @@ export class TransactionAssembler {
       return [
         {
           kind: 'transaction',
-          transaction: { endLsn: this.lastEndLsn, facts: [{ ...fact, deadLetterReason: nonTransactionalReason }] },
+          transaction: {
+            endLsn: this.lastEndLsn,
+            facts: [{ ...fact, deadLetterReason: nonTransactionalReason }],
+          },
         },
       ]
     }
