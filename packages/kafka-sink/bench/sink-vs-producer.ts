@@ -137,15 +137,13 @@ await concurrent.sendBatch({
 started = performance.now()
 for (let i = 0; i < bareBatches.length; i += 4) {
   await Promise.all(
-    bareBatches
-      .slice(i, i + 4)
-      .map((batch) =>
-        concurrent.sendBatch({
-          acks: -1,
-          timeout: 30_000,
-          topicMessages: [{ topic: concurrentTopic, messages: batch }],
-        }),
-      ),
+    bareBatches.slice(i, i + 4).map((batch) =>
+      concurrent.sendBatch({
+        acks: -1,
+        timeout: 30_000,
+        topicMessages: [{ topic: concurrentTopic, messages: batch }],
+      }),
+    ),
   )
 }
 const concurrentSeconds = (performance.now() - started) / 1000
