@@ -1,7 +1,13 @@
 import { HeaderName } from '@factlib/core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { KafkaSinkConfigError, SinkHaltedError, TopicMissingError, TransactionOrderError } from './errors.js'
+import {
+  KafkaSinkConfigError,
+  SinkClosedError,
+  SinkHaltedError,
+  TopicMissingError,
+  TransactionOrderError,
+} from './errors.js'
 import { DeadLetterHeaderName } from './fact-routing.js'
 import { createSinkOnClient } from './kafka-sink.js'
 import { lsnText } from './lsn-text.js'
@@ -308,6 +314,21 @@ describe('kafka sink on a fake broker', () => {
     expect(deadLettered[0]![1]).toBeUndefined()
     expect(deadLettered[1]).toEqual(['relay says no', 'shop.order'])
     await sink.close()
+  })
+
+  it('closes promptly while a produce request hangs, and refuses sends afterwards', async () => {
+    const broker = new FakeProducerClient({ random: seeded(31) })
+    broker.gate = new Promise(() => {})
+    const sink = sinkOn(broker)
+    await sink.connect()
+    await sink.send(plan([[{ key: 1, kind: 'plain' }]])[0]!.tx)
+    await expect.poll(() => broker.produceCalls).toBe(1)
+    const started = Date.now()
+    await sink.close()
+    expect(Date.now() - started).toBeLessThan(5_000)
+    expect(sink.deliveredLsn).toBe(0n)
+    expect(sink.healthy).toBe(false)
+    await expect(sink.send({ endLsn: 0x5000n, facts: [] })).rejects.toBeInstanceOf(SinkClosedError)
   })
 
   it('confirms transactions without facts once everything before them is delivered', async () => {

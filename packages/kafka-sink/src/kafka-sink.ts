@@ -41,6 +41,8 @@ type Outcome = 'done' | 'stopped'
 /** Produce requests stay well under the broker's default message.max.bytes (1 MiB) per partition. */
 const maxBatchBytes = 768 * 1024
 const maxBatchFacts = 10_000
+/** How long close() waits for a produce request still out. */
+const closeGraceMs = 2_000
 
 const defaults = {
   maxInFlightFacts: 10_000,
@@ -226,7 +228,11 @@ class FactSink implements KafkaSink {
     this.#wake?.()
     this.#healthy = false
     await this.#client?.disconnect()
-    await this.#loop
+    // A produce request stuck on an unreachable broker may not notice the disconnect at once;
+    // its outcome no longer matters (nothing more is confirmed), so close does not wait for it long.
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([this.#loop, new Promise((resolve) => (timer = setTimeout(resolve, closeGraceMs)))])
+    clearTimeout(timer)
     this.#logger.info(
       { deliveredLsn: lsnText(this.deliveredLsn), undelivered: this.inFlight },
       'Kafka sink closed',
