@@ -3,6 +3,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest'
 import { createEnvelope } from './create-envelope.js'
 import { defineFact } from './define-fact.js'
 import { encodeEnvelope } from './encode-envelope.js'
+import { EnvelopeDecodeError } from './envelope-decode-error.js'
 import { InvalidFactError } from './invalid-fact-error.js'
 import { FactPayloadDecodeError, FactTypeMismatchError } from './typed-fact-errors.js'
 
@@ -91,6 +92,12 @@ describe('defineFact', () => {
     ).toEqual(['payload.age', 'payload.joinedAt'])
     const binary = createEnvelope({ ...base, payload: Uint8Array.from([0xff]) })
     expect(() => UserCreated.decode(binary)).toThrow(/not UTF-8 JSON/)
+  })
+
+  it('returns an undecodable envelope as EnvelopeDecodeError from safeDecode', () => {
+    const result = UserCreated.safeDecode(Uint8Array.from([0x0a, 0x05]))
+    expect(!result.success && result.error).toBeInstanceOf(EnvelopeDecodeError)
+    expect(() => UserCreated.decode(Uint8Array.from([0x0a, 0x05]))).toThrow(EnvelopeDecodeError)
   })
 
   it('refuses a definition with an empty type', () => {

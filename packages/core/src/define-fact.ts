@@ -1,5 +1,6 @@
 import { Either, Schema } from 'effect'
 import { decodeEnvelope } from './decode-envelope.js'
+import { EnvelopeDecodeError } from './envelope-decode-error.js'
 import type { FactEnvelope, FactInput, TraceInfo } from './fact.js'
 import { InvalidFactError } from './invalid-fact-error.js'
 import { schemaIssues } from './schema-issues.js'
@@ -27,7 +28,7 @@ export interface DecodedFact<A> extends Omit<FactEnvelope, 'payload'> {
 
 export type DecodeResult<A> =
   | { success: true; fact: DecodedFact<A> }
-  | { success: false; error: FactTypeMismatchError | FactPayloadDecodeError }
+  | { success: false; error: FactTypeMismatchError | FactPayloadDecodeError | EnvelopeDecodeError }
 
 export interface TypedFact<A, I> {
   readonly aggregateType: string
@@ -57,7 +58,13 @@ export function defineFact<A, I>(definition: FactDefinition<A, I>): TypedFact<A,
   const decodePayload = Schema.decodeUnknownEither(schema, { errors: 'all' })
 
   const safeDecode = (input: FactEnvelope | Uint8Array): DecodeResult<A> => {
-    const envelope = input instanceof Uint8Array ? decodeEnvelope(input) : input
+    let envelope: FactEnvelope
+    try {
+      envelope = input instanceof Uint8Array ? decodeEnvelope(input) : input
+    } catch (error) {
+      if (error instanceof EnvelopeDecodeError) return { success: false, error }
+      throw error
+    }
     if (envelope.aggregateType !== aggregateType || envelope.eventType !== eventType) {
       const error = new FactTypeMismatchError(
         { aggregateType, eventType },
