@@ -247,12 +247,19 @@ export class ReplicationConnection {
         options.connectTimeoutMs,
       )
     })
+    let abandoned = false
+    // After a timeout the attempt may still be running: whatever socket it gets must not leak.
+    const keep = (next: Socket): Socket => {
+      socket = next
+      if (abandoned) next.destroy()
+      return next
+    }
     const attempt = async () => {
-      socket = await openSocket(options)
-      socket = await ReplicationConnection.negotiateTls(socket, options)
-      const source = new BackendMessageSource(socket)
-      const startup = await ReplicationConnection.startUp(socket, source, options, logger)
-      return new ReplicationConnection(socket, source, startup, logger)
+      const plain = keep(await openSocket(options))
+      const secured = keep(await ReplicationConnection.negotiateTls(plain, options))
+      const source = new BackendMessageSource(secured)
+      const startup = await ReplicationConnection.startUp(secured, source, options, logger)
+      return new ReplicationConnection(keep(secured), source, startup, logger)
     }
     try {
       const connection = await Promise.race([attempt(), timeout])
@@ -262,6 +269,7 @@ export class ReplicationConnection {
       )
       return connection
     } catch (error) {
+      abandoned = true
       socket?.destroy()
       throw error
     } finally {
