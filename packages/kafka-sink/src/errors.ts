@@ -33,20 +33,6 @@ export class SinkNotConnectedError extends Error {
   }
 }
 
-/** A transaction offered out of WAL order: its end LSN is before the previous one's. */
-export class TransactionOrderError extends Error {
-  override readonly name = 'TransactionOrderError'
-  constructor(
-    readonly endLsn: bigint,
-    readonly previousEndLsn: bigint,
-  ) {
-    super(
-      `transaction ending at ${lsnText(endLsn)} was offered after one ending at ${lsnText(previousEndLsn)}; ` +
-        'send() takes transactions in WAL order',
-    )
-  }
-}
-
 /** Options the sink cannot work with (a compression without a codec, a bad limit...). */
 export class KafkaSinkConfigError extends Error {
   override readonly name = 'KafkaSinkConfigError'

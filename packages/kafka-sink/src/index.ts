@@ -7,7 +7,6 @@ export {
   SinkHaltedError,
   SinkNotConnectedError,
   TopicMissingError,
-  TransactionOrderError,
 } from './errors.js'
 export { DeadLetterHeaderName } from './fact-routing.js'
 export { createKafkaSink } from './kafka-sink.js'

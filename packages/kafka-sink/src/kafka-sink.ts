@@ -8,7 +8,6 @@ import {
   SinkHaltedError,
   SinkNotConnectedError,
   TopicMissingError,
-  TransactionOrderError,
 } from './errors.js'
 import { deadLetterRoute, recordWireSize, routeFact, withoutValue } from './fact-routing.js'
 import { InFlightLimit } from './in-flight-limit.js'
@@ -171,7 +170,15 @@ class FactSink implements KafkaSink {
 
   async send(tx: SinkTransaction): Promise<void> {
     this.#assertAccepting()
-    if (tx.endLsn < this.#lastOfferedLsn) throw new TransactionOrderError(tx.endLsn, this.#lastOfferedLsn)
+    if (tx.endLsn <= this.#lastOfferedLsn && this.#lastOfferedLsn > 0n) {
+      // Commit end LSNs only grow, so this transaction was accepted already: the relay replays
+      // the WAL from the confirmed position after a reconnect. It is delivered (or on its way).
+      this.#logger.debug(
+        { endLsn: lsnText(tx.endLsn), lastAccepted: lsnText(this.#lastOfferedLsn) },
+        'transaction accepted before (WAL replay); skipped',
+      )
+      return
+    }
     this.#lastOfferedLsn = tx.endLsn
     let bytes = 0
     for (const fact of tx.facts) bytes += fact.value.byteLength
