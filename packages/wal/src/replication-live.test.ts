@@ -110,6 +110,34 @@ describe('replication against PostgreSQL: every message type live', () => {
   })
 })
 
+describe('replication against PostgreSQL: binary tuples on a temporary slot', () => {
+  let fixture: ReplicationFixture
+  beforeAll(async () => {
+    fixture = await replicationFixture('wal_binary')
+  })
+  afterAll(() => fixture?.dispose())
+
+  it('receives binary column values and drops the temporary slot with the connection', async () => {
+    const connection = await ReplicationConnection.connect(fixture.url)
+    const slot = `${fixture.slot}_tmp`
+    const created = await connection.createReplicationSlot(slot, { temporary: true })
+    expect(created).toMatchObject({ slotName: slot, outputPlugin: 'pgoutput', snapshotName: null })
+    expect(created.consistentPoint).toBeGreaterThan(0n)
+    const stream = await connection.startReplication({ slot, publicationNames: ['pub'], binary: true })
+    await fixture.sql("insert into items values (258, 'bin', '\\xcafe')")
+    const { messages } = await collect(stream, (got) => got.some((message) => message.tag === 'insert'))
+    const insert = messages.find((message) => message.tag === 'insert')!
+    if (insert.tag !== 'insert') throw new Error('unreachable')
+    expect(insert.new.map((value) => (value.kind === 'binary' ? [...value.value] : value))).toEqual([
+      [0, 0, 1, 2], // int4 258, big-endian
+      [...Buffer.from('bin')],
+      [0xca, 0xfe],
+    ])
+    await stream.close()
+    expect(await fixture.sql(`select 1 from pg_replication_slots where slot_name = '${slot}'`)).toEqual([])
+  })
+})
+
 describe('replication against PostgreSQL: streamed and two-phase transactions', () => {
   let fixture: ReplicationFixture
   beforeAll(async () => {
