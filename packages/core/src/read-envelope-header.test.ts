@@ -1,0 +1,35 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { decodeEnvelope } from './decode-envelope.js'
+import { encodeEnvelope } from './encode-envelope.js'
+import { readEnvelopeHeader } from './read-envelope-header.js'
+
+describe('readEnvelopeHeader', () => {
+  it('agrees with decodeEnvelope on every header field', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          id: fc.string(),
+          aggregateType: fc.string({ unit: 'grapheme' }),
+          aggregateId: fc.string(),
+          eventType: fc.string(),
+          payload: fc.uint8Array({ maxLength: 2000 }),
+          createdAt: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+          metadata: fc.dictionary(fc.string(), fc.string()),
+        }),
+        fc.option(fc.record({ traceId: fc.string(), spanId: fc.string(), isSampled: fc.boolean() }), {
+          nil: undefined,
+        }),
+        (fields, traceInfo) => {
+          const bytes = encodeEnvelope(traceInfo ? { ...fields, traceInfo } : fields)
+          const { id, aggregateType, aggregateId, eventType, traceInfo: decodedTrace } = decodeEnvelope(bytes)
+          const expected = decodedTrace
+            ? { id, aggregateType, aggregateId, eventType, traceInfo: decodedTrace }
+            : { id, aggregateType, aggregateId, eventType }
+          expect(readEnvelopeHeader(bytes)).toEqual(expected)
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+})
