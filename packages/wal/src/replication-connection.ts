@@ -91,6 +91,7 @@ const minimumServerVersion = {
 
 const slotNamePattern = /^[a-z0-9_]{1,63}$/
 const sslResponseTimeoutMs = 10_000
+const closeTimeoutMs = 5_000
 
 function invalidSlotName(name: string): Error {
   return new RangeError(
@@ -612,7 +613,12 @@ export class ReplicationConnection {
     this.closed = true
     if (this.socket.destroyed) return Promise.resolve()
     return new Promise((resolve) => {
-      this.socket.once('close', () => resolve())
+      // A server that does not close after Terminate gets the socket closed under it.
+      const timer = setTimeout(() => this.socket.destroy(), closeTimeoutMs)
+      this.socket.once('close', () => {
+        clearTimeout(timer)
+        resolve()
+      })
       this.socket.end()
       // The server closes after Terminate; the data still in flight to us is not wanted any more.
       this.source.discard()

@@ -41,8 +41,6 @@ export interface ReplicationStreamSettings {
   logger: Logger
 }
 
-const closeTimeoutMs = 5_000
-
 /**
  * The CopyBoth phase of START_REPLICATION as an async iterator. Nothing is read from the socket
  * unless the consumer pulls (see BackendMessageSource), while status updates keep going out on a
@@ -256,9 +254,7 @@ export class ReplicationStreamImpl implements ReplicationStream {
       this.write(copyDoneMessage())
       this.write(terminateMessage())
     }
-    await Promise.race([
-      this.endSocket(),
-      new Promise((resolve) => setTimeout(resolve, closeTimeoutMs).unref()),
-    ])
+    // Resolves when the server closed, or after the connection's close timeout forced it.
+    await this.endSocket()
   }
 }
