@@ -1,0 +1,110 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { KafkaService, PostgresService } from '@factlib/testing'
+import type { Sql } from 'postgres'
+import type { OwlpostSupervisor } from './owlpost-supervisor.js'
+import { injectPoison } from './poison.js'
+
+export type FaultKind =
+  | 'kill-owlpost'
+  | 'stop-kafka'
+  | 'restart-postgres-fast'
+  | 'restart-postgres-immediate'
+  | 'poison'
+
+export interface FaultSchedule {
+  /** Faults in the order they repeat; the first full cycle always runs, even after the writers finish. */
+  cycle: readonly FaultKind[]
+  /** Quiet time between two faults, drawn uniformly from [min, max]. */
+  pauseMs: readonly [number, number]
+  /** How long Kafka stays down, drawn uniformly from [min, max]. */
+  kafkaOutageMs: readonly [number, number]
+  poisonPerInjection: number
+  /** How long to wait for a restarted owlpost to be ready before going on anyway. */
+  owlpostReadyTimeoutMs: number
+}
+
+export interface FaultCounts {
+  kills: number
+  kafkaStops: number
+  kafkaDownMs: number
+  postgresRestartsFast: number
+  postgresRestartsImmediate: number
+  poisonInjected: number
+  poisonInDoubtLost: number
+}
+
+export interface FaultTargets {
+  postgres: PostgresService
+  kafka: KafkaService
+  owlpost: OwlpostSupervisor
+  sql: Sql
+  prefix: string
+  log: (line: string) => void
+}
+
+const between = ([min, max]: readonly [number, number]) => min + Math.random() * (max - min)
+
+/**
+ * Injects faults one after another until `keepGoing` says stop (checked between faults, after
+ * at least one full cycle). Every fault leaves the services running again before it returns.
+ */
+export async function runFaults(
+  schedule: FaultSchedule,
+  targets: FaultTargets,
+  keepGoing: () => boolean,
+  counts: FaultCounts,
+): Promise<void> {
+  const { postgres, kafka, owlpost, sql, prefix, log } = targets
+  for (let step = 0; step < schedule.cycle.length || keepGoing(); step++) {
+    await sleep(between(schedule.pauseMs))
+    const fault = schedule.cycle[step % schedule.cycle.length] as FaultKind
+    const begun = Date.now()
+    switch (fault) {
+      case 'kill-owlpost': {
+        const ready = await owlpost.killAndRestart(schedule.owlpostReadyTimeoutMs)
+        log(`fault: owlpost SIGKILLed and restarted (${ready ? 'ready' : 'not ready yet'})`)
+        break
+      }
+      case 'stop-kafka': {
+        await kafka.stop('fast')
+        counts.kafkaStops++
+        await sleep(between(schedule.kafkaOutageMs))
+        await kafka.start()
+        counts.kafkaDownMs += Date.now() - begun
+        log(`fault: Kafka stopped and started, down ${Date.now() - begun} ms`)
+        break
+      }
+      case 'restart-postgres-fast':
+      case 'restart-postgres-immediate': {
+        const mode = fault === 'restart-postgres-fast' ? 'fast' : 'immediate'
+        await postgres.stop(mode)
+        await postgres.start()
+        if (mode === 'fast') counts.postgresRestartsFast++
+        else counts.postgresRestartsImmediate++
+        log(`fault: PostgreSQL ${mode} shutdown and start, ${Date.now() - begun} ms`)
+        break
+      }
+      case 'poison': {
+        for (let i = 0; i < schedule.poisonPerInjection; i++) {
+          if (await injectPoison(sql, prefix)) counts.poisonInjected++
+          else counts.poisonInDoubtLost++
+        }
+        log(`fault: poison messages injected, ${counts.poisonInjected} so far`)
+        break
+      }
+    }
+    counts.kills = owlpost.kills
+  }
+}
+
+export function emptyFaultCounts(): FaultCounts {
+  return {
+    kills: 0,
+    kafkaStops: 0,
+    kafkaDownMs: 0,
+    postgresRestartsFast: 0,
+    postgresRestartsImmediate: 0,
+    poisonInjected: 0,
+    poisonInDoubtLost: 0,
+  }
+}

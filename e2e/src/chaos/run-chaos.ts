@@ -1,0 +1,163 @@
+import { createProducer } from '@factlib/producer'
+import { createDatabase, startKafka, startPostgres, uniqueName } from '@factlib/testing'
+import postgres from 'postgres'
+import { waitForSlotCatchUp } from './catch-up.js'
+import { emptyFaultCounts, type FaultCounts, type FaultSchedule, runFaults } from './faults.js'
+import { committedFacts, committedPoison, createLedger } from './ledger.js'
+import { OwlpostSupervisor, type UnexpectedExit } from './owlpost-supervisor.js'
+import { problemsOf, summaryLine } from './summary.js'
+import { type Verdict, verifyDelivery } from './verify.js'
+import { emptyWritersReport, runWriters, type WritersReport } from './writers.js'
+
+export interface ChaosOptions {
+  /** Facts that must commit in total. */
+  facts: number
+  writers?: number
+  aggregatesPerWriter?: number
+  /** Cap on committed facts per second, so the writing lasts while faults are injected. */
+  ratePerSecond?: number
+  schedule: FaultSchedule
+  /** After the writers: how long owlpost may take to confirm the WAL end, and to read everything back. */
+  catchUpTimeoutMs?: number
+  readTimeoutMs?: number
+  /** Progress lines; silent when absent. */
+  log?: (line: string) => void
+  progressIntervalMs?: number
+}
+
+export interface ChaosResult {
+  verdict: Verdict
+  faults: FaultCounts
+  writers: WritersReport
+  caughtUp: boolean
+  owlpostUnexpectedExits: UnexpectedExit[]
+  /** `facts=N lost=L reordered=R duplicates=D deadlettered=P kills=K` */
+  summary: string
+  /** Empty when the run passed. */
+  problems: string[]
+  durationMs: number
+}
+
+/** Short, full-length and CI schedules share one cycle: every kind of fault, PostgreSQL and Kafka early. */
+export const faultCycle = [
+  'kill-owlpost',
+  'restart-postgres-fast',
+  'poison',
+  'stop-kafka',
+  'kill-owlpost',
+  'restart-postgres-immediate',
+  'poison',
+] as const
+
+/**
+ * The fault-injection run: dedicated PostgreSQL and Kafka, owlpost as a child process, writers
+ * emitting facts while owlpost is SIGKILLed, Kafka stopped, PostgreSQL restarted and poison
+ * emitted; then everything is read back from Kafka and checked against the ledger.
+ */
+export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
+  const begun = Date.now()
+  const log = options.log ?? (() => {})
+  const writers = options.writers ?? 8
+  const [pg, kafka] = await Promise.all([startPostgres({ dedicated: true }), startKafka({ dedicated: true })])
+  log(`services: PostgreSQL on ${pg.port}, Kafka on ${kafka.brokers.join(',')} (${Date.now() - begun} ms)`)
+  let sql: postgres.Sql | undefined
+  let owlpost: OwlpostSupervisor | undefined
+  try {
+    const db = await createDatabase(pg, 'chaos')
+    sql = postgres(db.url, { max: writers + 2, connect_timeout: 5, onnotice: () => {} })
+    await createLedger(sql)
+    const prefix = uniqueName('chaos').replaceAll('_', '-')
+    const slot = uniqueName('chaos_slot')
+    owlpost = new OwlpostSupervisor({
+      MASTER_DATABASE_URL: db.url,
+      KAFKA_BROKERS: kafka.brokers.join(','),
+      WAL_PREFIX: prefix,
+      REPLICATION_SLOT_NAME: slot,
+      PUBLICATION_NAME: uniqueName('chaos_pub'),
+      SRC_SERVICE_NAME: 'chaos',
+      KAFKA_TOPIC_PARTITIONS: '3',
+      RECONNECT_MAX_BACKOFF_MS: '2000',
+      LOG_LEVEL: 'warn',
+    })
+    // The slot must exist before the first fact commits, or that fact is legitimately never seen.
+    await (await owlpost.start()).ready()
+
+    const report = emptyWritersReport()
+    const faults = emptyFaultCounts()
+    let writing = true
+    const progress = setInterval(
+      () => log(`progress: committed ${report.committed}/${options.facts}, kills ${owlpost?.kills ?? 0}`),
+      options.progressIntervalMs ?? 10_000,
+    )
+    try {
+      const writing$ = runWriters(
+        {
+          sql,
+          producer: createProducer({ prefix }),
+          facts: options.facts,
+          writers,
+          aggregatesPerWriter: options.aggregatesPerWriter ?? 25,
+          aggregateTypes: ['order', 'payment', 'shipment'],
+          ...(options.ratePerSecond ? { ratePerSecond: options.ratePerSecond } : {}),
+        },
+        report,
+      ).finally(() => {
+        writing = false
+      })
+      const faulting$ = runFaults(
+        options.schedule,
+        { postgres: pg, kafka, owlpost, sql, prefix, log },
+        () => writing,
+        faults,
+      )
+      // Both must settle; a failing writer must not leave the fault loop running against disposed servers.
+      const [written, faulted] = await Promise.allSettled([writing$, faulting$])
+      if (written.status === 'rejected') throw written.reason
+      if (faulted.status === 'rejected') throw faulted.reason
+    } finally {
+      clearInterval(progress)
+    }
+    log(
+      `writers done: ${report.committed} facts in ${report.transactions} transactions, ` +
+        `${report.rolledBackTransactions} rolled back, ${report.rolledBackSavepoints} rolled-back savepoints, ` +
+        `${report.inDoubt} commits in doubt (${report.inDoubtCommitted} committed), ` +
+        `${report.failedBeforeCommit} failed before commit`,
+    )
+
+    const caughtUp = await waitForSlotCatchUp(sql, slot, options.catchUpTimeoutMs ?? 120_000)
+    log(`owlpost ${caughtUp ? 'caught up' : 'did NOT catch up'} (${Date.now() - begun} ms)`)
+    const committed = await committedFacts(sql)
+    const poison = await committedPoison(sql)
+    const verdict = await verifyDelivery({
+      brokers: kafka.brokers,
+      prefix,
+      committed,
+      poison,
+      rolledBackIds: report.rolledBackIds,
+      readTimeoutMs: options.readTimeoutMs ?? 120_000,
+    })
+    log(
+      `read back ${verdict.records} records; faults: kills ${faults.kills}, Kafka stops ${faults.kafkaStops} ` +
+        `(${faults.kafkaDownMs} ms down), PostgreSQL restarts fast ${faults.postgresRestartsFast} ` +
+        `immediate ${faults.postgresRestartsImmediate}, poison ${faults.poisonInjected}, ` +
+        `owlpost exits not caused by us ${owlpost.unexpectedExits.length}`,
+    )
+    const problems = problemsOf(verdict)
+    for (const exit of owlpost.unexpectedExits)
+      log(`owlpost exited on its own with ${exit.code}: ${exit.lastLines.join(' | ')}`)
+    return {
+      verdict,
+      faults,
+      writers: report,
+      caughtUp,
+      owlpostUnexpectedExits: owlpost.unexpectedExits,
+      summary: summaryLine(verdict, faults),
+      problems,
+      durationMs: Date.now() - begun,
+    }
+  } finally {
+    await owlpost?.close().catch(() => {})
+    await sql?.end({ timeout: 5 }).catch(() => {})
+    await Promise.all([kafka.dispose(), pg.dispose()])
+  }
+}

@@ -1,0 +1,20 @@
+import type { FaultSchedule } from './faults.js'
+import { faultCycle } from './run-chaos.js'
+
+/** The full run: Kafka outages of 5 to 20 s, a fault every 3 to 8 s. */
+export const fullSchedule: FaultSchedule = {
+  cycle: faultCycle,
+  pauseMs: [3_000, 8_000],
+  kafkaOutageMs: [5_000, 20_000],
+  poisonPerInjection: 3,
+  owlpostReadyTimeoutMs: 30_000,
+}
+
+/** CI: the same faults, compressed so one cycle and the writing fit in about a minute. */
+export const ciSchedule: FaultSchedule = {
+  cycle: faultCycle,
+  pauseMs: [1_000, 2_500],
+  kafkaOutageMs: [5_000, 6_000],
+  poisonPerInjection: 2,
+  owlpostReadyTimeoutMs: 20_000,
+}
