@@ -82,12 +82,15 @@ describe('kafka sink on a fake broker', () => {
         shapesArbitrary,
         fc.integer(),
         fc.integer({ min: 1, max: 12 }),
-        async (shapes, seed, maxInFlightFacts) => {
+        fc.boolean(),
+        async (shapes, seed, maxInFlightFacts, brokerTellsLimits) => {
           const broker = new FakeProducerClient({
             random: seeded(seed),
             transientRate: 0.3,
             producerStateRate: 0.05,
             refuses: refusesOversized,
+            // Whether the sink can learn max.message.bytes up front, or only finds out by failing.
+            ...(brokerTellsLimits ? { limits: new Map([['shop.order', 4000]]) } : {}),
           })
           const planned = plan(shapes)
           const sink = sinkOn(broker, { maxInFlightFacts })
@@ -171,6 +174,34 @@ describe('kafka sink on a fake broker', () => {
     )
     expect(broker.topics.get('shop.dead-letter')).toBeUndefined()
     expect(broker.topics.get('shop.order')).toHaveLength(1)
+    await sink.close()
+  })
+
+  it('dead-letters a fact larger than its topic takes before sending it, so nothing else is sent twice', async () => {
+    const broker = new FakeProducerClient({
+      random: seeded(37),
+      refuses: refusesOversized,
+      limits: new Map([['shop.order', 4000]]),
+    })
+    const reasons: string[] = []
+    const sink = sinkOn(broker, { hooks: { deadLettered: (reason) => reasons.push(reason) } })
+    await sink.connect()
+    const planned = plan([
+      [
+        { key: 1, kind: 'plain' },
+        { key: 2, kind: 'plain' },
+      ],
+      [
+        { key: 3, kind: 'oversized' },
+        { key: 4, kind: 'plain' },
+      ],
+    ])
+    for (const { tx } of planned) await sink.send(tx)
+    expect(await sink.drain(5_000)).toBe(true)
+    expect(broker.resets).toBe(0)
+    expect(broker.topics.get('shop.order')).toHaveLength(3)
+    expect(broker.topics.get('shop.dead-letter')).toHaveLength(1)
+    expect(reasons[0]).toMatch(/max\.message\.bytes \(4000\) of topic 'shop\.order'/)
     await sink.close()
   })
 

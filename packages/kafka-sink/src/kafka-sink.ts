@@ -9,7 +9,14 @@ import {
   SinkNotConnectedError,
   TopicMissingError,
 } from './errors.js'
-import { deadLetterRoute, recordWireSize, routeFact, withoutValue } from './fact-routing.js'
+import {
+  deadLetterRoute,
+  recordBatchOverhead,
+  recordMinimumSize,
+  recordWireSize,
+  routeFact,
+  withoutValue,
+} from './fact-routing.js'
 import { InFlightLimit } from './in-flight-limit.js'
 import { compressionAvailable, createKafkajsClient } from './kafkajs-client.js'
 import { type Logger, silentLogger } from './logger.js'
@@ -40,6 +47,8 @@ type Outcome = 'done' | 'stopped'
 /** Produce requests stay well under the broker's default message.max.bytes (1 MiB) per partition. */
 const maxBatchBytes = 768 * 1024
 const maxBatchFacts = 10_000
+/** How long a topic whose max.message.bytes could not be learned waits before it is asked again. */
+const relearnLimitAfterMs = 30_000
 /** How long close() waits for a produce request still out. */
 const closeGraceMs = 2_000
 
@@ -77,6 +86,10 @@ class FactSink implements KafkaSink {
   readonly #drainWaiters = new Set<() => void>()
   /** Topics created (or found) already, when the sink creates topics. */
   readonly #knownTopics = new Set<string>()
+  /** max.message.bytes per topic, undefined while unknown, and when it was last asked for. */
+  readonly #limits = new Map<string, { bytes: number | undefined; askedAt: number }>()
+  /** Topics queued whose limit has not been asked for yet. */
+  readonly #unlearned = new Set<string>()
   #client: ProducerClient | undefined
   #state: 'new' | 'connecting' | 'running' | 'halted' | 'closed' = 'new'
   #healthy = false
@@ -192,6 +205,7 @@ class FactSink implements KafkaSink {
     tx.facts.forEach((fact, index) => {
       const deadLetterTopic = this.#deadLetterTopic(fact.prefix)
       const route = routeFact(fact, deadLetterTopic)
+      if (!this.#limits.has(route.record.topic)) this.#unlearned.add(route.record.topic)
       this.#queue.push({
         ticket,
         index,
@@ -255,6 +269,7 @@ class FactSink implements KafkaSink {
   /** Sends batch after batch, one produce request at a time, until halted or closed. */
   async #run(client: ProducerClient): Promise<void> {
     while (this.#state === 'running') {
+      if (this.#queueStart < this.#queue.length) await this.#learnLimits(client)
       const batch = this.#takeBatch()
       if (batch.length === 0) {
         await new Promise<void>((resolve) => {
@@ -267,16 +282,55 @@ class FactSink implements KafkaSink {
     }
   }
 
+  /**
+   * Asks the cluster for the max.message.bytes of topics not seen before, so that batches stay
+   * under it and a record that can never fit goes to the dead-letter topic without first failing
+   * a whole request (whose other partitions would then be written twice).
+   */
+  async #learnLimits(client: ProducerClient): Promise<void> {
+    const now = Date.now()
+    for (const [topic, limit] of this.#limits) {
+      if (limit.bytes === undefined && now - limit.askedAt > relearnLimitAfterMs) this.#unlearned.add(topic)
+    }
+    if (this.#unlearned.size === 0) return
+    const topics = [...this.#unlearned]
+    this.#unlearned.clear()
+    const settings = this.#options.createTopics
+    if (settings) {
+      const unknown = topics.filter((topic) => !this.#knownTopics.has(topic))
+      if (unknown.length > 0) {
+        // Failures are retried when delivering; the limits just stay unknown for now.
+        await client.createTopics(unknown, settings).then(
+          () => {
+            for (const topic of unknown) this.#knownTopics.add(topic)
+          },
+          () => {},
+        )
+      }
+    }
+    const limits = await client.maxMessageBytes(topics).catch(() => new Map<string, number>())
+    for (const topic of topics) this.#limits.set(topic, { bytes: limits.get(topic), askedAt: now })
+  }
+
   /** As many queued facts as fit one request; in halt mode a dead-letter record goes alone. */
   #takeBatch(): PendingFact[] {
     const batch: PendingFact[] = []
     let bytes = 0
+    const bytesPerTopic = new Map<string, number>()
     while (this.#queueStart < this.#queue.length && batch.length < maxBatchFacts) {
-      const next = this.#queue[this.#queueStart]!
-      if (batch.length > 0 && (bytes + next.wireSize > maxBatchBytes || (this.#halt && next.deadLetter)))
-        break
+      const next = this.#refuseIfTooLarge(this.#queue[this.#queueStart]!)
+      this.#queue[this.#queueStart] = next
+      const { topic } = next.record
+      const topicBytes = bytesPerTopic.get(topic) ?? 0
+      if (batch.length > 0) {
+        if (bytes + next.wireSize > maxBatchBytes || (this.#halt && next.deadLetter)) break
+        // All of a topic's records in one request must fit one partition's limit: conservative.
+        const limit = this.#limits.get(topic)?.bytes
+        if (limit !== undefined && topicBytes + next.wireSize > limit * 0.9 - recordBatchOverhead) break
+      }
       batch.push(next)
       bytes += next.wireSize
+      bytesPerTopic.set(topic, topicBytes + next.wireSize)
       this.#queueStart += 1
       if (this.#halt && next.deadLetter) break
     }
@@ -288,6 +342,43 @@ class FactSink implements KafkaSink {
       this.#queueStart = 0
     }
     return batch
+  }
+
+  /**
+   * A record larger than its topic's max.message.bytes, even counting only its own bytes, is routed
+   * to the dead-letter topic before it is sent. Only without compression: compressed, it might fit.
+   */
+  #refuseIfTooLarge(pending: PendingFact): PendingFact {
+    if (pending.deadLetter || (this.#options.compression ?? 'none') !== 'none') return pending
+    const limit = this.#limits.get(pending.record.topic)?.bytes
+    if (limit === undefined) return pending
+    const size = recordBatchOverhead + recordMinimumSize(pending.record)
+    if (size <= limit) return pending
+    const reason =
+      `MESSAGE_TOO_LARGE: the record takes at least ${size} bytes, more than max.message.bytes ` +
+      `(${limit}) of topic '${pending.record.topic}'`
+    return this.#asDeadLetter(pending, reason)
+  }
+
+  /** The dead-letter form of a fact that was meant for its own topic, keeping its key and headers. */
+  #asDeadLetter(pending: PendingFact, reason: string): PendingFact {
+    const route = deadLetterRoute(
+      pending.fact,
+      this.#deadLetterTopic(pending.fact.prefix),
+      reason,
+      pending.record.topic,
+      undefined,
+    )
+    route.record.headers = { ...pending.record.headers, ...route.record.headers }
+    route.record.key = pending.record.key
+    delete route.record.partition
+    if (!this.#limits.has(route.record.topic)) this.#unlearned.add(route.record.topic)
+    return {
+      ...pending,
+      record: route.record,
+      wireSize: recordWireSize(route.record),
+      deadLetter: { reason, originalTopic: pending.record.topic },
+    }
   }
 
   /**
@@ -338,29 +429,11 @@ class FactSink implements KafkaSink {
     const reason = `Kafka refused the record: ${failure.message}`
     if (!pending.deadLetter) {
       if (this.#halt) return this.#haltAt(pending.fact, reason, pending.record.topic)
-      const route = deadLetterRoute(
-        pending.fact,
-        this.#deadLetterTopic(pending.fact.prefix),
-        reason,
-        pending.record.topic,
-        undefined,
-      )
-      // The fact's own headers are known: keep them on the dead-letter record.
-      route.record.headers = { ...pending.record.headers, ...route.record.headers }
-      route.record.key = pending.record.key
-      delete route.record.partition
       this.#logger.error(
         { lsn: lsnText(pending.fact.lsn), topic: pending.record.topic, reason },
         'Kafka refused a fact; dead-lettering it',
       )
-      return this.#deliver(client, [
-        {
-          ...pending,
-          record: route.record,
-          wireSize: recordWireSize(route.record),
-          deadLetter: { reason, originalTopic: pending.record.topic },
-        },
-      ])
+      return this.#deliver(client, [this.#asDeadLetter(pending, reason)])
     }
     if (pending.record.value !== null) {
       const bare = withoutValue(pending.record, `refused by '${pending.record.topic}': ${failure.message}`)

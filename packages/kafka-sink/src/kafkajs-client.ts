@@ -12,7 +12,14 @@ import {
 } from './producer-client.js'
 import type { CompressionName } from './sink-types.js'
 
-const { CompressionCodecs, CompressionTypes, Kafka: KafkaClient, Partitioners, logLevel } = kafkajs
+const {
+  CompressionCodecs,
+  CompressionTypes,
+  ConfigResourceTypes,
+  Kafka: KafkaClient,
+  Partitioners,
+  logLevel,
+} = kafkajs
 
 /** Broker answers that reject a record for good: retrying the same bytes can never succeed. */
 const recordRejections = new Set([
@@ -171,6 +178,33 @@ export function createKafkajsClient(settings: ProducerClientSettings): ProducerC
         if (errorTypes(error).includes('TOPIC_ALREADY_EXISTS')) return
         fail(error)
       }
+    },
+
+    async maxMessageBytes(topics) {
+      const limits = new Map<string, number>()
+      const client = await connectedAdmin().catch(() => undefined)
+      if (!client) return limits
+      // One topic per request: kafkajs fails the whole request when one topic does not exist.
+      await Promise.all(
+        topics.map(async (topic) => {
+          try {
+            const { resources } = await client.describeConfigs({
+              includeSynonyms: false,
+              resources: [
+                { type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['max.message.bytes'] },
+              ],
+            })
+            const value = resources[0]?.configEntries.find(
+              (entry) => entry.configName === 'max.message.bytes',
+            )
+            const bytes = Number(value?.configValue)
+            if (Number.isSafeInteger(bytes) && bytes > 0) limits.set(topic, bytes)
+          } catch {
+            // Unknown for now: the broker's refusal, if it comes, is handled when producing.
+          }
+        }),
+      )
+      return limits
     },
 
     async missingTopics(topics) {

@@ -21,6 +21,11 @@ export interface ProducerClient {
   resetProducer(): Promise<void>
   /** Creates the topics that do not exist yet. Rejects with a ProduceFailure. */
   createTopics(topics: readonly string[], settings: TopicSettings): Promise<void>
+  /**
+   * The largest record batch each topic takes (its max.message.bytes), for the topics the cluster
+   * could say; topics it could not (not there yet, not allowed) are left out.
+   */
+  maxMessageBytes(topics: readonly string[]): Promise<Map<string, number>>
   /** Which of these topics the cluster does not have. */
   missingTopics(topics: readonly string[]): Promise<string[]>
   disconnect(): Promise<void>

@@ -9,7 +9,9 @@ export interface FakeBrokerBehaviour {
   /** Records the broker refuses for good (e.g. too large for their topic). */
   refuses?: (record: OutgoingRecord) => boolean
   /** Topics that do not exist (and are not created). */
-  missing?: Set<string>
+  missing?: Set<string> | undefined
+  /** max.message.bytes the broker tells per topic. */
+  limits?: Map<string, number>
 }
 
 /**
@@ -71,6 +73,15 @@ export class FakeProducerClient implements ProducerClient {
 
   async createTopics(topics: readonly string[], _settings: TopicSettings): Promise<void> {
     this.created.push(...topics)
+  }
+
+  async maxMessageBytes(topics: readonly string[]): Promise<Map<string, number>> {
+    const limits = new Map<string, number>()
+    for (const topic of topics) {
+      const limit = this.behaviour.limits?.get(topic)
+      if (limit !== undefined) limits.set(topic, limit)
+    }
+    return limits
   }
 
   async missingTopics(topics: readonly string[]): Promise<string[]> {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { createEnvelope, encodeEnvelope, type TraceInfo } from '@factlib/core'
 import type { SinkFact } from '../sink-types.js'
 
@@ -15,6 +16,8 @@ export function sampleFact(options: {
   aggregateType?: string
   key: string
   payloadBytes?: number
+  /** Random (incompressible) payload instead of a repeated byte. */
+  randomPayload?: boolean
   traceInfo?: TraceInfo
   metadata?: Record<string, string>
 }): SampleFact {
@@ -23,7 +26,9 @@ export function sampleFact(options: {
     aggregateType,
     aggregateId: options.key,
     eventType: 'order.placed',
-    payload: new Uint8Array(options.payloadBytes ?? 16).fill(7),
+    payload: options.randomPayload
+      ? new Uint8Array(randomBytes(options.payloadBytes ?? 16))
+      : new Uint8Array(options.payloadBytes ?? 16).fill(7),
     metadata: options.metadata ?? {},
     ...(options.traceInfo ? { traceInfo: options.traceInfo } : {}),
   })
