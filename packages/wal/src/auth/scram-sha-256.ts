@@ -44,6 +44,8 @@ export class ScramSha256Client {
     private readonly password: string,
     private readonly binding: ChannelBinding,
     nonce = randomBytes(18).toString('base64'),
+    // PostgreSQL takes the user from the startup message and ignores this one.
+    username = '*',
   ) {
     this.mechanism = binding.kind === 'tls-server-end-point' ? 'SCRAM-SHA-256-PLUS' : 'SCRAM-SHA-256'
     this.clientNonce = nonce
@@ -53,8 +55,7 @@ export class ScramSha256Client {
         : binding.serverSupportsIt
           ? 'y,,'
           : 'n,,'
-    // PostgreSQL takes the user from the startup message and ignores this one.
-    this.clientFirstBare = `n=*,r=${this.clientNonce}`
+    this.clientFirstBare = `n=${username},r=${this.clientNonce}`
   }
 
   clientFirstMessage(): Uint8Array {
