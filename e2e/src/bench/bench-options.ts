@@ -1,0 +1,71 @@
+import { parseArgs } from 'node:util'
+
+export interface BenchOptions {
+  facts: number
+  factBytes: number
+  perTransaction: number
+  backlogWriters: number
+  rate: number
+  seconds: number
+  outageSeconds: number
+  partitions: number
+  packages: boolean
+  outDir: string
+  name: string
+}
+
+const usage = `pnpm bench [-- options]   (or: node dist/bench/bench.js [options])
+  --facts N            backlog size for the drain and the two limits (default 200000)
+  --fact-bytes N       encoded envelope size of every fact (default 200)
+  --per-transaction N  facts per backlog transaction, one emitMany each (default 100)
+  --rate N             steady writers, facts/s, one fact per transaction (default 2000)
+  --seconds N          steady latency window (default 60)
+  --outage-seconds N   Kafka outage with writers running (default 60)
+  --partitions N       partitions of every topic (default 6)
+  --no-packages        skip the package micro-benchmarks
+  --out DIR            where the reports go (default <repo>/bench/results)
+  --name NAME          report file name without extension (default latest)`
+
+export function parseBenchOptions(argv: string[], defaultOutDir: string): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      facts: { type: 'string', default: '200000' },
+      'fact-bytes': { type: 'string', default: '200' },
+      'per-transaction': { type: 'string', default: '100' },
+      'backlog-writers': { type: 'string', default: '4' },
+      rate: { type: 'string', default: '2000' },
+      seconds: { type: 'string', default: '60' },
+      'outage-seconds': { type: 'string', default: '60' },
+      partitions: { type: 'string', default: '6' },
+      'no-packages': { type: 'boolean', default: false },
+      out: { type: 'string', default: defaultOutDir },
+      name: { type: 'string', default: 'latest' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  })
+  if (values.help) {
+    process.stdout.write(`${usage}\n`)
+    process.exit(0)
+  }
+  const positive = (name: string, text: string) => {
+    const value = Number(text)
+    if (!Number.isInteger(value) || value <= 0)
+      throw new Error(`--${name} must be a positive integer, got ${text}`)
+    return value
+  }
+  return {
+    facts: positive('facts', values.facts),
+    factBytes: positive('fact-bytes', values['fact-bytes']),
+    perTransaction: positive('per-transaction', values['per-transaction']),
+    backlogWriters: positive('backlog-writers', values['backlog-writers']),
+    rate: positive('rate', values.rate),
+    seconds: positive('seconds', values.seconds),
+    outageSeconds: positive('outage-seconds', values['outage-seconds']),
+    partitions: positive('partitions', values.partitions),
+    packages: !values['no-packages'],
+    outDir: values.out,
+    name: values.name,
+  }
+}

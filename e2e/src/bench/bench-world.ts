@@ -1,0 +1,100 @@
+import { topicFor } from '@factlib/core'
+import { createProducer, type Producer } from '@factlib/producer'
+import {
+  createDatabase,
+  type KafkaService,
+  type PostgresService,
+  startKafka,
+  startPostgres,
+} from '@factlib/testing'
+import { parseLsn } from '@factlib/wal'
+import kafkajs from 'kafkajs'
+import postgres, { type Sql } from 'postgres'
+import { aggregateTypes } from './fact-workload.js'
+import { childPids } from './process-probe.js'
+
+/** Prefixes of the phases: each its own topics, all relayed by one owlpost slot. */
+export const prefixes = {
+  drain: 'bench-drain',
+  steady: 'bench-steady',
+  outage: 'bench-outage',
+  bare: 'bench-bare',
+}
+export const owlpostSlot = 'bench_owlpost'
+export const publication = 'bench_facts'
+
+/** PostgreSQL settings of the dedicated server, on top of @factlib/testing's (fsync off etc.). */
+export const postgresSettings: Record<string, string> = {
+  max_wal_size: '4GB',
+  checkpoint_timeout: '30min',
+  shared_buffers: '256MB',
+}
+
+export interface BenchWorld {
+  pg: PostgresService
+  kafka: KafkaService
+  url: string
+  sql: Sql
+  producers: Record<'drain' | 'steady' | 'outage', Producer>
+  postmasterPid: number | undefined
+  kafkaPid: number | undefined
+  topics(prefix: string): string[]
+  lsnNow(): Promise<bigint>
+  slotPid(slot: string): Promise<number | undefined>
+  close(): Promise<void>
+}
+
+/** Dedicated PostgreSQL and Kafka, so nothing else shares them, with every topic made beforehand. */
+export async function createBenchWorld(partitions: number): Promise<BenchWorld> {
+  const pg = await startPostgres({ dedicated: true, settings: postgresSettings })
+  const kafka = await startKafka({ dedicated: true })
+  const postmasterPid = childPids(process.pid, '-D ').find((pid) => pid > 0)
+  const kafkaPid = childPids(process.pid, 'kafka.Kafka')[0]
+  const db = await createDatabase(pg, 'bench')
+  const sql = postgres(db.url, { max: 24, onnotice: () => {} })
+  await sql.unsafe(`create publication ${publication}`)
+  const topics = (prefix: string) => aggregateTypes.map((type) => topicFor(prefix, type))
+  const admin = new kafkajs.Kafka({ brokers: kafka.brokers, logLevel: kafkajs.logLevel.NOTHING }).admin()
+  await admin.connect()
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: Object.values(prefixes)
+      .flatMap(topics)
+      .map((topic) => ({
+        topic,
+        numPartitions: partitions,
+        replicationFactor: 1,
+        configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
+      })),
+  })
+  await admin.disconnect()
+  const producer = (prefix: string) => createProducer({ prefix, traceContext: false })
+  return {
+    pg,
+    kafka,
+    url: db.url,
+    sql,
+    producers: {
+      drain: producer(prefixes.drain),
+      steady: producer(prefixes.steady),
+      outage: producer(prefixes.outage),
+    },
+    postmasterPid,
+    kafkaPid,
+    topics,
+    async lsnNow() {
+      const [row] = await sql<{ lsn: string }[]>`select pg_current_wal_lsn()::text as lsn`
+      return parseLsn(row!.lsn)
+    },
+    async slotPid(slot) {
+      const [row] = await sql<{ pid: number | null }[]>`
+        select active_pid as pid from pg_replication_slots where slot_name = ${slot}`
+      return row?.pid ?? undefined
+    },
+    async close() {
+      await sql.end({ timeout: 5 }).catch(() => undefined)
+      await kafka.dispose().catch(() => undefined)
+      await pg.dispose().catch(() => undefined)
+    },
+  }
+}

@@ -1,0 +1,213 @@
+import { createKafkaSink } from '@factlib/kafka-sink'
+import { formatLsn, parseLsn } from '@factlib/wal'
+import { type OwlpostProcess, owlpostCli, startOwlpost } from '../support/owlpost-process.js'
+import type { BenchOptions } from './bench-options.js'
+import { type BenchWorld, owlpostSlot, prefixes, publication } from './bench-world.js'
+import type { Workload } from './fact-workload.js'
+import { sendWithBareKafkajs } from './kafka-write-limit.js'
+import { largestBreakdown, type MemoryBreakdown } from './memory-breakdown.js'
+import { waitUntilDelivered } from './owlpost-progress.js'
+import { childPids, measureCpu, memoryOf, sampleRss } from './process-probe.js'
+import { drainWithPgRecvlogical } from './wal-read-limit.js'
+import { commitBacklog } from './writers.js'
+
+const recvlogicalSlot = 'bench_recvlogical'
+
+export interface DrainResult {
+  backlog: {
+    facts: number
+    perTransaction: number
+    writers: number
+    seconds: number
+    walBytes: number
+    endLsn: string
+  }
+  walReadLimit: {
+    factsPerSecond: number
+    seconds: number
+    command: string
+    cpuSeconds: Record<string, number>
+  }
+  kafkaWriteLimit: {
+    factsPerSecond: number
+    seconds: number
+    batches: number
+    recordsPerBatch: number
+    cpuSeconds: Record<string, number>
+  }
+  owlpost: {
+    factsPerSecond: number
+    secondsFromSpawn: number
+    secondsFromReady: number
+    startupSeconds: number
+    secondsUntilSlotConfirmed: number
+    peakRssBytes: number
+    sampledPeakRssBytes: number
+    rssAtReadyBytes: number
+    /** owlpost's own process metrics at the largest RSS they reported during the drain. */
+    memoryAtPeak: MemoryBreakdown | undefined
+    cpuSeconds: Record<string, number>
+    machineBusyShare: number
+    env: Record<string, string>
+  }
+  /** owlpost facts/s over the lower of the two limits. */
+  ratioToLowerLimit: number
+  lowerLimit: 'wal-read' | 'kafka-write'
+}
+
+/**
+ * Backlog drain. Both slots exist before the backlog is written, so pg_recvlogical and owlpost
+ * drain the very same WAL. Order: pg_recvlogical, then the bare kafkajs producer, then owlpost;
+ * the latter stays running for the steady-latency phase.
+ */
+export async function runDrainPhase(
+  world: BenchWorld,
+  workload: Workload,
+  options: BenchOptions,
+  log: (line: string) => void,
+): Promise<{ result: DrainResult; owlpost: OwlpostProcess; owlpostPid: number }> {
+  const { sql } = world
+  for (const slot of [owlpostSlot, recvlogicalSlot]) {
+    await sql`select pg_create_logical_replication_slot(${slot}, 'pgoutput')`
+  }
+  const startLsn = await world.lsnNow()
+  log(
+    `committing ${options.facts} facts of ${workload.envelopeBytes} bytes, ${options.perTransaction} per transaction`,
+  )
+  const backlog = await commitBacklog(sql, world.producers.drain, workload, {
+    count: options.facts,
+    perTransaction: options.perTransaction,
+    concurrency: options.backlogWriters,
+  })
+  const endLsn = await world.lsnNow()
+  // A record past the end, so pg_recvlogical sees --endpos passed without waiting for a keepalive.
+  await sql`select pg_logical_emit_message(true, 'bench-end-marker', 'end')`
+  log(`backlog committed in ${backlog.seconds.toFixed(1)} s, ${formatLsn(startLsn)}..${formatLsn(endLsn)}`)
+
+  const pgCpu = measureCpu({ postgres: world.postmasterPid }, ['postgres'])
+  const walRead = await drainWithPgRecvlogical({
+    url: world.url,
+    slot: recvlogicalSlot,
+    publication,
+    endLsn: formatLsn(endLsn),
+  })
+  const walReadCpu = pgCpu().perProcess
+  if (walRead.exitCode !== 0)
+    throw new Error(`pg_recvlogical failed (${walRead.exitCode}): ${walRead.stderr}`)
+  await sql`select pg_drop_replication_slot(${recvlogicalSlot})`
+  log(`pg_recvlogical: ${walRead.seconds.toFixed(2)} s`)
+
+  // The sink fixes a kafkajs timer that otherwise fires every millisecond per connection; let
+  // the bare producer below (same kafkajs copy) run with that fix too, like owlpost does.
+  const warm = createKafkaSink({ brokers: world.kafka.brokers, createTopics: false })
+  await warm.connect()
+  await warm.close()
+  const benchCpuBefore = process.cpuUsage()
+  const kafkaCpu = measureCpu({ kafka: world.kafkaPid })
+  const kafkaWrite = await sendWithBareKafkajs({
+    brokers: world.kafka.brokers,
+    prefix: prefixes.bare,
+    workload,
+    count: options.facts,
+  })
+  const benchCpu = process.cpuUsage(benchCpuBefore)
+  const kafkaWriteCpu = {
+    ...kafkaCpu().perProcess,
+    'bench process (record preparation + kafkajs)': Number(
+      ((benchCpu.user + benchCpu.system) / 1e6).toFixed(2),
+    ),
+  }
+  log(`bare kafkajs: ${kafkaWrite.seconds.toFixed(2)} s in ${kafkaWrite.batches} batches`)
+
+  const env: Record<string, string> = {
+    MASTER_DATABASE_URL: world.url,
+    KAFKA_BROKERS: world.kafka.brokers.join(','),
+    WAL_PREFIX: [prefixes.drain, prefixes.steady, prefixes.outage].join(','),
+    REPLICATION_SLOT_NAME: owlpostSlot,
+    PUBLICATION_NAME: publication,
+    SRC_SERVICE_NAME: 'bench',
+  }
+  const spawned = performance.now()
+  const owlpost = await startOwlpost(env)
+  const owlpostPid = childPids(process.pid, owlpostCli)[0]
+  if (!owlpostPid) throw new Error('cannot find the owlpost child process')
+  const rss = sampleRss(owlpostPid)
+  await owlpost.ready(120_000)
+  const ready = performance.now()
+  const idleRss = memoryOf(owlpostPid)?.rss ?? 0
+  const breakdown = largestBreakdown()
+  const walsenderPid = await world.slotPid(owlpostSlot)
+  const cpu = measureCpu({ owlpost: owlpostPid, walsender: walsenderPid, kafka: world.kafkaPid })
+  const delivered = await waitUntilDelivered(owlpost, prefixes.drain, options.facts, {
+    timeoutMs: 600_000,
+    onMetrics: breakdown.offer,
+  })
+  const owlpostCpu = cpu()
+  const sampledPeak = rss.stop()
+  const peak = memoryOf(owlpostPid)?.peak ?? 0
+  let confirmedAt = Number.NaN
+  for (const deadline = performance.now() + 30_000; performance.now() < deadline; ) {
+    const [row] = await sql<{ confirmed: string | null }[]>`
+      select confirmed_flush_lsn::text as confirmed from pg_replication_slots where slot_name = ${owlpostSlot}`
+    if (row?.confirmed && parseLsn(row.confirmed) >= endLsn) {
+      confirmedAt = performance.now()
+      break
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  const secondsFromSpawn = (delivered.at - spawned) / 1000
+  const secondsFromReady = (delivered.at - ready) / 1000
+  log(`owlpost: ${secondsFromSpawn.toFixed(2)} s from spawn, ${secondsFromReady.toFixed(2)} s from ready`)
+
+  const walReadRate = options.facts / walRead.seconds
+  const kafkaWriteRate = options.facts / kafkaWrite.seconds
+  const owlpostRate = options.facts / secondsFromSpawn
+  const lowerLimit = walReadRate <= kafkaWriteRate ? 'wal-read' : 'kafka-write'
+  return {
+    owlpost,
+    owlpostPid,
+    result: {
+      backlog: {
+        facts: options.facts,
+        perTransaction: options.perTransaction,
+        writers: options.backlogWriters,
+        seconds: round(backlog.seconds),
+        walBytes: Number(endLsn - startLsn),
+        endLsn: formatLsn(endLsn),
+      },
+      walReadLimit: {
+        factsPerSecond: Math.round(walReadRate),
+        seconds: round(walRead.seconds),
+        command: walRead.command,
+        cpuSeconds: walReadCpu,
+      },
+      kafkaWriteLimit: {
+        factsPerSecond: Math.round(kafkaWriteRate),
+        seconds: round(kafkaWrite.seconds),
+        batches: kafkaWrite.batches,
+        recordsPerBatch: kafkaWrite.recordsPerBatch,
+        cpuSeconds: kafkaWriteCpu,
+      },
+      owlpost: {
+        factsPerSecond: Math.round(owlpostRate),
+        secondsFromSpawn: round(secondsFromSpawn),
+        secondsFromReady: round(secondsFromReady),
+        startupSeconds: round((ready - spawned) / 1000),
+        secondsUntilSlotConfirmed: round((confirmedAt - spawned) / 1000),
+        peakRssBytes: peak,
+        sampledPeakRssBytes: sampledPeak,
+        rssAtReadyBytes: idleRss,
+        memoryAtPeak: breakdown.value,
+        cpuSeconds: owlpostCpu.perProcess,
+        machineBusyShare: owlpostCpu.machineBusyShare,
+        env: { ...env, MASTER_DATABASE_URL: '(dedicated server)', KAFKA_BROKERS: '(dedicated broker)' },
+      },
+      ratioToLowerLimit: round(owlpostRate / Math.min(walReadRate, kafkaWriteRate), 3),
+      lowerLimit,
+    },
+  }
+}
+
+function round(value: number, digits = 2): number {
+  return Number(value.toFixed(digits))
+}

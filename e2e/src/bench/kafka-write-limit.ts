@@ -1,0 +1,107 @@
+import { createEnvelope, encodeEnvelope, factHeaders, readEnvelopeHeader, topicFor } from '@factlib/core'
+import { formatLsn } from '@factlib/wal'
+import kafkajs from 'kafkajs'
+import type { Workload } from './fact-workload.js'
+
+/** What the sink puts in one produce request at most (packages/kafka-sink/src/kafka-sink.ts). */
+export const sinkBatchBytes = 768 * 1024
+export const sinkBatchFacts = 10_000
+
+interface BareRecord {
+  topic: string
+  key: Buffer
+  value: Buffer
+  headers: Record<string, string>
+}
+
+/** The sink's estimate of a record's size on the wire, used to cut batches the same way. */
+function wireSize(record: BareRecord): number {
+  let size = 24 + record.key.byteLength + record.value.byteLength
+  for (const [name, value] of Object.entries(record.headers)) size += 8 + name.length + value.length
+  return size
+}
+
+export interface KafkaWriteResult {
+  seconds: number
+  batches: number
+  recordsPerBatch: number
+}
+
+/**
+ * The Kafka write limit: a bare kafkajs producer configured as the sink's (idempotent, acks=-1,
+ * one request in flight, no compression) sends the same records owlpost would (topic
+ * `<prefix>.<aggregateType>`, key = aggregate id, envelope value, event_id/event_type/lsn headers),
+ * prepared beforehand, in batches cut by the sink's rule, one sendBatch after another.
+ */
+export async function sendWithBareKafkajs(options: {
+  brokers: string[]
+  prefix: string
+  workload: Workload
+  count: number
+}): Promise<KafkaWriteResult> {
+  const records: BareRecord[] = []
+  let lsn = 0x10_0000_0000n
+  for (let n = 0; n < options.count; n++) {
+    const value = encodeEnvelope(createEnvelope(options.workload.fact(n)))
+    const header = readEnvelopeHeader(value)
+    lsn += BigInt(value.byteLength + 64)
+    records.push({
+      topic: topicFor(options.prefix, header.aggregateType),
+      key: Buffer.from(header.aggregateId),
+      value: Buffer.from(value.buffer, value.byteOffset, value.byteLength),
+      headers: factHeaders(header, formatLsn(lsn)),
+    })
+  }
+  const batches: BareRecord[][] = []
+  let current: BareRecord[] = []
+  let currentBytes = 0
+  for (const record of records) {
+    const size = wireSize(record)
+    if (current.length > 0 && (currentBytes + size > sinkBatchBytes || current.length >= sinkBatchFacts)) {
+      batches.push(current)
+      current = []
+      currentBytes = 0
+    }
+    current.push(record)
+    currentBytes += size
+  }
+  if (current.length > 0) batches.push(current)
+
+  const kafka = new kafkajs.Kafka({
+    brokers: options.brokers,
+    clientId: 'bench-bare',
+    logLevel: kafkajs.logLevel.NOTHING,
+  })
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+  })
+  await producer.connect()
+  try {
+    // Producer id and metadata are fetched on the first send; owlpost had its own start-up too.
+    const first = batches[0]![0]!
+    await producer.sendBatch({ acks: -1, topicMessages: [{ topic: first.topic, messages: [first] }] })
+    const started = performance.now()
+    for (const batch of batches) {
+      const byTopic = new Map<string, BareRecord[]>()
+      for (const record of batch) {
+        const list = byTopic.get(record.topic) ?? []
+        list.push(record)
+        byTopic.set(record.topic, list)
+      }
+      await producer.sendBatch({
+        acks: -1,
+        timeout: 30_000,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      })
+    }
+    return {
+      seconds: (performance.now() - started) / 1000,
+      batches: batches.length,
+      recordsPerBatch: Math.round(records.length / batches.length),
+    }
+  } finally {
+    await producer.disconnect()
+  }
+}

@@ -1,0 +1,112 @@
+import { formatLsn } from '@factlib/wal'
+import type { OwlpostProcess } from '../support/owlpost-process.js'
+import { readAppendTimes } from './append-times.js'
+import type { BenchOptions } from './bench-options.js'
+import { type BenchWorld, prefixes, publication } from './bench-world.js'
+import { readCommitTimes } from './commit-times.js'
+import type { Workload } from './fact-workload.js'
+import { waitUntilDelivered } from './owlpost-progress.js'
+import { summarize } from './percentiles.js'
+import { measureCpu } from './process-probe.js'
+import { startPacedWriters } from './writers.js'
+
+const observerSlot = 'bench_observer'
+export const steadyWriterConnections = 16
+
+export interface LatencyResult {
+  rate: number
+  seconds: number
+  writerConnections: number
+  committed: number
+  failedCommits: number
+  lateTransactions: number
+  achievedRate: number
+  /** Commit time in the WAL to Kafka append time, milliseconds. */
+  latencyMs: { count: number; p50: number; p90: number; p99: number; p999: number; max: number }
+  unmatched: number
+  cpuSeconds: Record<string, number>
+  machineBusyShare: number
+}
+
+/**
+ * Steady latency: paced writers (one fact per transaction) while owlpost relays. Each fact's
+ * commit time comes from an observer slot read afterwards with @factlib/wal; its append time is
+ * the Kafka record timestamp (LogAppendTime topics). Latency = append - commit, per fact id.
+ */
+export async function runLatencyPhase(
+  world: BenchWorld,
+  workload: Workload,
+  owlpost: OwlpostProcess,
+  owlpostPid: number,
+  options: BenchOptions,
+  log: (line: string) => void,
+): Promise<LatencyResult> {
+  await world.sql`select pg_create_logical_replication_slot(${observerSlot}, 'pgoutput')`
+  const walsenderPid = await world.slotPid('bench_owlpost')
+  const cpu = measureCpu({ owlpost: owlpostPid, walsender: walsenderPid, kafka: world.kafkaPid })
+  const bench = process.cpuUsage()
+  log(`steady writers: ${options.rate} facts/s for ${options.seconds} s`)
+  const writers = startPacedWriters(world.sql, world.producers.steady, workload, {
+    ratePerSecond: options.rate,
+    concurrency: steadyWriterConnections,
+    firstFact: 0,
+  })
+  await new Promise((resolve) => setTimeout(resolve, options.seconds * 1000))
+  const written = await writers.stop()
+  const endLsn = await world.lsnNow()
+  await waitUntilDelivered(owlpost, prefixes.steady, written.committed, { timeoutMs: 300_000 })
+  const used = cpu()
+  const benchCpu = process.cpuUsage(bench)
+  log(`steady: ${written.committed} committed, ${written.failed} failed; reading commit and append times`)
+
+  const commitTimes = await readCommitTimes({
+    url: world.url,
+    slot: observerSlot,
+    publication,
+    prefix: prefixes.steady,
+    untilLsn: endLsn,
+    timeoutMs: 180_000,
+  })
+  await world.sql`select pg_drop_replication_slot(${observerSlot})`
+  const appendTimes = await readAppendTimes({
+    brokers: world.kafka.brokers,
+    topics: world.topics(prefixes.steady),
+    expected: commitTimes.size,
+    timeoutMs: 180_000,
+  })
+  const latencies: number[] = []
+  let unmatched = 0
+  for (const [id, committedAt] of commitTimes) {
+    const appendedAt = appendTimes.get(id)
+    if (appendedAt === undefined) unmatched++
+    else latencies.push(appendedAt - committedAt)
+  }
+  const summary = summarize(latencies)
+  const ms = (value: number) => Number(value.toFixed(1))
+  log(
+    `latency p50 ${ms(summary.p50)} ms, p99 ${ms(summary.p99)} ms, max ${ms(summary.max)} ms (to ${formatLsn(endLsn)})`,
+  )
+  return {
+    rate: options.rate,
+    seconds: options.seconds,
+    writerConnections: steadyWriterConnections,
+    committed: written.committed,
+    failedCommits: written.failed,
+    lateTransactions: written.late,
+    achievedRate: Math.round(written.committed / written.seconds),
+    latencyMs: {
+      count: summary.count,
+      p50: ms(summary.p50),
+      p90: ms(summary.p90),
+      p99: ms(summary.p99),
+      p999: ms(summary.p999),
+      max: ms(summary.max),
+    },
+    unmatched,
+    cpuSeconds: {
+      ...used.perProcess,
+      'bench process (writers)': Number(((benchCpu.user + benchCpu.system) / 1e6).toFixed(2)),
+    },
+    machineBusyShare: used.machineBusyShare,
+  }
+}

@@ -1,0 +1,280 @@
+import type { DrainResult } from './drain-phase.js'
+import type { LatencyResult } from './latency-phase.js'
+import type { MachineInfo, Versions } from './machine.js'
+import type { OutageResult } from './outage-phase.js'
+import type { PackageBenchResult } from './package-benches.js'
+
+export interface Target {
+  name: string
+  value: string
+  target: string
+  met: boolean
+}
+
+export interface BenchReport {
+  generatedAt: string
+  command: string
+  totalSeconds: number
+  machine: MachineInfo & { loadAverageAtEnd: number[] }
+  versions: Versions
+  settings: Record<string, unknown>
+  drain: DrainResult
+  latency: LatencyResult
+  outage: OutageResult
+  packages: PackageBenchResult[]
+  targets?: Target[]
+}
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`
+const limitMiB = 150
+
+export function targetsOf(report: BenchReport): Target[] {
+  const { drain, latency, outage } = report
+  const drainPeak = Math.max(drain.owlpost.peakRssBytes, drain.owlpost.sampledPeakRssBytes)
+  return [
+    {
+      name: 'drain facts/s (owlpost, from spawn)',
+      value: String(drain.owlpost.factsPerSecond),
+      target: '>= 25000',
+      met: drain.owlpost.factsPerSecond >= 25_000,
+    },
+    {
+      name: 'drain owlpost / lower limit',
+      value: drain.ratioToLowerLimit.toFixed(2),
+      target: '>= 0.80',
+      met: drain.ratioToLowerLimit >= 0.8,
+    },
+    {
+      name: 'steady latency p99 (WAL commit to Kafka append)',
+      value: `${latency.latencyMs.p99} ms`,
+      target: '<= 30 ms',
+      met: latency.latencyMs.p99 <= 30 && latency.unmatched === 0,
+    },
+    {
+      name: 'peak RSS during the drain',
+      value: mib(drainPeak),
+      target: `<= ${limitMiB} MB`,
+      met: drainPeak <= limitMiB * 1e6,
+    },
+    {
+      name: 'peak RSS during the Kafka outage',
+      value: mib(outage.peakRssDuringOutageBytes),
+      target: `<= ${limitMiB} MB`,
+      met: outage.peakRssDuringOutageBytes <= limitMiB * 1e6,
+    },
+  ]
+}
+
+function table(header: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n')
+}
+
+function cpuRows(cpu: Record<string, number>, wallSeconds: number, facts: number): (string | number)[][] {
+  return Object.entries(cpu).map(([name, seconds]) => [
+    name,
+    seconds.toFixed(2),
+    (seconds / wallSeconds).toFixed(2),
+    facts > 0 ? ((seconds * 1e6) / facts).toFixed(1) : '-',
+  ])
+}
+
+export function renderMarkdown(report: BenchReport): string {
+  const { drain, latency, outage, machine, versions } = report
+  const targets = report.targets ?? []
+  const lower = drain.lowerLimit === 'wal-read' ? 'WAL read (pg_recvlogical)' : 'Kafka write (bare kafkajs)'
+  const parts: string[] = []
+  parts.push(`# owlpost benchmark report
+
+Generated ${report.generatedAt} by \`${report.command}\` in ${report.totalSeconds} s.
+
+**Machine:** ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.kernel}; load average
+${machine.loadAverageAtStart.join(' / ')} at start, ${machine.loadAverageAtEnd.join(' / ')} at the end (the machine is
+shared: absolute times are noisy, read the ratios first).
+**Versions:** node ${versions.node}; ${versions.postgres}; ${versions.kafka} on ${versions.java}; kafkajs
+${versions.kafkajs}; commit ${versions.gitCommit}.
+
+## Ratios and targets
+
+| ratio | value |
+| --- | --- |
+| owlpost drain / lower limit (${lower}) | **${drain.ratioToLowerLimit.toFixed(2)}** |
+| owlpost drain / WAL read limit | ${(drain.owlpost.factsPerSecond / drain.walReadLimit.factsPerSecond).toFixed(2)} |
+| owlpost drain / Kafka write limit | ${(drain.owlpost.factsPerSecond / drain.kafkaWriteLimit.factsPerSecond).toFixed(2)} |
+| steady p99 latency / 30 ms target | ${(latency.latencyMs.p99 / 30).toFixed(2)} |
+| peak RSS drain / 150 MB | ${(Math.max(drain.owlpost.peakRssBytes, drain.owlpost.sampledPeakRssBytes) / 150e6).toFixed(2)} |
+| peak RSS Kafka outage / 150 MB | ${(outage.peakRssDuringOutageBytes / 150e6).toFixed(2)} |
+
+${table(
+  ['target', 'value', 'wanted', 'met'],
+  targets.map((target) => [target.name, target.value, target.target, target.met ? 'yes' : '**no**']),
+)}
+`)
+
+  parts.push(`## 1. Backlog drain
+
+${drain.backlog.facts} facts, envelopes of ${report.settings.envelopeBytes} bytes, committed with \`emitMany\` of
+${drain.backlog.perTransaction} facts per transaction on ${drain.backlog.writers} connections while owlpost was not
+running (${drain.backlog.seconds} s, ${mib(drain.backlog.walBytes)} of WAL, ending at ${drain.backlog.endLsn}). Two
+slots (owlpost's and pg_recvlogical's) existed before the first fact, so both drained the very same WAL. Run in this
+order: pg_recvlogical, bare kafkajs, owlpost.
+
+${table(
+  ['reader', 'facts/s', 'seconds', 'how'],
+  [
+    [
+      '**owlpost**',
+      `**${drain.owlpost.factsPerSecond}**`,
+      drain.owlpost.secondsFromSpawn,
+      `spawn of the CLI until /metrics owlpost_facts_delivered_total reached ${drain.backlog.facts} (polled every 100 ms); ${drain.owlpost.startupSeconds} s of it was start-up until /ready`,
+    ],
+    [
+      'owlpost, from /ready',
+      Math.round(drain.backlog.facts / drain.owlpost.secondsFromReady),
+      drain.owlpost.secondsFromReady,
+      'the same, timed from the first 200 of /ready',
+    ],
+    [
+      'WAL read limit: pg_recvlogical',
+      drain.walReadLimit.factsPerSecond,
+      drain.walReadLimit.seconds,
+      'pgoutput proto_version 1, publication, messages=true, to /dev/null, --endpos the backlog end',
+    ],
+    [
+      'Kafka write limit: bare kafkajs',
+      drain.kafkaWriteLimit.factsPerSecond,
+      drain.kafkaWriteLimit.seconds,
+      `idempotent, acks=-1, 1 request in flight, no compression; same topics, keys, values, headers; ${drain.kafkaWriteLimit.batches} sendBatch calls of ~${drain.kafkaWriteLimit.recordsPerBatch} records (the sink's 768 KiB batch rule), records prepared beforehand`,
+    ],
+  ],
+)}
+
+The slot's confirmed_flush_lsn reached the backlog end ${drain.owlpost.secondsUntilSlotConfirmed} s after spawn
+(owlpost confirms every STATUS_INTERVAL_MS = 1 s).
+
+pg_recvlogical command: \`${drain.walReadLimit.command.replace(/postgres:\/\/[^ ]+/, '<dedicated database url>')}\`
+
+Where the CPU went while owlpost drained (${drain.owlpost.secondsFromReady} s from /ready; machine busy
+${(drain.owlpost.machineBusyShare * 100).toFixed(0)}% of ${machine.cores} cores):
+
+${table(['process', 'CPU s', 'cores', 'CPU µs per fact'], cpuRows(drain.owlpost.cpuSeconds, drain.owlpost.secondsFromReady, drain.backlog.facts))}
+
+pg_recvlogical run (PostgreSQL = postmaster and its ended children, i.e. the walsender):
+${table(['process', 'CPU s', 'cores', 'CPU µs per fact'], cpuRows(drain.walReadLimit.cpuSeconds, drain.walReadLimit.seconds, drain.backlog.facts))}
+
+Bare kafkajs run:
+${table(['process', 'CPU s', 'cores', 'CPU µs per fact'], cpuRows(drain.kafkaWriteLimit.cpuSeconds, drain.kafkaWriteLimit.seconds, drain.backlog.facts))}
+`)
+
+  parts.push(`## 2. Steady latency
+
+${latency.rate} facts/s wanted for ${latency.seconds} s, one fact per transaction (\`producer.emit\` on an
+autocommit executor: the single statement \`select pg_logical_emit_message(true, …)\` is the whole transaction), paced on a schedule over ${latency.writerConnections} connections: ${latency.committed} committed
+(${latency.achievedRate} facts/s achieved), ${latency.failedCommits} failed, ${latency.lateTransactions} started more
+than 100 ms late. owlpost was the one that had drained the backlog, still running.
+
+Latency of each fact = its Kafka record timestamp (topics with message.timestamp.type=LogAppendTime, so the broker's
+append time, ms resolution) minus its transaction's commit time in the WAL (pgoutput Begin.commitTime, µs), matched
+by fact id. Commit times come from a second, observer slot read with @factlib/wal after the window (so it added no
+load during it); append times from a kafkajs consumer of the phase's topics afterwards.
+
+${table(
+  ['facts', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'unmatched'],
+  [
+    [
+      latency.latencyMs.count,
+      latency.latencyMs.p50,
+      latency.latencyMs.p90,
+      `**${latency.latencyMs.p99}**`,
+      latency.latencyMs.p999,
+      latency.latencyMs.max,
+      latency.unmatched,
+    ],
+  ],
+)}
+
+CPU during the window (machine busy ${(latency.machineBusyShare * 100).toFixed(0)}%):
+${table(['process', 'CPU s', 'cores', 'CPU µs per fact'], cpuRows(latency.cpuSeconds, latency.seconds, latency.committed))}
+`)
+
+  parts.push(`## 3. Memory
+
+${table(
+  ['when', 'peak RSS', 'how'],
+  [
+    [
+      'backlog drain',
+      `**${mib(Math.max(drain.owlpost.peakRssBytes, drain.owlpost.sampledPeakRssBytes))}**`,
+      'VmHWM of the owlpost child after the drain (its life so far = start-up + drain)',
+    ],
+    [
+      `Kafka outage (${outage.outageSeconds} s, writers at ${outage.rate} facts/s)`,
+      `**${mib(outage.peakRssDuringOutageBytes)}**`,
+      'largest VmRSS sampled every 200 ms while the broker was away, fresh owlpost',
+    ],
+    [
+      'drain owlpost at /ready',
+      mib(drain.owlpost.rssAtReadyBytes),
+      'VmRSS when it first answered /ready (before reading)',
+    ],
+    ['before the outage', mib(outage.rssBeforeOutageBytes), 'VmRSS with writers running, Kafka up'],
+    ['outage + catch-up', mib(outage.peakRssIncludingCatchUpBytes), 'VmHWM of that owlpost at the end'],
+  ],
+)}
+
+owlpost's own process metrics at their largest RSS (heap = V8 heap, external = Buffers and other memory outside
+the heap; RSS also holds code, the V8 and libuv runtime, and freed-but-unreturned pages):
+
+${table(
+  ['when', 'RSS', 'heap total', 'heap used', 'external'],
+  (
+    [
+      ['drain', drain.owlpost.memoryAtPeak],
+      ['Kafka outage', outage.memoryAtPeak],
+    ] as const
+  ).map(([when, breakdown]) =>
+    breakdown
+      ? [
+          when,
+          mib(breakdown.rssBytes),
+          mib(breakdown.heapTotalBytes),
+          mib(breakdown.heapUsedBytes),
+          mib(breakdown.externalBytes),
+        ]
+      : [when, '-', '-', '-', '-'],
+  ),
+)}
+
+During the outage ${outage.committedDuringOutage} facts were committed (${outage.failedCommits} commits failed); the broker
+was away ${outage.brokerAwaySeconds} s (stop, ${outage.outageSeconds} s, restart until it answered), and owlpost had
+delivered all ${outage.committedTotal} facts of the phase ${outage.catchUpSeconds} s after the broker was back.
+`)
+
+  parts.push('## 4. Package micro-benchmarks\n')
+  if (report.packages.length === 0) parts.push('Skipped (--no-packages).\n')
+  for (const result of report.packages) {
+    parts.push(`### ${result.package}: ${result.status}
+
+\`${result.command}\` (exit ${result.exitCode}, ${result.seconds.toFixed(0)} s, run after the phases above on the same
+dedicated servers: FACTLIB_TEST_KAFKA_BROKERS / FACTLIB_TEST_DATABASE_URL pointed at them)
+
+\`\`\`
+${tail(result.output, 60)}
+\`\`\`
+`)
+  }
+  parts.push(`## Settings
+
+\`\`\`json
+${JSON.stringify(report.settings, null, 2)}
+\`\`\`
+
+owlpost environment in the drain: \`${JSON.stringify(drain.owlpost.env)}\`
+`)
+  return parts.join('\n')
+}
+
+function tail(text: string, lines: number): string {
+  const all = text.split('\n')
+  return (all.length > lines ? ['…', ...all.slice(-lines)] : all).join('\n')
+}
