@@ -356,6 +356,15 @@ describe('kafka sink on a fake broker', () => {
     await expect(sink.send({ endLsn: 0x5000n, facts: [] })).rejects.toBeInstanceOf(SinkClosedError)
   })
 
+  it('lets a second connect() wait for the first, so send() works after either', async () => {
+    const sink = sinkOn(new FakeProducerClient({ random: seeded(41) }))
+    await Promise.all([sink.connect(), sink.connect()])
+    await sink.send({ endLsn: 0x10n, facts: [] })
+    expect(sink.deliveredLsn).toBe(0x10n)
+    await sink.close()
+    await expect(sink.connect()).rejects.toBeInstanceOf(SinkClosedError)
+  })
+
   it('confirms transactions without facts once everything before them is delivered', async () => {
     const broker = new FakeProducerClient({ random: seeded(19) })
     const sink = sinkOn(broker)

@@ -99,6 +99,7 @@ class FactSink implements KafkaSink {
   #queueStart = 0
   #wake: (() => void) | undefined
   #loop: Promise<void> | undefined
+  #connecting: Promise<void> | undefined
 
   constructor(
     options: KafkaSinkOptions,
@@ -140,9 +141,18 @@ class FactSink implements KafkaSink {
     return this.#healthy
   }
 
-  async connect(): Promise<void> {
-    if (this.#state === 'closed') throw new SinkClosedError('connect')
-    if (this.#state !== 'new') return
+  connect(): Promise<void> {
+    if (this.#state === 'closed') return Promise.reject(new SinkClosedError('connect'))
+    // A second call while connecting waits for the same attempt.
+    if (this.#state === 'connecting' && this.#connecting) return this.#connecting
+    if (this.#state !== 'new') return Promise.resolve()
+    this.#connecting = this.#connect().finally(() => {
+      this.#connecting = undefined
+    })
+    return this.#connecting
+  }
+
+  async #connect(): Promise<void> {
     const compression = this.#options.compression ?? 'none'
     if (!compressionAvailable(compression)) {
       throw new KafkaSinkConfigError(
