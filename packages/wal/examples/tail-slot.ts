@@ -4,7 +4,7 @@ import { formatLsn, ReplicationConnection } from '@factlib/wal'
 const connection = await ReplicationConnection.connect(
   process.env.DATABASE_URL ?? 'postgres://postgres@localhost:5432/postgres',
 )
-const slot = 'tail_example'
+const slot = process.env.SLOT ?? 'tail_example'
 const slots = await connection.query(`select 1 from pg_replication_slots where slot_name = '${slot}'`)
 if (slots.rows.length === 0) await connection.createReplicationSlot(slot)
 

@@ -20,11 +20,12 @@ describe('the README example (examples/tail-slot.ts, run against the built packa
   })
 
   it('tails a slot, prints its changes, and stops cleanly on SIGINT', async () => {
+    const slot = `${fixture.slot}_tail`
     await fixture.sql('create table t(id int primary key, v text)')
     await fixture.sql('alter publication pub add table t')
     const child = spawn(process.execPath, [examplePath], {
       cwd: packageDir,
-      env: { ...process.env, DATABASE_URL: fixture.url },
+      env: { ...process.env, DATABASE_URL: fixture.url, SLOT: slot },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let output = ''
@@ -46,7 +47,7 @@ describe('the README example (examples/tail-slot.ts, run against the built packa
     // The example creates the slot on start; wait until it exists before writing.
     const deadline = Date.now() + 20_000
     while (
-      (await fixture.sql("select 1 from pg_replication_slots where slot_name = 'tail_example' and active"))
+      (await fixture.sql(`select 1 from pg_replication_slots where slot_name = '${slot}' and active`))
         .length === 0
     ) {
       if (Date.now() > deadline) throw new Error(`example did not start; output:\n${output}`)
@@ -60,6 +61,6 @@ describe('the README example (examples/tail-slot.ts, run against the built packa
     expect(output).toContain('insert public.t: id=1 v=x')
     expect(output).toMatch(/message demo at [0-9A-F]+\/[0-9A-F]+: hello/)
     expect(output).toMatch(/commit, end [0-9A-F]+\/[0-9A-F]+/)
-    await fixture.sql("select pg_drop_replication_slot('tail_example')")
+    await fixture.sql(`select pg_drop_replication_slot('${slot}')`)
   })
 })
