@@ -1,5 +1,6 @@
 import { waitFor } from '@factlib/testing'
 import type { Sql } from 'postgres'
+import { untilAnswered } from './in-doubt.js'
 
 /**
  * Waits until the slot's confirmed position reaches the WAL end as of now: owlpost confirms only
@@ -7,7 +8,7 @@ import type { Sql } from 'postgres'
  * timeout rather than throwing: reading the topics then decides what is missing.
  */
 export async function waitForSlotCatchUp(sql: Sql, slot: string, timeoutMs: number): Promise<boolean> {
-  const [target] = await sql<{ lsn: string }[]>`select pg_current_wal_lsn()::text as lsn`
+  const [target] = await untilAnswered(() => sql<{ lsn: string }[]>`select pg_current_wal_lsn()::text as lsn`)
   try {
     await waitFor(
       `slot ${slot} confirmed up to ${target?.lsn}`,

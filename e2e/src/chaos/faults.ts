@@ -68,10 +68,15 @@ export async function runFaults(
       case 'stop-kafka': {
         await kafka.stop('fast')
         counts.kafkaStops++
+        const stopped = Date.now()
         await sleep(between(schedule.kafkaOutageMs))
+        const starting = Date.now()
         await kafka.start()
         counts.kafkaDownMs += Date.now() - begun
-        log(`fault: Kafka stopped and started, down ${Date.now() - begun} ms`)
+        log(
+          `fault: Kafka stopped (shutdown ${stopped - begun} ms), kept down ${starting - stopped} ms, ` +
+            `answering again after ${Date.now() - starting} ms`,
+        )
         break
       }
       case 'restart-postgres-fast':

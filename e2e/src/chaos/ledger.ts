@@ -1,4 +1,5 @@
 import type { Sql } from 'postgres'
+import { untilAnswered } from './in-doubt.js'
 
 /**
  * The ground truth of what committed. Writers insert one row per kept fact (and the harness one
@@ -23,13 +24,15 @@ export interface LedgerFact {
 
 /** Every fact the database says committed. */
 export async function committedFacts(sql: Sql): Promise<LedgerFact[]> {
-  const rows = await sql<{ id: string; aggregate_id: string; sequence: number }[]>`
-    select id::text, aggregate_id, sequence from chaos_ledger`
+  const rows = await untilAnswered(
+    () => sql<{ id: string; aggregate_id: string; sequence: number }[]>`
+      select id::text, aggregate_id, sequence from chaos_ledger`,
+  )
   return rows.map((row) => ({ id: row.id, aggregateId: row.aggregate_id, sequence: row.sequence }))
 }
 
 /** Every poison message the database says committed. */
 export async function committedPoison(sql: Sql): Promise<string[]> {
-  const rows = await sql<{ marker: string }[]>`select marker from chaos_poison`
+  const rows = await untilAnswered(() => sql<{ marker: string }[]>`select marker from chaos_poison`)
   return rows.map((row) => row.marker)
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Sql } from 'postgres'
 import { didCommit } from './in-doubt.js'
+import { inTransaction } from './transaction.js'
 
 const markerPrefix = 'chaos-poison:'
 
@@ -27,11 +28,17 @@ export async function injectPoison(sql: Sql, prefix: string): Promise<boolean> {
   const marker = randomUUID()
   let sent = false
   try {
-    await sql.begin(async (tx) => {
-      await tx`select pg_logical_emit_message(true, ${prefix}, ${poisonBytes(marker)})`
-      await tx`insert into chaos_poison (marker) values (${marker})`
-      sent = true
-    })
+    await inTransaction(
+      sql,
+      async ({ connection }) => {
+        await connection`select pg_logical_emit_message(true, ${prefix}, ${poisonBytes(marker)})`
+        await connection`insert into chaos_poison (marker) values (${marker})`
+        return 'commit'
+      },
+      () => {
+        sent = true
+      },
+    )
     return true
   } catch {
     return sent ? didCommit(sql, 'chaos_poison', 'marker', marker) : false

@@ -64,7 +64,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   let owlpost: OwlpostSupervisor | undefined
   try {
     const db = await createDatabase(pg, 'chaos')
-    sql = postgres(db.url, { max: writers + 2, connect_timeout: 5, onnotice: () => {} })
+    sql = postgres(db.url, {
+      max: writers + 2, // Long enough never to fire: in a run, postgres.js 3.4.9 threw uncaught TypeErrors (nextWrite
+      // on a null socket, connection.js:255) right after connect timeouts during a restart.
+      connect_timeout: 60,
+      onnotice: () => {},
+    })
     await createLedger(sql)
     const prefix = uniqueName('chaos').replaceAll('_', '-')
     const slot = uniqueName('chaos_slot')

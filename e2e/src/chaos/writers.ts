@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { FactEnvelope, FactInput, Producer } from '@factlib/producer'
 import type { Sql } from 'postgres'
 import { didCommit } from './in-doubt.js'
+import { inTransaction } from './transaction.js'
 
 export interface WritersOptions {
   sql: Sql
@@ -32,8 +33,8 @@ export interface WritersReport {
   failedBeforeCommit: number
 }
 
-class DeliberateRollback extends Error {}
-class SavepointRollback extends Error {}
+const sequenceOf = (envelope: FactEnvelope) =>
+  (JSON.parse(new TextDecoder().decode(envelope.payload)) as { sequence: number }).sequence
 
 /** The sequence of each aggregate lives in its one owning writer, so order is checkable per aggregate. */
 function aggregateIdOf(writer: number, index: number): string {
@@ -98,42 +99,44 @@ async function runWriter(
     const after = Array.from({ length: kept - beforeCount }, nextFact)
     const emitted: FactEnvelope[] = []
     const droppedInSavepoint: FactEnvelope[] = []
-    let callbackDone = false
+    let commitSent = false
     try {
-      await sql.begin(async (tx) => {
-        emitted.push(...(await producer.emitMany(tx, before)))
-        if (inside.length > 0) {
-          await tx
-            .savepoint(async (savepoint) => {
-              droppedInSavepoint.push(...(await producer.emitMany(savepoint, inside)))
-              throw new SavepointRollback()
-            })
-            .catch((error: unknown) => {
-              if (!(error instanceof SavepointRollback)) throw error
-            })
-        }
-        if (after.length > 0) emitted.push(...(await producer.emitMany(tx, after)))
-        const rows = emitted.map((envelope) => ({
-          id: envelope.id,
-          aggregate_id: envelope.aggregateId,
-          sequence: (JSON.parse(new TextDecoder().decode(envelope.payload)) as { sequence: number }).sequence,
-        }))
-        await tx`insert into chaos_ledger ${tx(rows)}`
-        if (rollBack) throw new DeliberateRollback()
-        callbackDone = true
-      })
-      report.transactions++
-      committed += emitted.length
-      report.committed += emitted.length
-      if (droppedInSavepoint.length > 0) report.rolledBackSavepoints++
-    } catch (error) {
+      const outcome = await inTransaction(
+        sql,
+        async ({ connection, executor }) => {
+          const emit = (facts: FactInput[]) => producer.emitMany(executor, facts)
+          emitted.push(...(await emit(before)))
+          if (inside.length > 0) {
+            await connection`savepoint inside`
+            droppedInSavepoint.push(...(await emit(inside)))
+            await connection`rollback to savepoint inside`
+          }
+          if (after.length > 0) emitted.push(...(await emit(after)))
+          const rows = emitted.map((envelope) => ({
+            id: envelope.id,
+            aggregate_id: envelope.aggregateId,
+            sequence: sequenceOf(envelope),
+          }))
+          await connection`insert into chaos_ledger ${connection(rows)}`
+          return rollBack ? 'rollback' : 'commit'
+        },
+        () => {
+          commitSent = true
+        },
+      )
       for (const envelope of droppedInSavepoint) report.rolledBackIds.add(envelope.id)
-      if (error instanceof DeliberateRollback) {
+      if (outcome === 'rolled back') {
         report.rolledBackTransactions++
         for (const envelope of emitted) report.rolledBackIds.add(envelope.id)
         continue
       }
-      if (!callbackDone) {
+      report.transactions++
+      committed += emitted.length
+      report.committed += emitted.length
+      if (droppedInSavepoint.length > 0) report.rolledBackSavepoints++
+    } catch {
+      for (const envelope of droppedInSavepoint) report.rolledBackIds.add(envelope.id)
+      if (!commitSent) {
         // The commit was never sent: nothing of this transaction can exist.
         report.failedBeforeCommit++
         for (const envelope of emitted) report.rolledBackIds.add(envelope.id)

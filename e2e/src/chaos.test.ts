@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest'
+import { runChaos } from './chaos/run-chaos.js'
+import { ciSchedule } from './chaos/schedules.js'
+
+describe('chaos: facts survive owlpost kills, Kafka outages, PostgreSQL restarts and poison', () => {
+  it('delivers every committed fact in aggregate order, no rolled-back one, and dead-letters all poison', async () => {
+    const progress: string[] = []
+    const result = await runChaos({
+      facts: 20_000,
+      ratePerSecond: 500,
+      schedule: ciSchedule,
+      log: (line) => progress.push(line),
+    }).catch((error: unknown) => {
+      throw new Error(`chaos run failed: ${String(error)}\n${progress.join('\n')}`, { cause: error })
+    })
+    const { verdict, faults } = result
+    // The faults must really have happened, or the rest proves nothing.
+    expect(faults.kills).toBeGreaterThan(0)
+    expect(faults.kafkaStops).toBeGreaterThan(0)
+    expect(faults.postgresRestartsFast + faults.postgresRestartsImmediate).toBeGreaterThan(0)
+    expect(faults.poisonInjected).toBeGreaterThan(0)
+    expect(result.writers.rolledBackIds.size).toBeGreaterThan(0)
+    expect(verdict.facts).toBe(20_000)
+    expect(verdict.lost).toEqual([])
+    expect(verdict.reordered).toEqual([])
+    expect(verdict.rolledBackArrived).toEqual([])
+    expect(verdict.uncommittedArrived).toEqual([])
+    expect(verdict.poisonMissing).toEqual([])
+    expect(verdict.unexpectedDeadLetters).toEqual([])
+    expect(verdict.deadLettered).toBe(faults.poisonInjected)
+    expect(result.problems, progress.join('\n')).toEqual([])
+    expect(result.summary).toMatch(
+      /^facts=20000 lost=0 reordered=0 duplicates=\d+ deadlettered=\d+ kills=\d+$/,
+    )
+  }, 240_000)
+})
