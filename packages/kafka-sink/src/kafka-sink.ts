@@ -188,7 +188,11 @@ class FactSink implements KafkaSink {
     this.#state = 'running'
     this.#setHealth(true)
     this.#logger.info({ brokers: this.#options.brokers, compression }, 'Kafka sink connected')
-    this.#loop = this.#run(client)
+    this.#loop = this.#run(client).catch((error: unknown) => {
+      // A bug, not a Kafka failure: stop visibly rather than sit "healthy" delivering nothing.
+      const reason = `internal error in the delivery loop: ${error instanceof Error ? error.message : String(error)}`
+      this.#stopWith(new SinkHaltedError(reason, this.deliveredLsn, undefined))
+    })
   }
 
   async send(tx: SinkTransaction): Promise<void> {
@@ -530,13 +534,22 @@ class FactSink implements KafkaSink {
   }
 
   #haltAt(fact: SinkFact, reason: string, topic: string | undefined): Outcome {
-    const error = new SinkHaltedError(reason, fact.lsn, topic)
+    this.#stopWith(new SinkHaltedError(reason, fact.lsn, topic))
+    return 'stopped'
+  }
+
+  #stopWith(error: SinkHaltedError): void {
+    if (this.#state !== 'running') return
     this.#haltError = error
     this.#state = 'halted'
     this.#limit.refuseAll(error)
-    this.#logger.error({ lsn: lsnText(fact.lsn), topic, reason }, 'Kafka sink halted on a permanent error')
-    this.#setHealth(false, error)
-    return 'stopped'
+    this.#logger.error(
+      { lsn: lsnText(error.lsn), topic: error.topic, reason: error.reason },
+      'Kafka sink halted on a permanent error',
+    )
+    // Reported even when already unhealthy (retrying): halting is news the caller must get.
+    this.#healthy = false
+    this.#callHook('healthChanged', () => this.#hooks.healthChanged?.(false, error))
   }
 
   #setHealth(healthy: boolean, error?: Error): void {

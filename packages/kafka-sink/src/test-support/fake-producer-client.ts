@@ -52,6 +52,13 @@ export class FakeProducerClient implements ProducerClient {
       byPartition.set(partition, list)
     }
     const refused = records.find((record) => this.behaviour.refuses?.(record))
+    if (random() < (this.behaviour.transientRate ?? 0)) {
+      // Some partitions may have been written before the failure (never the refused record).
+      for (const list of byPartition.values()) {
+        if (random() < 0.3 && !(refused && list.includes(refused))) this.#append(list)
+      }
+      throw new ProduceFailure('transient', 'NOT_LEADER_FOR_PARTITION', 'leader moved')
+    }
     if (refused) {
       // The other partitions of the request are written; only the refusing one is not.
       for (const list of byPartition.values()) if (!list.includes(refused)) this.#append(list)
@@ -59,10 +66,6 @@ export class FakeProducerClient implements ProducerClient {
     }
     if (random() < (this.behaviour.producerStateRate ?? 0)) {
       throw new ProduceFailure('producer-state', 'OUT_OF_ORDER_SEQUENCE_NUMBER', 'sequence lost')
-    }
-    if (random() < (this.behaviour.transientRate ?? 0)) {
-      for (const list of byPartition.values()) if (random() < 0.3) this.#append(list)
-      throw new ProduceFailure('transient', 'NOT_LEADER_FOR_PARTITION', 'leader moved')
     }
     for (const list of byPartition.values()) this.#append(list)
   }
