@@ -12,9 +12,15 @@ import type { KafkaOptions } from './options.js'
 import { brokerAnswers } from './probe.js'
 import { saslUser, scramFormatArgs, serverProperties } from './server-properties.js'
 
-/** A KRaft cluster id: 16 random bytes, base64url without padding. */
+/**
+ * A KRaft cluster id: 16 random bytes, base64url without padding. One that starts with '-'
+ * would be read as an option by the storage tool, so draw again.
+ */
 function clusterId(): string {
-  return Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url')
+  for (;;) {
+    const id = Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url')
+    if (!id.startsWith('-')) return id
+  }
 }
 
 /** The Apache Kafka broker from its Maven Central jars, run with the machine's java. */
