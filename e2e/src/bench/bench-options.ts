@@ -9,6 +9,7 @@ export interface BenchOptions {
   seconds: number
   outageSeconds: number
   partitions: number
+  profileFacts: number
   packages: boolean
   outDir: string
   name: string
@@ -22,6 +23,7 @@ const usage = `pnpm bench [-- options]   (or: node dist/bench/bench.js [options]
   --seconds N          steady latency window (default 60)
   --outage-seconds N   Kafka outage with writers running (default 60)
   --partitions N       partitions of every topic (default 6)
+  --profile-facts N    backlog drained again under node --cpu-prof for the time breakdown (default 100000, 0 = skip)
   --no-packages        skip the package micro-benchmarks
   --out DIR            where the reports go (default <repo>/bench/results)
   --name NAME          report file name without extension (default latest)`
@@ -38,6 +40,7 @@ export function parseBenchOptions(argv: string[], defaultOutDir: string): BenchO
       seconds: { type: 'string', default: '60' },
       'outage-seconds': { type: 'string', default: '60' },
       partitions: { type: 'string', default: '6' },
+      'profile-facts': { type: 'string', default: '100000' },
       'no-packages': { type: 'boolean', default: false },
       out: { type: 'string', default: defaultOutDir },
       name: { type: 'string', default: 'latest' },
@@ -64,6 +67,7 @@ export function parseBenchOptions(argv: string[], defaultOutDir: string): BenchO
     seconds: positive('seconds', values.seconds),
     outageSeconds: positive('outage-seconds', values['outage-seconds']),
     partitions: positive('partitions', values.partitions),
+    profileFacts: values['profile-facts'] === '0' ? 0 : positive('profile-facts', values['profile-facts']),
     packages: !values['no-packages'],
     outDir: values.out,
     name: values.name,

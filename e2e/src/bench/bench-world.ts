@@ -37,7 +37,8 @@ export interface BenchWorld {
   sql: Sql
   producers: Record<'drain' | 'steady' | 'outage', Producer>
   postmasterPid: number | undefined
-  kafkaPid: number | undefined
+  /** The broker's JVM (found afresh: a restart makes a new process). */
+  readonly kafkaPid: number | undefined
   topics(prefix: string): string[]
   lsnNow(): Promise<bigint>
   slotPid(slot: string): Promise<number | undefined>
@@ -49,7 +50,6 @@ export async function createBenchWorld(partitions: number): Promise<BenchWorld> 
   const pg = await startPostgres({ dedicated: true, settings: postgresSettings })
   const kafka = await startKafka({ dedicated: true })
   const postmasterPid = childPids(process.pid, '-D ').find((pid) => pid > 0)
-  const kafkaPid = childPids(process.pid, 'kafka.Kafka')[0]
   const db = await createDatabase(pg, 'bench')
   const sql = postgres(db.url, { max: 24, onnotice: () => {} })
   await sql.unsafe(`create publication ${publication}`)
@@ -80,7 +80,9 @@ export async function createBenchWorld(partitions: number): Promise<BenchWorld> 
       outage: producer(prefixes.outage),
     },
     postmasterPid,
-    kafkaPid,
+    get kafkaPid() {
+      return childPids(process.pid, 'kafka.Kafka')[0]
+    },
     topics,
     async lsnNow() {
       const [row] = await sql<{ lsn: string }[]>`select pg_current_wal_lsn()::text as lsn`

@@ -11,6 +11,7 @@ import { runLatencyPhase } from './latency-phase.js'
 import { machineInfo, versions } from './machine.js'
 import { runOutagePhase } from './outage-phase.js'
 import { packageBenches, runPackageBench } from './package-benches.js'
+import { runProfiledDrain } from './profiled-drain-phase.js'
 import { type BenchReport, renderMarkdown, targetsOf } from './report.js'
 
 // kafkajs 2.2.4 on Node 24 arms negative timeouts; the warning is noise here.
@@ -34,20 +35,29 @@ try {
   const drain = await runDrainPhase(world, workload, options, log)
   const latency = await runLatencyPhase(world, workload, drain.owlpost, drain.owlpostPid, options, log)
   await drain.owlpost.stop()
-  const outage = await runOutagePhase(
-    world,
-    workload,
-    {
-      MASTER_DATABASE_URL: world.url,
-      KAFKA_BROKERS: world.kafka.brokers.join(','),
-      WAL_PREFIX: [prefixes.drain, prefixes.steady, prefixes.outage].join(','),
-      REPLICATION_SLOT_NAME: owlpostSlot,
-      PUBLICATION_NAME: publication,
-      SRC_SERVICE_NAME: 'bench',
-    },
-    options,
-    log,
-  )
+  const owlpostEnv = {
+    MASTER_DATABASE_URL: world.url,
+    KAFKA_BROKERS: world.kafka.brokers.join(','),
+    WAL_PREFIX: [prefixes.drain, prefixes.steady, prefixes.outage].join(','),
+    REPLICATION_SLOT_NAME: owlpostSlot,
+    PUBLICATION_NAME: publication,
+    SRC_SERVICE_NAME: 'bench',
+  }
+  const outage = await runOutagePhase(world, workload, owlpostEnv, options, log)
+  const profiled =
+    options.profileFacts > 0
+      ? await runProfiledDrain(
+          world,
+          workload,
+          owlpostEnv,
+          {
+            facts: options.profileFacts,
+            perTransaction: options.perTransaction,
+            writers: options.backlogWriters,
+          },
+          log,
+        )
+      : undefined
   const packages = []
   if (options.packages) {
     for (const pkg of packageBenches) {
@@ -93,6 +103,7 @@ try {
     drain: drain.result,
     latency,
     outage,
+    profiled,
     packages,
   }
   report.targets = targetsOf(report)

@@ -4,6 +4,7 @@ import { type OwlpostProcess, owlpostCli, startOwlpost } from '../support/owlpos
 import type { BenchOptions } from './bench-options.js'
 import { type BenchWorld, owlpostSlot, prefixes, publication } from './bench-world.js'
 import type { Workload } from './fact-workload.js'
+import { watchTopicOffsets } from './kafka-progress.js'
 import { sendWithBareKafkajs } from './kafka-write-limit.js'
 import { largestBreakdown, type MemoryBreakdown } from './memory-breakdown.js'
 import { waitUntilDelivered } from './owlpost-progress.js'
@@ -127,6 +128,7 @@ export async function runDrainPhase(
     PUBLICATION_NAME: publication,
     SRC_SERVICE_NAME: 'bench',
   }
+  const offsets = await watchTopicOffsets(world.kafka.brokers, world.topics(prefixes.drain))
   const spawned = performance.now()
   const owlpost = await startOwlpost(env)
   const owlpostPid = childPids(process.pid, owlpostCli)[0]
@@ -138,10 +140,17 @@ export async function runDrainPhase(
   const breakdown = largestBreakdown()
   const walsenderPid = await world.slotPid(owlpostSlot)
   const cpu = measureCpu({ owlpost: owlpostPid, walsender: walsenderPid, kafka: world.kafkaPid })
-  const delivered = await waitUntilDelivered(owlpost, prefixes.drain, options.facts, {
-    timeoutMs: 600_000,
-    onMetrics: breakdown.offer,
+  const memoryScrapes = setInterval(
+    () => void owlpost.metrics().then(breakdown.offer, () => undefined),
+    1_000,
+  )
+  const acknowledgedAt = await offsets.until(options.facts, 600_000).finally(() => {
+    clearInterval(memoryScrapes)
+    return offsets.close()
   })
+  // Cross-check with owlpost's own count: every fact delivered, none dead-lettered.
+  await waitUntilDelivered(owlpost, prefixes.drain, options.facts, { timeoutMs: 60_000 })
+  const delivered = { at: acknowledgedAt }
   const owlpostCpu = cpu()
   const sampledPeak = rss.stop()
   const peak = memoryOf(owlpostPid)?.peak ?? 0

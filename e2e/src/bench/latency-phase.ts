@@ -5,6 +5,7 @@ import type { BenchOptions } from './bench-options.js'
 import { type BenchWorld, prefixes, publication } from './bench-world.js'
 import { readCommitTimes } from './commit-times.js'
 import type { Workload } from './fact-workload.js'
+import { commitToAckBuckets, histogramWindow } from './owlpost-histogram.js'
 import { waitUntilDelivered } from './owlpost-progress.js'
 import { summarize } from './percentiles.js'
 import { measureCpu } from './process-probe.js'
@@ -26,6 +27,8 @@ export interface LatencyResult {
   unmatched: number
   cpuSeconds: Record<string, number>
   machineBusyShare: number
+  /** owlpost's own owlpost_commit_to_ack_seconds over the window (commit time to its ack callback). */
+  owlpostHistogram: ReturnType<typeof histogramWindow>
 }
 
 /**
@@ -44,6 +47,7 @@ export async function runLatencyPhase(
   await world.sql`select pg_create_logical_replication_slot(${observerSlot}, 'pgoutput')`
   const walsenderPid = await world.slotPid('bench_owlpost')
   const cpu = measureCpu({ owlpost: owlpostPid, walsender: walsenderPid, kafka: world.kafkaPid })
+  const histogramBefore = commitToAckBuckets(await owlpost.metrics())
   const bench = process.cpuUsage()
   log(`steady writers: ${options.rate} facts/s for ${options.seconds} s`)
   const writers = startPacedWriters(world.sql, world.producers.steady, workload, {
@@ -56,6 +60,7 @@ export async function runLatencyPhase(
   const endLsn = await world.lsnNow()
   await waitUntilDelivered(owlpost, prefixes.steady, written.committed, { timeoutMs: 300_000 })
   const used = cpu()
+  const owlpostView = histogramWindow(histogramBefore, commitToAckBuckets(await owlpost.metrics()))
   const benchCpu = process.cpuUsage(bench)
   log(`steady: ${written.committed} committed, ${written.failed} failed; reading commit and append times`)
 
@@ -108,5 +113,6 @@ export async function runLatencyPhase(
       'bench process (writers)': Number(((benchCpu.user + benchCpu.system) / 1e6).toFixed(2)),
     },
     machineBusyShare: used.machineBusyShare,
+    owlpostHistogram: owlpostView,
   }
 }

@@ -3,6 +3,7 @@ import type { LatencyResult } from './latency-phase.js'
 import type { MachineInfo, Versions } from './machine.js'
 import type { OutageResult } from './outage-phase.js'
 import type { PackageBenchResult } from './package-benches.js'
+import type { ProfiledDrainResult } from './profiled-drain-phase.js'
 
 export interface Target {
   name: string
@@ -21,6 +22,7 @@ export interface BenchReport {
   drain: DrainResult
   latency: LatencyResult
   outage: OutageResult
+  profiled: ProfiledDrainResult | undefined
   packages: PackageBenchResult[]
   targets?: Target[]
 }
@@ -126,7 +128,7 @@ ${table(
       '**owlpost**',
       `**${drain.owlpost.factsPerSecond}**`,
       drain.owlpost.secondsFromSpawn,
-      `spawn of the CLI until /metrics owlpost_facts_delivered_total reached ${drain.backlog.facts} (polled every 100 ms); ${drain.owlpost.startupSeconds} s of it was start-up until /ready`,
+      `spawn of the CLI until the drain topics' high watermarks (polled every 50 ms from the broker) had grown by ${drain.backlog.facts}; ${drain.owlpost.startupSeconds} s of it was start-up until /ready; then checked against /metrics owlpost_facts_delivered_total`,
     ],
     [
       'owlpost, from /ready',
@@ -193,6 +195,11 @@ ${table(
   ],
 )}
 
+owlpost's own histogram owlpost_commit_to_ack_seconds over the same window (commit time in the WAL to the moment
+its kafkajs send resolved; bucket bounds only): ${latency.owlpostHistogram.count} facts, p50 <= ${latency.owlpostHistogram.p50AtMostSeconds * 1000} ms,
+p99 <= ${latency.owlpostHistogram.p99AtMostSeconds * 1000} ms; share at or under each bound:
+${latency.owlpostHistogram.cumulativeShare.map(({ le, share }) => `${le === '+Inf' ? '+Inf' : `${Number(le) * 1000} ms`}: ${(share * 100).toFixed(1)}%`).join(', ')}.
+
 CPU during the window (machine busy ${(latency.machineBusyShare * 100).toFixed(0)}%):
 ${table(['process', 'CPU s', 'cores', 'CPU µs per fact'], cpuRows(latency.cpuSeconds, latency.seconds, latency.committed))}
 `)
@@ -250,6 +257,7 @@ was away ${outage.brokerAwaySeconds} s (stop, ${outage.outageSeconds} s, restart
 delivered all ${outage.committedTotal} facts of the phase ${outage.catchUpSeconds} s after the broker was back.
 `)
 
+  parts.push(profileSection(report))
   parts.push('## 4. Package micro-benchmarks\n')
   if (report.packages.length === 0) parts.push('Skipped (--no-packages).\n')
   for (const result of report.packages) {
@@ -277,4 +285,45 @@ owlpost environment in the drain: \`${JSON.stringify(drain.owlpost.env)}\`
 function tail(text: string, lines: number): string {
   const all = text.split('\n')
   return (all.length > lines ? ['…', ...all.slice(-lines)] : all).join('\n')
+}
+
+function profileSection(report: BenchReport): string {
+  const profiled = report.profiled
+  if (!profiled) return '## Where owlpost spends the drain\n\nSkipped (--profile-facts 0).\n'
+  const pct = (share: number) => `${(share * 100).toFixed(1)}%`
+  const profile = profiled.profile
+  return `## Where owlpost spends the drain
+
+A second backlog of ${profiled.facts} facts (same shape), drained after the phases above by a fresh owlpost under
+\`node --cpu-prof\` (sampling costs some speed: ${profiled.factsPerSecond} facts/s here, ${profiled.seconds} s from /ready).
+Only samples from /ready to the last acknowledgement count (${profile?.sampledMs ?? 0} ms sampled). Self time by area:
+
+${
+  profile
+    ? table(
+        ['area', 'share of owlpost wall time'],
+        profile.byArea.map(({ area, share }) => [area, pct(share)]),
+      )
+    : 'No profile was written.'
+}
+
+CPU seconds in that window: ${Object.entries(profiled.cpuSeconds)
+    .map(([name, seconds]) => `${name} ${seconds}`)
+    .join(', ')}.
+
+${
+  profile
+    ? `Top functions by self time:
+
+${table(
+  ['function', 'share'],
+  profile.topFunctions.map(({ name, share }) => [codeSpan(name), pct(share)]),
+)}`
+    : ''
+}
+`
+}
+
+function codeSpan(text: string): string {
+  return `\`${text.replaceAll('|', '\\|')}\``
 }
