@@ -1,9 +1,7 @@
-import { topicFor } from '@factlib/core'
 import { uniqueName } from '@factlib/testing'
 import { afterAll, describe, expect, it } from 'vitest'
-import { readTopics } from './support/kafka-reader.js'
 import { type OwlpostProcess, startOwlpost } from './support/owlpost-process.js'
-import { createScenario, utf8 } from './support/scenario.js'
+import { createScenario } from './support/scenario.js'
 
 describe('owlpost under a role with only REPLICATION', () => {
   let owlpost: OwlpostProcess | undefined
@@ -29,21 +27,8 @@ describe('owlpost under a role with only REPLICATION', () => {
       MASTER_DATABASE_URL: world.pg.urlFor(world.db.name, { user: role, password: 'relay-pw' }),
     })
     await owlpost.ready()
-    const fact = await world.sql.begin((tx) =>
-      world.producer.emit(tx, {
-        aggregateType: 'user',
-        aggregateId: 'u1',
-        eventType: 'user.created',
-        payload: utf8('{}'),
-      }),
-    )
-    const records = await readTopics(
-      world.kafka.brokers,
-      [topicFor(world.prefix, 'user')],
-      (seen) => seen.some((record) => record.headers.event_id === fact.id),
-      30_000,
-    )
-    expect(records.map((record) => record.headers.event_id)).toContain(fact.id)
+    const { id, seen } = await world.emitAndRead('user')
+    expect(seen).toContain(id)
     const slots = await world.sql<{ active_pid: number }[]>`
       select active_pid from pg_replication_slots where slot_name = ${world.slot}`
     const owner = await world.sql<{ usename: string }[]>`

@@ -1,6 +1,8 @@
+import { topicFor } from '@factlib/core'
 import { createProducer } from '@factlib/producer'
 import { createDatabase, startKafka, startPostgres, uniqueName } from '@factlib/testing'
 import postgres from 'postgres'
+import { readTopics } from './kafka-reader.js'
 
 /** One test's world: its own database, prefix, slot and publication on the shared servers. */
 export async function createScenario(
@@ -23,7 +25,25 @@ export async function createScenario(
     PUBLICATION_NAME: publication,
     SRC_SERVICE_NAME: label,
   }
-  return { pg, kafka, db, sql, prefix, slot, publication, producer, owlpostEnv }
+  /** Commits one fact and waits until it can be read from its topic; returns the event ids seen there. */
+  const emitAndRead = async (aggregateType: string, timeoutMs = 30_000) => {
+    const fact = await sql.begin((tx) =>
+      producer.emit(tx, {
+        aggregateType,
+        aggregateId: `${aggregateType}-1`,
+        eventType: `${aggregateType}.happened`,
+        payload: utf8('{}'),
+      }),
+    )
+    const records = await readTopics(
+      kafka.brokers,
+      [topicFor(prefix, aggregateType)],
+      (seen) => seen.some((record) => record.headers.event_id === fact.id),
+      timeoutMs,
+    )
+    return { id: fact.id, seen: records.map((record) => record.headers.event_id) }
+  }
+  return { pg, kafka, db, sql, prefix, slot, publication, producer, owlpostEnv, emitAndRead }
 }
 
 export const utf8 = (text: string) => new TextEncoder().encode(text)

@@ -27,38 +27,30 @@ const BooleanFlag = Schema.transform(
   },
 )
 
+/** A comma-separated list of at least one item, each matching `item` (the rule says what it must be). */
+function commaList(noun: string, item: RegExp, rule: string) {
+  return Schema.transform(Schema.String, Schema.Array(Schema.String), {
+    strict: true,
+    decode: (text) =>
+      text
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part.length > 0),
+    encode: (parts) => parts.join(','),
+  }).pipe(
+    Schema.filter((parts) => parts.length > 0 || `must name at least one ${noun}`),
+    Schema.filter((parts) => parts.every((part) => item.test(part)) || rule),
+  )
+}
+
 /** Prefixes become Kafka topic name parts and pg_logical_emit_message prefixes. */
-const PrefixList = Schema.transform(Schema.String, Schema.Array(Schema.String), {
-  strict: true,
-  decode: (text) =>
-    text
-      .split(',')
-      .map((part) => part.trim())
-      .filter((part) => part.length > 0),
-  encode: (parts) => parts.join(','),
-}).pipe(
-  Schema.filter((parts) => parts.length > 0 || 'must name at least one prefix'),
-  Schema.filter(
-    (parts) =>
-      parts.every((part) => /^[A-Za-z0-9._-]{1,200}$/.test(part)) ||
-      'each prefix may use only letters, digits, ".", "_" and "-" (it becomes part of Kafka topic names)',
-  ),
+const PrefixList = commaList(
+  'prefix',
+  /^[A-Za-z0-9._-]{1,200}$/,
+  'each prefix may use only letters, digits, ".", "_" and "-" (it becomes part of Kafka topic names)',
 )
 
-const BrokerList = Schema.transform(Schema.String, Schema.Array(Schema.String), {
-  strict: true,
-  decode: (text) =>
-    text
-      .split(',')
-      .map((part) => part.trim())
-      .filter((part) => part.length > 0),
-  encode: (parts) => parts.join(','),
-}).pipe(
-  Schema.filter((parts) => parts.length > 0 || 'must name at least one broker'),
-  Schema.filter(
-    (parts) => parts.every((part) => /^[^\s:]+:\d{1,5}$/.test(part)) || 'each broker must be host:port',
-  ),
-)
+const BrokerList = commaList('broker', /^[^\s:]+:\d{1,5}$/, 'each broker must be host:port')
 
 const PostgresUrl = Schema.String.pipe(
   Schema.filter((text) => {
