@@ -51,11 +51,12 @@ function workload(prefix: string, startLsn: bigint, count: number): SinkTransact
 
 const sinkPrefix = uniqueName('bench_sink')
 const barePrefix = uniqueName('bench_bare')
+const concurrentPrefix = uniqueName('bench_concurrent')
 const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin()
 await admin.connect()
 await admin.createTopics({
   waitForLeaders: true,
-  topics: [sinkPrefix, barePrefix].map((prefix) => ({
+  topics: [sinkPrefix, barePrefix, concurrentPrefix].map((prefix) => ({
     topic: topicFor(prefix, 'order'),
     numPartitions: partitions,
   })),
@@ -122,7 +123,6 @@ await bare.disconnect()
 // What one request in flight costs: the same records, four sendBatch calls at a time and up to
 // five requests in flight per connection. Not safe for order on retry (a failed batch's sequence
 // numbers are reused by the next one); kafkajs still serialises idempotent produce per broker.
-const concurrentPrefix = uniqueName('bench_concurrent')
 const concurrent = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).producer({
   idempotent: true,
   maxInFlightRequests: 5,
