@@ -12,24 +12,27 @@ function recordingLogger(lines: string[]): Logger {
 }
 
 describe('kafka sink over SASL', () => {
-  it('delivers with SCRAM-SHA-512 on the SASL listener', async () => {
-    const kafka = await startKafka()
-    expect(kafka.saslBrokers, 'the test broker has a SASL listener').toBeDefined()
-    const prefix = uniqueName('scram')
-    const sink = createKafkaSink({
-      brokers: kafka.saslBrokers!,
-      sasl: { mechanism: 'scram-sha-512', ...kafka.saslUser! },
-      createTopics: { partitions: 1, replicationFactor: 1 },
-    })
-    await sink.connect()
-    const facts = [1, 2, 3].map((n) => sampleFact({ prefix, lsn: BigInt(n) * 0x100n, key: `k${n}` }))
-    await sink.send({ endLsn: 0x400n, facts: facts.map((sample) => sample.fact) })
-    expect(await sink.drain(30_000)).toBe(true)
-    expect(sink.deliveredLsn).toBe(0x400n)
-    await sink.close()
-    const records = await readTopic(kafka.brokers, `${prefix}.order`, 3)
-    expect(records.map((record) => record.headers.event_id)).toEqual(facts.map((sample) => sample.id))
-  })
+  it.each(['scram-sha-512', 'scram-sha-256', 'plain'] as const)(
+    'delivers with %s on the SASL listener',
+    async (mechanism) => {
+      const kafka = await startKafka()
+      expect(kafka.saslBrokers, 'the test broker has a SASL listener').toBeDefined()
+      const prefix = uniqueName(mechanism)
+      const sink = createKafkaSink({
+        brokers: kafka.saslBrokers!,
+        sasl: { mechanism, ...kafka.saslUser! },
+        createTopics: { partitions: 1, replicationFactor: 1 },
+      })
+      await sink.connect()
+      const facts = [1, 2, 3].map((n) => sampleFact({ prefix, lsn: BigInt(n) * 0x100n, key: `k${n}` }))
+      await sink.send({ endLsn: 0x400n, facts: facts.map((sample) => sample.fact) })
+      expect(await sink.drain(30_000)).toBe(true)
+      expect(sink.deliveredLsn).toBe(0x400n)
+      await sink.close()
+      const records = await readTopic(kafka.brokers, `${prefix}.order`, 3)
+      expect(records.map((record) => record.headers.event_id)).toEqual(facts.map((sample) => sample.id))
+    },
+  )
 
   it('refuses to connect with a wrong password and never shows the password', async () => {
     const kafka = await startKafka()
