@@ -20,8 +20,8 @@ export interface TransactionScope {
  *
  * Not `sql.begin`: after a connection dies mid-transaction, postgres.js 3.4.9's begin sends
  * ROLLBACK on the dead connection, which schedules a write on a null socket and throws an
- * uncaught TypeError (connection.js:255, nextWrite). Here nothing more is sent once the
- * connection is lost; the server has rolled back anyway. `commitSent` is called just before
+ * uncaught TypeError (connection.js:255, nextWrite). Here nothing more is sent, and the
+ * connection is not released, once it is lost; the server has rolled back anyway. `commitSent` is called just before
  * COMMIT goes out, so the caller knows when the outcome becomes uncertain.
  */
 export async function inTransaction(
@@ -34,6 +34,7 @@ export async function inTransaction(
     query: (text: string, params: unknown[]) =>
       connection.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true }),
   }
+  let lost = false
   try {
     await connection`begin`
     const decision = await work({ connection, executor })
@@ -45,9 +46,16 @@ export async function inTransaction(
     await connection`commit`
     return 'committed'
   } catch (error) {
-    if (!connectionLost(error)) await connection`rollback`.catch(() => {})
+    if (connectionLost(error)) {
+      lost = true
+    } else {
+      await connection`rollback`.catch(() => {})
+    }
     throw error
   } finally {
-    connection.release()
+    // The pool already took a lost connection back as closed (and reconnects it on demand);
+    // releasing it would put the dead connection in the open queue and the next query on it
+    // would hang and crash.
+    if (!lost) connection.release()
   }
 }
