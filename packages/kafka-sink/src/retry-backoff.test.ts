@@ -7,7 +7,7 @@ describe('backoffDelay', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: -5, max: 10_000 }),
-        fc.double({ min: 0, max: 0.9999 }),
+        fc.double({ min: 0, max: 0.9999, noNaN: true }),
         (attempt, random) => {
           const delay = backoffDelay(attempt, defaultBackoff, () => random)
           expect(delay).toBeGreaterThanOrEqual(1)
