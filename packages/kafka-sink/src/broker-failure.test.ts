@@ -48,7 +48,7 @@ describe('kafka sink when the broker misbehaves', () => {
     await sink.close()
   })
 
-  it('loses nothing when the broker stops for 10 s mid-stream; deliveredLsn stalls, then catches up', async () => {
+  it('loses nothing and keeps per-key order when the broker stops for 10 s mid-stream; deliveredLsn stalls, then catches up', async () => {
     const prefix = uniqueName('outage')
     const txs: SinkTransaction[] = []
     const expected = new Set<string>()
@@ -99,5 +99,17 @@ describe('kafka sink when the broker misbehaves', () => {
     })
     const seen = new Set(records.map((record) => record.headers.lsn))
     expect([...expected].filter((text) => !seen.has(text))).toEqual([])
+    // Per key, the first time each fact appears follows WAL order across the outage and retries.
+    const firstSeen = new Map<string, string[]>()
+    const order = [...expected]
+    for (const record of records) {
+      const list = firstSeen.get(record.key!) ?? []
+      if (!list.includes(record.headers.lsn!)) list.push(record.headers.lsn!)
+      firstSeen.set(record.key!, list)
+    }
+    for (const list of firstSeen.values()) {
+      const positions = list.map((text) => order.indexOf(text))
+      expect(positions).toEqual([...positions].sort((a, b) => a - b))
+    }
   })
 })
