@@ -121,6 +121,24 @@ describe('kafka sink against a real broker', () => {
     })
   })
 
+  it('compresses with zstd from node:zlib when no zstd codec is registered', async () => {
+    const prefix = uniqueName('zstd')
+    const samples = Array.from({ length: 20 }, (_, i) =>
+      sampleFact({ prefix, lsn: 0x100n + BigInt(i) * 0x40n, key: `k${i % 3}`, payloadBytes: 500 }),
+    )
+    const sink = createKafkaSink({ brokers, compression: 'zstd' })
+    await sink.connect()
+    await sink.send({ endLsn: 0x1000n, facts: samples.map((sample) => sample.fact) })
+    expect(await sink.drain(30_000)).toBe(true)
+    await sink.close()
+    const records = await readTopic(brokers, `${prefix}.order`, 20)
+    expect(records).toHaveLength(20)
+    for (const sample of samples) {
+      const record = records.find((candidate) => candidate.headers.event_id === sample.id)!
+      expect(Buffer.compare(record.value!, Buffer.from(sample.fact.value))).toBe(0)
+    }
+  })
+
   it.each([
     { compression: 'none' as const, path: 'learnt from the topic config, before sending' },
     { compression: 'gzip' as const, path: 'refused by the broker, found by halving the batch' },

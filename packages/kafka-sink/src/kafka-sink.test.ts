@@ -398,8 +398,8 @@ describe('kafka sink on a fake broker', () => {
   })
 
   it('refuses a compression whose codec is not registered, naming the option', async () => {
-    const sink = sinkOn(new FakeProducerClient({ random: seeded(29) }), { compression: 'zstd' })
+    const sink = sinkOn(new FakeProducerClient({ random: seeded(29) }), { compression: 'lz4' })
     await expect(sink.connect()).rejects.toBeInstanceOf(KafkaSinkConfigError)
-    await expect(sink.connect()).rejects.toThrow(/registerCompressionCodec\('zstd'/)
+    await expect(sink.connect()).rejects.toThrow(/registerCompressionCodec\('lz4'/)
   })
 })

@@ -1,4 +1,6 @@
 import { createRequire } from 'node:module'
+import { promisify } from 'node:util'
+import * as zlib from 'node:zlib'
 import type { Admin, Kafka, Producer, SASLOptions, TopicMessages } from 'kafkajs'
 import kafkajs from 'kafkajs'
 import type { Logger } from './logger.js'
@@ -65,9 +67,21 @@ export function registerCompressionCodec(
   ;(CompressionCodecs as Record<number, unknown>)[compressionTypes[compression]] = codec
 }
 
-/** Whether kafkajs can compress with this codec right now (the missing ones throw when asked). */
+/**
+ * Whether kafkajs can compress with this codec now (the missing ones throw when asked). zstd
+ * without a registered codec gets one from node:zlib, which has had zstd since Node 22.15.
+ */
 export function compressionAvailable(compression: CompressionName): boolean {
   if (compression === 'none') return true
+  if (codecRegistered(compression)) return true
+  if (compression !== 'zstd') return false
+  const zstd = nodeZstdCodec()
+  if (!zstd) return false
+  registerCompressionCodec('zstd', zstd)
+  return codecRegistered('zstd')
+}
+
+function codecRegistered(compression: CompressionName): boolean {
   try {
     const factory = (CompressionCodecs as Record<number, (() => unknown) | undefined>)[
       compressionTypes[compression]
@@ -76,6 +90,16 @@ export function compressionAvailable(compression: CompressionName): boolean {
   } catch {
     return false
   }
+}
+
+function nodeZstdCodec(): CompressionCodecFactory | undefined {
+  if (typeof zlib.zstdCompress !== 'function' || typeof zlib.zstdDecompress !== 'function') return undefined
+  const compress = promisify(zlib.zstdCompress)
+  const decompress = promisify(zlib.zstdDecompress)
+  return () => ({
+    compress: (encoder) => compress(encoder.buffer),
+    decompress: (buffer) => decompress(buffer),
+  })
 }
 
 const produceRetry = { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 }

@@ -38,7 +38,7 @@ export interface KafkaSinkOptions {
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
   /** `true` for TLS with the system CAs, or Node TLS options (ca, cert, key, servername...). */
   ssl?: boolean | tls.ConnectionOptions
-  /** Default 'none'. gzip is built in; snappy, lz4 and zstd need a codec registered first. */
+  /** Default 'none'. gzip is built in, zstd comes from node:zlib; snappy and lz4 need a codec registered first. */
   compression?: CompressionName
   /** Facts accepted but not yet settled before send() pends. Default 10,000. */
   maxInFlightFacts?: number
