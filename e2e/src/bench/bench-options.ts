@@ -6,6 +6,7 @@ export interface BenchOptions {
   perTransaction: number
   backlogWriters: number
   rate: number
+  writerConnections: number
   seconds: number
   outageSeconds: number
   partitions: number
@@ -20,6 +21,7 @@ const usage = `pnpm bench [-- options]   (or: node dist/bench/bench.js [options]
   --fact-bytes N       encoded envelope size of every fact (default 200)
   --per-transaction N  facts per backlog transaction, one emitMany each (default 100)
   --rate N             steady writers, facts/s, one fact per transaction (default 2000)
+  --writer-connections N  connections the paced writers spread over (default 32)
   --seconds N          steady latency window (default 60)
   --outage-seconds N   Kafka outage with writers running (default 60)
   --partitions N       partitions of every topic (default 6)
@@ -37,6 +39,7 @@ export function parseBenchOptions(argv: string[], defaultOutDir: string): BenchO
       'per-transaction': { type: 'string', default: '100' },
       'backlog-writers': { type: 'string', default: '4' },
       rate: { type: 'string', default: '2000' },
+      'writer-connections': { type: 'string', default: '32' },
       seconds: { type: 'string', default: '60' },
       'outage-seconds': { type: 'string', default: '60' },
       partitions: { type: 'string', default: '6' },
@@ -64,6 +67,7 @@ export function parseBenchOptions(argv: string[], defaultOutDir: string): BenchO
     perTransaction: positive('per-transaction', values['per-transaction']),
     backlogWriters: positive('backlog-writers', values['backlog-writers']),
     rate: positive('rate', values.rate),
+    writerConnections: positive('writer-connections', values['writer-connections']),
     seconds: positive('seconds', values.seconds),
     outageSeconds: positive('outage-seconds', values['outage-seconds']),
     partitions: positive('partitions', values.partitions),

@@ -19,6 +19,7 @@ export const prefixes = {
   steady: 'bench-steady',
   outage: 'bench-outage',
   bare: 'bench-bare',
+  probe: 'bench-probe',
 }
 export const owlpostSlot = 'bench_owlpost'
 export const publication = 'bench_facts'
@@ -35,7 +36,7 @@ export interface BenchWorld {
   kafka: KafkaService
   url: string
   sql: Sql
-  producers: Record<'drain' | 'steady' | 'outage', Producer>
+  producers: Record<'drain' | 'steady' | 'outage' | 'probe', Producer>
   postmasterPid: number | undefined
   /** The broker's JVM (found afresh: a restart makes a new process). */
   readonly kafkaPid: number | undefined
@@ -78,6 +79,7 @@ export async function createBenchWorld(partitions: number): Promise<BenchWorld> 
       drain: producer(prefixes.drain),
       steady: producer(prefixes.steady),
       outage: producer(prefixes.outage),
+      probe: producer(prefixes.probe),
     },
     postmasterPid,
     get kafkaPid() {

@@ -7,6 +7,7 @@ import { parseBenchOptions } from './bench-options.js'
 import { createBenchWorld, owlpostSlot, postgresSettings, prefixes, publication } from './bench-world.js'
 import { runDrainPhase } from './drain-phase.js'
 import { createWorkload } from './fact-workload.js'
+import { kafkaAckLatency, walDeliveryLatency } from './latency-baselines.js'
 import { runLatencyPhase } from './latency-phase.js'
 import { machineInfo, versions } from './machine.js'
 import { runOutagePhase } from './outage-phase.js'
@@ -35,6 +36,28 @@ try {
   const drain = await runDrainPhase(world, workload, options, log)
   const latency = await runLatencyPhase(world, workload, drain.owlpost, drain.owlpostPid, options, log)
   await drain.owlpost.stop()
+  const baselineSeconds = Math.min(options.seconds, 20)
+  log(
+    `latency baselines: PostgreSQL alone, then Kafka alone, ${options.rate} facts/s for ${baselineSeconds} s each`,
+  )
+  const baselines = {
+    seconds: baselineSeconds,
+    walDelivery: await walDeliveryLatency(world, world.producers.probe, workload, {
+      rate: options.rate,
+      seconds: baselineSeconds,
+      writerConnections: options.writerConnections,
+      publication,
+    }),
+    kafkaAck: await (async () => {
+      log('latency baseline: Kafka alone')
+      return kafkaAckLatency(world, prefixes.bare, workload, {
+      rate: options.rate,
+      seconds: baselineSeconds,
+    }),
+  }
+  log(
+    `baselines: WAL delivery p99 ${baselines.walDelivery.p99} ms, Kafka ack p99 ${baselines.kafkaAck.p99} ms`,
+  )
   const owlpostEnv = {
     MASTER_DATABASE_URL: world.url,
     KAFKA_BROKERS: world.kafka.brokers.join(','),
@@ -90,6 +113,7 @@ try {
       factsPerBacklogTransaction: options.perTransaction,
       backlogWriterConnections: options.backlogWriters,
       steadyRate: options.rate,
+      steadyWriterConnections: options.writerConnections,
       steadySeconds: options.seconds,
       outageSeconds: options.outageSeconds,
       partitionsPerTopic: options.partitions,
@@ -102,6 +126,7 @@ try {
     },
     drain: drain.result,
     latency,
+    baselines,
     outage,
     profiled,
     packages,

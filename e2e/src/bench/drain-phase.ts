@@ -8,7 +8,7 @@ import { watchTopicOffsets } from './kafka-progress.js'
 import { sendWithBareKafkajs } from './kafka-write-limit.js'
 import { largestBreakdown, type MemoryBreakdown } from './memory-breakdown.js'
 import { waitUntilDelivered } from './owlpost-progress.js'
-import { childPids, measureCpu, memoryOf, sampleRss } from './process-probe.js'
+import { childPids, cpuSecondsOf, measureCpu, memoryOf, sampleRss } from './process-probe.js'
 import { drainWithPgRecvlogical } from './wal-read-limit.js'
 import { commitBacklog } from './writers.js'
 
@@ -85,14 +85,30 @@ export async function runDrainPhase(
   await sql`select pg_logical_emit_message(true, 'bench-end-marker', 'end')`
   log(`backlog committed in ${backlog.seconds.toFixed(1)} s, ${formatLsn(startLsn)}..${formatLsn(endLsn)}`)
 
-  const pgCpu = measureCpu({ postgres: world.postmasterPid }, ['postgres'])
+  // The walsender serving pg_recvlogical ends with it: sample its CPU while it lives.
+  let recvWalsenderPid: number | undefined
+  let walsenderCpu = 0
+  let reading = true
+  const sampling = (async () => {
+    while (reading) {
+      recvWalsenderPid ??= (
+        await sql<
+          { pid: number }[]
+        >`select pid from pg_stat_replication where application_name = 'pg_recvlogical'`
+      )[0]?.pid
+      if (recvWalsenderPid) walsenderCpu = Math.max(walsenderCpu, cpuSecondsOf(recvWalsenderPid))
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  })()
   const walRead = await drainWithPgRecvlogical({
     url: world.url,
     slot: recvlogicalSlot,
     publication,
     endLsn: formatLsn(endLsn),
   })
-  const walReadCpu = pgCpu().perProcess
+  reading = false
+  await sampling
+  const walReadCpu = { 'walsender (sampled every 20 ms while it lived)': walsenderCpu }
   if (walRead.exitCode !== 0)
     throw new Error(`pg_recvlogical failed (${walRead.exitCode}): ${walRead.stderr}`)
   await sql`select pg_drop_replication_slot(${recvlogicalSlot})`
@@ -103,7 +119,6 @@ export async function runDrainPhase(
   const warm = createKafkaSink({ brokers: world.kafka.brokers, createTopics: false })
   await warm.connect()
   await warm.close()
-  const benchCpuBefore = process.cpuUsage()
   const kafkaCpu = measureCpu({ kafka: world.kafkaPid })
   const kafkaWrite = await sendWithBareKafkajs({
     brokers: world.kafka.brokers,
@@ -111,12 +126,9 @@ export async function runDrainPhase(
     workload,
     count: options.facts,
   })
-  const benchCpu = process.cpuUsage(benchCpuBefore)
   const kafkaWriteCpu = {
     ...kafkaCpu().perProcess,
-    'bench process (record preparation + kafkajs)': Number(
-      ((benchCpu.user + benchCpu.system) / 1e6).toFixed(2),
-    ),
+    'bench process (bare kafkajs producer)': kafkaWrite.producerCpuSeconds,
   }
   log(`bare kafkajs: ${kafkaWrite.seconds.toFixed(2)} s in ${kafkaWrite.batches} batches`)
 

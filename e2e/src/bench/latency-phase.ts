@@ -8,11 +8,10 @@ import type { Workload } from './fact-workload.js'
 import { commitToAckBuckets, histogramWindow } from './owlpost-histogram.js'
 import { waitUntilDelivered } from './owlpost-progress.js'
 import { summarize } from './percentiles.js'
-import { measureCpu } from './process-probe.js'
+import { measureCpu, treeCpuSeconds } from './process-probe.js'
 import { startPacedWriters } from './writers.js'
 
 const observerSlot = 'bench_observer'
-export const steadyWriterConnections = 16
 
 export interface LatencyResult {
   rate: number
@@ -49,10 +48,11 @@ export async function runLatencyPhase(
   const cpu = measureCpu({ owlpost: owlpostPid, walsender: walsenderPid, kafka: world.kafkaPid })
   const histogramBefore = commitToAckBuckets(await owlpost.metrics())
   const bench = process.cpuUsage()
+  const postgresBefore = world.postmasterPid ? treeCpuSeconds(world.postmasterPid) : 0
   log(`steady writers: ${options.rate} facts/s for ${options.seconds} s`)
   const writers = startPacedWriters(world.sql, world.producers.steady, workload, {
     ratePerSecond: options.rate,
-    concurrency: steadyWriterConnections,
+    concurrency: options.writerConnections,
     firstFact: 0,
   })
   await new Promise((resolve) => setTimeout(resolve, options.seconds * 1000))
@@ -62,6 +62,7 @@ export async function runLatencyPhase(
   const used = cpu()
   const owlpostView = histogramWindow(histogramBefore, commitToAckBuckets(await owlpost.metrics()))
   const benchCpu = process.cpuUsage(bench)
+  const postgresCpu = world.postmasterPid ? treeCpuSeconds(world.postmasterPid) - postgresBefore : 0
   log(`steady: ${written.committed} committed, ${written.failed} failed; reading commit and append times`)
 
   const commitTimes = await readCommitTimes({
@@ -94,7 +95,7 @@ export async function runLatencyPhase(
   return {
     rate: options.rate,
     seconds: options.seconds,
-    writerConnections: steadyWriterConnections,
+    writerConnections: options.writerConnections,
     committed: written.committed,
     failedCommits: written.failed,
     lateTransactions: written.late,
@@ -110,6 +111,7 @@ export async function runLatencyPhase(
     unmatched,
     cpuSeconds: {
       ...used.perProcess,
+      'postgres (postmaster + live backends, incl. the walsender)': Number(postgresCpu.toFixed(2)),
       'bench process (writers)': Number(((benchCpu.user + benchCpu.system) / 1e6).toFixed(2)),
     },
     machineBusyShare: used.machineBusyShare,

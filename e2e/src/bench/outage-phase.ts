@@ -43,7 +43,7 @@ export async function runOutagePhase(
     await owlpost.ready(120_000)
     const writers = startPacedWriters(world.sql, world.producers.outage, workload, {
       ratePerSecond: options.rate,
-      concurrency: 16,
+      concurrency: options.writerConnections,
       firstFact: 0,
     })
     await new Promise((resolve) => setTimeout(resolve, 3_000))

@@ -97,3 +97,19 @@ export function measureCpu(pids: Record<string, number | undefined>, withReapedC
     return { perProcess, machineBusyShare: total > 0 ? Number((busy / total).toFixed(3)) : 0 }
   }
 }
+
+/** CPU seconds of a process and its live direct children (a postmaster and its backends). */
+export function treeCpuSeconds(root: number): number {
+  let total = cpuSecondsOf(root)
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      if (ppid === root) total += cpuSecondsOf(Number(entry))
+    } catch {
+      // ended while we looked
+    }
+  }
+  return total
+}

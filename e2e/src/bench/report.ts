@@ -1,4 +1,5 @@
 import type { DrainResult } from './drain-phase.js'
+import type { LatencySummary } from './latency-baselines.js'
 import type { LatencyResult } from './latency-phase.js'
 import type { MachineInfo, Versions } from './machine.js'
 import type { OutageResult } from './outage-phase.js'
@@ -21,6 +22,7 @@ export interface BenchReport {
   settings: Record<string, unknown>
   drain: DrainResult
   latency: LatencyResult
+  baselines: { seconds: number; walDelivery: LatencySummary; kafkaAck: LatencySummary }
   outage: OutageResult
   profiled: ProfiledDrainResult | undefined
   packages: PackageBenchResult[]
@@ -161,7 +163,7 @@ ${(drain.owlpost.machineBusyShare * 100).toFixed(0)}% of ${machine.cores} cores)
 
 ${table(['process', 'CPU s', 'cores', 'CPU µs per fact'], cpuRows(drain.owlpost.cpuSeconds, drain.owlpost.secondsFromReady, drain.backlog.facts))}
 
-pg_recvlogical run (PostgreSQL = postmaster and its ended children, i.e. the walsender):
+pg_recvlogical run:
 ${table(['process', 'CPU s', 'cores', 'CPU µs per fact'], cpuRows(drain.walReadLimit.cpuSeconds, drain.walReadLimit.seconds, drain.backlog.facts))}
 
 Bare kafkajs run:
@@ -192,6 +194,26 @@ ${table(
       latency.latencyMs.max,
       latency.unmatched,
     ],
+  ],
+)}
+
+Each half alone, at the same rate for ${report.baselines.seconds} s, owlpost not running (what the machine gives
+without the relay; compare the percentiles, not the sum):
+
+${table(
+  ['path', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'how'],
+  [
+    [
+      'PostgreSQL: commit to WAL message received',
+      ...latencyCells(report.baselines.walDelivery),
+      'same paced writers; a live @factlib/wal stream on a temporary slot in the bench process; receipt time minus Begin.commitTime',
+    ],
+    [
+      'Kafka: due to ack, bare kafkajs',
+      ...latencyCells(report.baselines.kafkaAck),
+      'records due at the rate; all that came due during the request in flight go in the next sendBatch; idempotent, acks=-1, 1 request in flight',
+    ],
+    ['owlpost: commit to Kafka append (above)', ...latencyCells(latency.latencyMs), 'section 2'],
   ],
 )}
 
@@ -326,4 +348,8 @@ ${table(
 
 function codeSpan(text: string): string {
   return `\`${text.replaceAll('|', '\\|')}\``
+}
+
+function latencyCells(summary: LatencySummary): (string | number)[] {
+  return [summary.p50, summary.p90, summary.p99, summary.p999, summary.max]
 }

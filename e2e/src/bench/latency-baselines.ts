@@ -1,0 +1,170 @@
+import { topicFor } from '@factlib/core'
+import type { Producer } from '@factlib/producer'
+import { ReplicationConnection } from '@factlib/wal'
+import kafkajs from 'kafkajs'
+import type { BenchWorld } from './bench-world.js'
+import { aggregateTypes, type Workload } from './fact-workload.js'
+import { summarize } from './percentiles.js'
+import { startPacedWriters } from './writers.js'
+
+const postgresEpochMicros = 946_684_800_000_000n
+
+export interface LatencySummary {
+  count: number
+  p50: number
+  p90: number
+  p99: number
+  p999: number
+  max: number
+}
+
+const rounded = (values: number[]): LatencySummary => {
+  const summary = summarize(values)
+  const ms = (value: number) => Number(value.toFixed(1))
+  return {
+    count: summary.count,
+    p50: ms(summary.p50),
+    p90: ms(summary.p90),
+    p99: ms(summary.p99),
+    p999: ms(summary.p999),
+    max: ms(summary.max),
+  }
+}
+
+/**
+ * The PostgreSQL half alone: the same paced writers, owlpost not running, and a live
+ * @factlib/wal stream on a temporary slot in this process; latency = the moment a fact's message
+ * arrived here minus its transaction's commit time in the WAL.
+ */
+export async function walDeliveryLatency(
+  world: BenchWorld,
+  producer: Producer,
+  workload: Workload,
+  options: { rate: number; seconds: number; writerConnections: number; publication: string },
+): Promise<LatencySummary> {
+  const connection = await ReplicationConnection.connect({
+    connectionString: world.url,
+    applicationName: 'bench-wal-probe',
+  })
+  const latencies: number[] = []
+  try {
+    const slot = `bench_wal_probe_${process.pid}`
+    await connection.createReplicationSlot(slot, { temporary: true })
+    const stream = await connection.startReplication({
+      slot,
+      publicationNames: [options.publication],
+      protoVersion: 1,
+      messages: true,
+    })
+    let commitMillis = 0
+    let expected = Number.POSITIVE_INFINITY
+    const reading = (async () => {
+      for await (const event of stream) {
+        if (event.type === 'keepalive') continue
+        const message = event.message
+        if (message.tag === 'begin') {
+          commitMillis = Number(message.commitTime + postgresEpochMicros) / 1000
+        } else if (message.tag === 'message' && message.prefix === producer.prefix) {
+          latencies.push(performance.timeOrigin + performance.now() - commitMillis)
+        } else if (message.tag === 'commit') {
+          stream.acknowledge(message.endLsn)
+          if (latencies.length >= expected) break
+        }
+      }
+    })()
+    const writers = startPacedWriters(world.sql, producer, workload, {
+      ratePerSecond: options.rate,
+      concurrency: options.writerConnections,
+      firstFact: 0,
+    })
+    await new Promise((resolve) => setTimeout(resolve, options.seconds * 1000))
+    expected = (await writers.stop()).committed
+    const timeout = setTimeout(() => void stream.close().catch(() => undefined), 60_000)
+    await reading
+    clearTimeout(timeout)
+    await stream.close().catch(() => undefined)
+  } finally {
+    await connection.close().catch(() => undefined)
+  }
+  return rounded(latencies)
+}
+
+/**
+ * The Kafka half alone: a bare kafkajs producer with the sink's settings (idempotent, acks=-1,
+ * one request in flight) fed records at the same paced rate; whatever came due while a request
+ * was in flight goes in the next sendBatch. Latency = ack minus the moment the record was due.
+ */
+export async function kafkaAckLatency(
+  world: BenchWorld,
+  prefix: string,
+  workload: Workload,
+  options: { rate: number; seconds: number },
+): Promise<LatencySummary> {
+  const kafka = new kafkajs.Kafka({
+    brokers: world.kafka.brokers,
+    clientId: 'bench-kafka-probe',
+    logLevel: kafkajs.logLevel.NOTHING,
+  })
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+  })
+  await producer.connect()
+  const latencies: number[] = []
+  try {
+    const value = Buffer.alloc(workload.envelopeBytes, 0x61)
+    await producer.send({
+      topic: topicFor(prefix, aggregateTypes[0]),
+      acks: -1,
+      messages: [{ key: 'warm', value }],
+    })
+    const started = performance.now()
+    let sent = 0
+    let waiting: { topic: string; key: string; dueAt: number; eventType: string }[] = []
+    let running = true
+    // Records due while a request is in flight wait and go together in the next sendBatch: the
+    // sink's one-request-in-flight batching, without the WAL in front of it.
+    const sender = (async () => {
+      while (running || waiting.length > 0) {
+        if (waiting.length === 0) {
+          await new Promise((resolve) => setTimeout(resolve, 1))
+          continue
+        }
+        const batch = waiting
+        waiting = []
+        const byTopic = new Map<string, { key: string; value: Buffer; headers: Record<string, string> }[]>()
+        for (const record of batch) {
+          const list = byTopic.get(record.topic) ?? []
+          list.push({ key: record.key, value, headers: { event_type: record.eventType } })
+          byTopic.set(record.topic, list)
+        }
+        await producer.sendBatch({
+          acks: -1,
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        })
+        const ackedAt = performance.now()
+        for (const record of batch) latencies.push(ackedAt - record.dueAt)
+      }
+    })()
+    while (performance.now() - started < options.seconds * 1000) {
+      const due = Math.floor(((performance.now() - started) / 1000) * options.rate)
+      while (sent < due) {
+        const fact = workload.fact(sent)
+        waiting.push({
+          topic: topicFor(prefix, fact.aggregateType),
+          key: fact.aggregateId,
+          eventType: fact.eventType,
+          dueAt: started + (sent / options.rate) * 1000,
+        })
+        sent++
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1))
+    }
+    running = false
+    await sender
+  } finally {
+    await producer.disconnect()
+  }
+  return rounded(latencies)
+}
