@@ -50,10 +50,8 @@ try {
     }),
     kafkaAck: await (async () => {
       log('latency baseline: Kafka alone')
-      return kafkaAckLatency(world, prefixes.bare, workload, {
-      rate: options.rate,
-      seconds: baselineSeconds,
-    }),
+      return kafkaAckLatency(world, prefixes.bare, workload, { rate: options.rate, seconds: baselineSeconds })
+    })(),
   }
   log(
     `baselines: WAL delivery p99 ${baselines.walDelivery.p99} ms, Kafka ack p99 ${baselines.kafkaAck.p99} ms`,
