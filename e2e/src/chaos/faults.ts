@@ -3,6 +3,7 @@ import type { KafkaService, PostgresService } from '@factlib/testing'
 import type { Sql } from 'postgres'
 import type { OwlpostSupervisor } from './owlpost-supervisor.js'
 import { injectPoison } from './poison.js'
+import { Session } from './transaction.js'
 
 export type FaultKind =
   | 'kill-owlpost'
@@ -38,6 +39,8 @@ export interface FaultTargets {
   kafka: KafkaService
   owlpost: OwlpostSupervisor
   sql: Sql
+  /** Where poison transactions open their own session. */
+  url: string
   prefix: string
   log: (line: string) => void
 }
@@ -55,50 +58,55 @@ export async function runFaults(
   counts: FaultCounts,
 ): Promise<void> {
   const { postgres, kafka, owlpost, sql, prefix, log } = targets
-  for (let step = 0; step < schedule.cycle.length || keepGoing(); step++) {
-    await sleep(between(schedule.pauseMs))
-    const fault = schedule.cycle[step % schedule.cycle.length] as FaultKind
-    const begun = Date.now()
-    switch (fault) {
-      case 'kill-owlpost': {
-        const ready = await owlpost.killAndRestart(schedule.owlpostReadyTimeoutMs)
-        log(`fault: owlpost SIGKILLed and restarted (${ready ? 'ready' : 'not ready yet'})`)
-        break
-      }
-      case 'stop-kafka': {
-        await kafka.stop('fast')
-        counts.kafkaStops++
-        const stopped = Date.now()
-        await sleep(between(schedule.kafkaOutageMs))
-        const starting = Date.now()
-        await kafka.start()
-        counts.kafkaDownMs += Date.now() - begun
-        log(
-          `fault: Kafka stopped (shutdown ${stopped - begun} ms), kept down ${starting - stopped} ms, ` +
-            `answering again after ${Date.now() - starting} ms`,
-        )
-        break
-      }
-      case 'restart-postgres-fast':
-      case 'restart-postgres-immediate': {
-        const mode = fault === 'restart-postgres-fast' ? 'fast' : 'immediate'
-        await postgres.stop(mode)
-        await postgres.start()
-        if (mode === 'fast') counts.postgresRestartsFast++
-        else counts.postgresRestartsImmediate++
-        log(`fault: PostgreSQL ${mode} shutdown and start, ${Date.now() - begun} ms`)
-        break
-      }
-      case 'poison': {
-        for (let i = 0; i < schedule.poisonPerInjection; i++) {
-          if (await injectPoison(sql, prefix)) counts.poisonInjected++
-          else counts.poisonInDoubtLost++
+  const session = new Session(targets.url)
+  try {
+    for (let step = 0; step < schedule.cycle.length || keepGoing(); step++) {
+      await sleep(between(schedule.pauseMs))
+      const fault = schedule.cycle[step % schedule.cycle.length] as FaultKind
+      const begun = Date.now()
+      switch (fault) {
+        case 'kill-owlpost': {
+          const ready = await owlpost.killAndRestart(schedule.owlpostReadyTimeoutMs)
+          log(`fault: owlpost SIGKILLed and restarted (${ready ? 'ready' : 'not ready yet'})`)
+          break
         }
-        log(`fault: poison messages injected, ${counts.poisonInjected} so far`)
-        break
+        case 'stop-kafka': {
+          await kafka.stop('fast')
+          counts.kafkaStops++
+          const stopped = Date.now()
+          await sleep(between(schedule.kafkaOutageMs))
+          const starting = Date.now()
+          await kafka.start()
+          counts.kafkaDownMs += Date.now() - begun
+          log(
+            `fault: Kafka stopped (shutdown ${stopped - begun} ms), kept down ${starting - stopped} ms, ` +
+              `answering again after ${Date.now() - starting} ms`,
+          )
+          break
+        }
+        case 'restart-postgres-fast':
+        case 'restart-postgres-immediate': {
+          const mode = fault === 'restart-postgres-fast' ? 'fast' : 'immediate'
+          await postgres.stop(mode)
+          await postgres.start()
+          if (mode === 'fast') counts.postgresRestartsFast++
+          else counts.postgresRestartsImmediate++
+          log(`fault: PostgreSQL ${mode} shutdown and start, ${Date.now() - begun} ms`)
+          break
+        }
+        case 'poison': {
+          for (let i = 0; i < schedule.poisonPerInjection; i++) {
+            if (await injectPoison(session, sql, prefix)) counts.poisonInjected++
+            else counts.poisonInDoubtLost++
+          }
+          log(`fault: poison messages injected, ${counts.poisonInjected} so far`)
+          break
+        }
       }
+      counts.kills = owlpost.kills
     }
-    counts.kills = owlpost.kills
+  } finally {
+    await session.end()
   }
 }
 

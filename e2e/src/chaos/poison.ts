@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Sql } from 'postgres'
 import { didCommit } from './in-doubt.js'
-import { inTransaction } from './transaction.js'
+import type { Session } from './transaction.js'
 
 const markerPrefix = 'chaos-poison:'
 
@@ -24,15 +24,14 @@ export function poisonMarkerOf(value: Buffer): string | undefined {
  * Emits one poison message under the prefix in a transaction that also records it in the
  * ledger. Returns whether it committed (asking the ledger when the reply was lost).
  */
-export async function injectPoison(sql: Sql, prefix: string): Promise<boolean> {
+export async function injectPoison(session: Session, sql: Sql, prefix: string): Promise<boolean> {
   const marker = randomUUID()
   let sent = false
   try {
-    await inTransaction(
-      sql,
-      async ({ connection }) => {
-        await connection`select pg_logical_emit_message(true, ${prefix}, ${poisonBytes(marker)})`
-        await connection`insert into chaos_poison (marker) values (${marker})`
+    await session.transaction(
+      async ({ run }) => {
+        await run((tx) => tx`select pg_logical_emit_message(true, ${prefix}, ${poisonBytes(marker)})`)
+        await run((tx) => tx`insert into chaos_poison (marker) values (${marker})`)
         return 'commit'
       },
       () => {

@@ -65,8 +65,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   try {
     const db = await createDatabase(pg, 'chaos')
     sql = postgres(db.url, {
-      max: writers + 2, // Long enough never to fire: in a run, postgres.js 3.4.9 threw uncaught TypeErrors (nextWrite
-      // on a null socket, connection.js:255) right after connect timeouts during a restart.
+      // Only for statements outside transactions (ledger questions, catch-up); writers and poison
+      // run their transactions on sessions of their own (see transaction.ts for why).
+      max: 4,
       connect_timeout: 60,
       onnotice: () => {},
     })
@@ -98,6 +99,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       const writing$ = runWriters(
         {
           sql,
+          url: db.url,
           producer: createProducer({ prefix }),
           facts: options.facts,
           writers,
@@ -111,7 +113,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       })
       const faulting$ = runFaults(
         options.schedule,
-        { postgres: pg, kafka, owlpost, sql, prefix, log },
+        { postgres: pg, kafka, owlpost, sql, url: db.url, prefix, log },
         () => writing,
         faults,
       )

@@ -1,61 +1,112 @@
 import postgres from 'postgres'
 
-/**
- * Whether an error means the connection is gone (or going: admin or crash shutdown), so nothing
- * more may be sent on it.
- */
-function connectionLost(error: unknown): boolean {
-  if (!(error instanceof postgres.PostgresError)) return true
-  return error.code.startsWith('57') || error.code.startsWith('08')
+/** Thrown instead of sending a statement on a connection known to be gone. */
+export class ConnectionLostError extends Error {
+  override readonly name = 'ConnectionLostError'
 }
 
 export interface TransactionScope {
-  connection: postgres.ReservedSql
-  /** The connection as the executor `producer.emit` takes. */
+  /** Runs one statement of the transaction, refusing when the connection is gone. */
+  run<T>(statement: (sql: postgres.Sql) => Promise<T>): Promise<T>
+  /** The transaction as the executor `producer.emit` takes. */
   executor: { query(text: string, params: unknown[]): Promise<unknown> }
 }
 
 /**
- * BEGIN, `work`, then COMMIT or ROLLBACK as `work` decides, on one reserved connection.
+ * One PostgreSQL connection for one sequential user (a writer), replaced whole after any failure.
  *
- * Not `sql.begin`: after a connection dies mid-transaction, postgres.js 3.4.9's begin sends
- * ROLLBACK on the dead connection, which schedules a write on a null socket and throws an
- * uncaught TypeError (connection.js:255, nextWrite). Here nothing more is sent, and the
- * connection is not released, once it is lost; the server has rolled back anyway. `commitSent` is called just before
- * COMMIT goes out, so the caller knows when the outcome becomes uncertain.
+ * Why not `sql.begin` or `sql.reserve()` on a shared pool: postgres.js 3.4.9 keeps the connection
+ * object after its socket closed, and a statement sent on it then either throws an uncaught
+ * TypeError (connection.js:255, nextWrite on a null socket) or, when a write was pending at the
+ * close, is buffered forever (closed() clears the write timer without forgetting it). `begin`
+ * sends ROLLBACK on the dead connection after every restart; a reserved connection meets it when
+ * the server closes it between two statements. So each session has a client of its own with one
+ * connection, notices the close through `onclose`, sends nothing more once it happened, and throws
+ * the client away.
  */
-export async function inTransaction(
-  sql: postgres.Sql,
-  work: (scope: TransactionScope) => Promise<'commit' | 'rollback'>,
-  commitSent: () => void = () => {},
-): Promise<'committed' | 'rolled back'> {
-  const connection = await sql.reserve()
-  const executor = {
-    query: (text: string, params: unknown[]) =>
-      connection.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true }),
+export class Session {
+  private client: postgres.Sql | undefined
+  private closed = false
+
+  constructor(
+    private readonly url: string,
+    private readonly statementTimeoutMs = 30_000,
+  ) {}
+
+  private current(): postgres.Sql {
+    if (this.client && !this.closed) return this.client
+    this.discard()
+    this.closed = false
+    const client = postgres(this.url, {
+      max: 1,
+      connect_timeout: 60,
+      onnotice: () => {},
+      onclose: () => {
+        if (this.client === client) this.closed = true
+      },
+    })
+    this.client = client
+    return client
   }
-  let lost = false
-  try {
-    await connection`begin`
-    const decision = await work({ connection, executor })
-    if (decision === 'rollback') {
-      await connection`rollback`
-      return 'rolled back'
+
+  /** Drops the client without waiting: its connection may be one that never answers. */
+  discard(): void {
+    const client = this.client
+    this.client = undefined
+    if (client) void client.end({ timeout: 0 }).catch(() => {})
+  }
+
+  async end(): Promise<void> {
+    const client = this.client
+    this.client = undefined
+    await client?.end({ timeout: 1 }).catch(() => {})
+  }
+
+  /**
+   * BEGIN, `work`, then COMMIT or ROLLBACK as `work` decides. `commitSent` is called just before
+   * COMMIT goes out, from when on the outcome is uncertain until the ledger says. Any failure
+   * throws the connection away.
+   */
+  async transaction(
+    work: (scope: TransactionScope) => Promise<'commit' | 'rollback'>,
+    commitSent: () => void = () => {},
+  ): Promise<'committed' | 'rolled back'> {
+    const sql = this.current()
+    const run = async <T>(statement: (sql: postgres.Sql) => Promise<T>): Promise<T> => {
+      if (this.closed || this.client !== sql)
+        throw new ConnectionLostError('connection closed mid-transaction')
+      let timer: NodeJS.Timeout | undefined
+      try {
+        return await Promise.race([
+          statement(sql),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(
+              () => reject(new ConnectionLostError(`no answer in ${this.statementTimeoutMs} ms`)),
+              this.statementTimeoutMs,
+            )
+          }),
+        ])
+      } finally {
+        clearTimeout(timer)
+      }
     }
-    commitSent()
-    await connection`commit`
-    return 'committed'
-  } catch (error) {
-    if (connectionLost(error)) {
-      lost = true
-    } else {
-      await connection`rollback`.catch(() => {})
+    const executor = {
+      query: (text: string, params: unknown[]) =>
+        run((client) => client.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true })),
     }
-    throw error
-  } finally {
-    // The pool already took a lost connection back as closed (and reconnects it on demand);
-    // releasing it would put the dead connection in the open queue and the next query on it
-    // would hang and crash.
-    if (!lost) connection.release()
+    try {
+      await run((client) => client`begin`)
+      const decision = await work({ run, executor })
+      if (decision === 'rollback') {
+        await run((client) => client`rollback`)
+        return 'rolled back'
+      }
+      commitSent()
+      await run((client) => client`commit`)
+      return 'committed'
+    } catch (error) {
+      this.discard()
+      throw error
+    }
   }
 }

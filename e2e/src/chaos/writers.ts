@@ -2,10 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { FactEnvelope, FactInput, Producer } from '@factlib/producer'
 import type { Sql } from 'postgres'
 import { didCommit } from './in-doubt.js'
-import { inTransaction } from './transaction.js'
+import { Session } from './transaction.js'
 
 export interface WritersOptions {
+  /** Pool for the ledger questions; each writer opens a session of its own from `url`. */
   sql: Sql
+  url: string
   producer: Producer
   /** Facts that must commit, across all writers. */
   facts: number
@@ -65,6 +67,22 @@ async function runWriter(
   quota: number,
   begun: number,
 ): Promise<void> {
+  const session = new Session(options.url)
+  try {
+    await writeUntil(options, report, writer, quota, begun, session)
+  } finally {
+    await session.end()
+  }
+}
+
+async function writeUntil(
+  options: WritersOptions,
+  report: WritersReport,
+  writer: number,
+  quota: number,
+  begun: number,
+  session: Session,
+): Promise<void> {
   const { sql, producer, aggregatesPerWriter, aggregateTypes } = options
   const rollbackShare = options.rollbackShare ?? 0.1
   const savepointShare = options.savepointShare ?? 0.1
@@ -101,15 +119,14 @@ async function runWriter(
     const droppedInSavepoint: FactEnvelope[] = []
     let commitSent = false
     try {
-      const outcome = await inTransaction(
-        sql,
-        async ({ connection, executor }) => {
+      const outcome = await session.transaction(
+        async ({ run, executor }) => {
           const emit = (facts: FactInput[]) => producer.emitMany(executor, facts)
           emitted.push(...(await emit(before)))
           if (inside.length > 0) {
-            await connection`savepoint inside`
+            await run((tx) => tx`savepoint inside`)
             droppedInSavepoint.push(...(await emit(inside)))
-            await connection`rollback to savepoint inside`
+            await run((tx) => tx`rollback to savepoint inside`)
           }
           if (after.length > 0) emitted.push(...(await emit(after)))
           const rows = emitted.map((envelope) => ({
@@ -117,7 +134,7 @@ async function runWriter(
             aggregate_id: envelope.aggregateId,
             sequence: sequenceOf(envelope),
           }))
-          await connection`insert into chaos_ledger ${connection(rows)}`
+          await run((tx) => tx`insert into chaos_ledger ${tx(rows)}`)
           return rollBack ? 'rollback' : 'commit'
         },
         () => {
