@@ -38,6 +38,10 @@ if (!Number.isInteger(facts) || facts <= 0 || !Number.isFinite(rate) || rate < 0
   process.exit(2)
 }
 
+// Exit through process.exit so the exit hooks stop the dedicated servers and owlpost.
+process.once('SIGINT', () => process.exit(130))
+process.once('SIGTERM', () => process.exit(143))
+
 const result = await runChaos({
   facts,
   ...(rate > 0 ? { ratePerSecond: rate } : {}),

@@ -62,6 +62,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   log(`services: PostgreSQL on ${pg.port}, Kafka on ${kafka.brokers.join(',')} (${Date.now() - begun} ms)`)
   let sql: postgres.Sql | undefined
   let owlpost: OwlpostSupervisor | undefined
+  // An interrupted run must not leave an owlpost behind (the servers clean up after themselves on exit).
+  const killOwlpostOnExit = () => void owlpost?.process?.kill()
+  process.once('exit', killOwlpostOnExit)
   try {
     const db = await createDatabase(pg, 'chaos')
     sql = postgres(db.url, {
@@ -163,6 +166,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       durationMs: Date.now() - begun,
     }
   } finally {
+    process.removeListener('exit', killOwlpostOnExit)
     await owlpost?.close().catch(() => {})
     await sql?.end({ timeout: 5 }).catch(() => {})
     await Promise.all([kafka.dispose(), pg.dispose()])
