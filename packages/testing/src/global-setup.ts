@@ -22,6 +22,10 @@ export default async function setup(): Promise<() => Promise<void>> {
     started.push(kafka)
     process.env.FACTLIB_TEST_KAFKA_BROKERS = kafka.brokers.join(',')
     if (kafka.saslBrokers) process.env.FACTLIB_TEST_KAFKA_SASL_BROKERS = kafka.saslBrokers.join(',')
+    if (kafka.saslSslBrokers && kafka.tlsCaFile) {
+      process.env.FACTLIB_TEST_KAFKA_SASL_SSL_BROKERS = kafka.saslSslBrokers.join(',')
+      process.env.FACTLIB_TEST_KAFKA_TLS_CA_FILE = kafka.tlsCaFile
+    }
     timings.push(`Kafka (${kafka.backend}) ${Date.now() - begun} ms`)
   }
   if (timings.length > 0) process.stderr.write(`test services started: ${timings.join(', ')}\n`)

@@ -29,6 +29,10 @@ export interface KafkaService extends ControllableService {
   readonly brokers: string[]
   /** SASL_PLAINTEXT bootstrap servers (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512), when the backend has them. */
   readonly saslBrokers?: string[]
+  /** SASL_SSL bootstrap servers (TLS with the same SASL mechanisms), when the backend has them. */
+  readonly saslSslBrokers?: string[]
+  /** PEM file of the self-signed certificate the SASL_SSL listener presents (valid for 127.0.0.1 and localhost). */
+  readonly tlsCaFile?: string
   readonly saslUser?: { username: string; password: string }
 }
 

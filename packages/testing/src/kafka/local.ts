@@ -7,6 +7,7 @@ import { freePort } from '../free-port.js'
 import { ServerProcess } from '../process-handle.js'
 import type { KafkaService } from '../services.js'
 import { waitFor } from '../wait.js'
+import { makeBrokerCertificate } from './broker-certificate.js'
 import { kafkaClasspath, log4jConfig } from './jars.js'
 import type { KafkaOptions } from './options.js'
 import { brokerAnswers } from './probe.js'
@@ -27,9 +28,15 @@ function clusterId(): string {
 export async function startLocalKafka(options: KafkaOptions = {}): Promise<KafkaService> {
   const classpath = kafkaClasspath()
   const root = mkdtempSync(join(tmpdir(), 'factlib-kafka-'))
-  const ports = { plaintext: await freePort(), controller: await freePort(), sasl: await freePort() }
+  const ports = {
+    plaintext: await freePort(),
+    controller: await freePort(),
+    sasl: await freePort(),
+    saslSsl: await freePort(),
+  }
+  const tls = makeBrokerCertificate(root)
   const config = join(root, 'server.properties')
-  writeFileSync(config, serverProperties(ports, join(root, 'data'), options.settings ?? {}))
+  writeFileSync(config, serverProperties(ports, join(root, 'data'), tls.keystorePem, options.settings ?? {}))
   const jvm = [
     '-Xms256m',
     '-Xmx1g',
@@ -72,6 +79,8 @@ export async function startLocalKafka(options: KafkaOptions = {}): Promise<Kafka
     backend: 'local',
     brokers,
     saslBrokers: [`127.0.0.1:${ports.sasl}`],
+    saslSslBrokers: [`127.0.0.1:${ports.saslSsl}`],
+    tlsCaFile: tls.caFile,
     saslUser,
     start,
     stop: (mode = 'fast') => server.signal(mode === 'fast' ? 'SIGTERM' : 'SIGKILL'),

@@ -2,14 +2,25 @@ export interface KafkaPorts {
   plaintext: number
   controller: number
   sasl: number
+  saslSsl: number
 }
 
 export const saslUser = { username: 'factlib', password: 'factlib-secret' }
 
-/** A single combined broker+controller (KRaft) with a PLAINTEXT and a SASL_PLAINTEXT listener. */
+const jaasByMechanism: Record<string, string> = {
+  plain: `org.apache.kafka.common.security.plain.PlainLoginModule required user_${saslUser.username}="${saslUser.password}";`,
+  'scram-sha-256': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+  'scram-sha-512': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+}
+
+/**
+ * A single combined broker+controller (KRaft) with PLAINTEXT, SASL_PLAINTEXT and SASL_SSL
+ * listeners; `keystorePem` holds the broker's private key and certificate for SASL_SSL.
+ */
 export function serverProperties(
   ports: KafkaPorts,
   logDir: string,
+  keystorePem: string,
   overrides: Record<string, string>,
 ): string {
   const host = '127.0.0.1'
@@ -17,18 +28,23 @@ export function serverProperties(
     'process.roles': 'broker,controller',
     'node.id': '1',
     'controller.quorum.voters': `1@${host}:${ports.controller}`,
-    listeners: `PLAINTEXT://${host}:${ports.plaintext},CONTROLLER://${host}:${ports.controller},SASL_PLAINTEXT://${host}:${ports.sasl}`,
-    'advertised.listeners': `PLAINTEXT://${host}:${ports.plaintext},SASL_PLAINTEXT://${host}:${ports.sasl}`,
+    listeners: `PLAINTEXT://${host}:${ports.plaintext},CONTROLLER://${host}:${ports.controller},SASL_PLAINTEXT://${host}:${ports.sasl},SASL_SSL://${host}:${ports.saslSsl}`,
+    'advertised.listeners': `PLAINTEXT://${host}:${ports.plaintext},SASL_PLAINTEXT://${host}:${ports.sasl},SASL_SSL://${host}:${ports.saslSsl}`,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
     'listener.security.protocol.map':
-      'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
+      'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL',
     'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
-    'listener.name.sasl_plaintext.plain.sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required user_${saslUser.username}="${saslUser.password}";`,
-    'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config':
-      'org.apache.kafka.common.security.scram.ScramLoginModule required;',
-    'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config':
-      'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    ...Object.fromEntries(
+      ['sasl_plaintext', 'sasl_ssl'].flatMap((listener) =>
+        Object.entries(jaasByMechanism).map(([mechanism, jaas]) => [
+          `listener.name.${listener}.${mechanism}.sasl.jaas.config`,
+          jaas,
+        ]),
+      ),
+    ),
+    'listener.name.sasl_ssl.ssl.keystore.type': 'PEM',
+    'listener.name.sasl_ssl.ssl.keystore.location': keystorePem,
     'log.dirs': logDir,
     'num.partitions': '1',
     'offsets.topic.replication.factor': '1',
