@@ -14,6 +14,7 @@ import { runOutagePhase } from './outage-phase.js'
 import { packageBenches, runPackageBench } from './package-benches.js'
 import { runProfiledDrain } from './profiled-drain-phase.js'
 import { type BenchReport, renderMarkdown, targetsOf } from './report.js'
+import { startPacedWriters } from './writers.js'
 
 // kafkajs 2.2.4 on Node 24 arms negative timeouts; the warning is noise here.
 process.removeAllListeners('warning')
@@ -49,8 +50,21 @@ try {
       publication,
     }),
     kafkaAck: await (async () => {
-      log('latency baseline: Kafka alone')
-      return kafkaAckLatency(world, prefixes.bare, workload, { rate: options.rate, seconds: baselineSeconds })
+      log('latency baseline: Kafka alone (writers still committing, nothing relays them)')
+      // The same writers keep PostgreSQL as busy as in section 2, so the machine load is alike.
+      const writers = startPacedWriters(world.sql, world.producers.probe, workload, {
+        ratePerSecond: options.rate,
+        concurrency: options.writerConnections,
+        firstFact: 0,
+      })
+      try {
+        return await kafkaAckLatency(world, prefixes.bare, workload, {
+          rate: options.rate,
+          seconds: baselineSeconds,
+        })
+      } finally {
+        await writers.stop()
+      }
     })(),
   }
   log(

@@ -197,8 +197,8 @@ ${table(
   ],
 )}
 
-Each half alone, at the same rate for ${report.baselines.seconds} s, owlpost not running (what the machine gives
-without the relay; compare the percentiles, not the sum):
+Each half alone, at the same rate for ${report.baselines.seconds} s, owlpost not running, the same paced writers
+committing facts meanwhile in both (what the machine gives without the relay; compare the percentiles, do not add them):
 
 ${table(
   ['path', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'how'],
@@ -211,7 +211,7 @@ ${table(
     [
       'Kafka: due to ack, bare kafkajs',
       ...latencyCells(report.baselines.kafkaAck),
-      'records due at the rate; all that came due during the request in flight go in the next sendBatch; idempotent, acks=-1, 1 request in flight',
+      'writers committing as in section 2 (not relayed); records due at the rate; all that came due during the request in flight go in the next sendBatch; idempotent, acks=-1, 1 request in flight',
     ],
     ['owlpost: commit to Kafka append (above)', ...latencyCells(latency.latencyMs), 'section 2'],
   ],
