@@ -1,45 +1,96 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { dockerControl } from '../docker.js'
 import { freePort } from '../free-port.js'
 import type { KafkaService } from '../services.js'
+import { makeBrokerCertificate } from './broker-certificate.js'
 import type { KafkaOptions } from './options.js'
 import { brokerAnswers } from './probe.js'
+import { jaasByMechanism, saslUser } from './server-properties.js'
 
 const image = process.env.FACTLIB_TEST_KAFKA_IMAGE ?? 'apache/kafka:4.1.0'
+const keystoreInContainer = '/etc/kafka/secrets/broker-keystore.pem'
 
-/** apache/kafka in KRaft mode; the host port is fixed so the advertised address stays true after restarts. */
+/**
+ * The apache/kafka image reads `KAFKA_*` variables as server properties: '.' is written '_',
+ * '_' is written '__' and '-' is written '___'.
+ */
+function imageVariable(property: string): string {
+  return `KAFKA_${property.replaceAll('_', '__').replaceAll('-', '___').replaceAll('.', '_').toUpperCase()}`
+}
+
+/**
+ * apache/kafka in KRaft mode with the same three listeners as the local backend (PLAINTEXT,
+ * SASL_PLAINTEXT, SASL_SSL). Host ports are fixed up front, so the advertised addresses stay
+ * true across stop/start and kill/start in fault tests.
+ */
 export async function startContainerKafka(options: KafkaOptions = {}): Promise<KafkaService> {
   const { GenericContainer, Wait } = await import('testcontainers')
-  const port = await freePort()
-  const env: Record<string, string> = {
-    KAFKA_NODE_ID: '1',
-    KAFKA_PROCESS_ROLES: 'broker,controller',
-    KAFKA_LISTENERS: 'PLAINTEXT://:9092,CONTROLLER://:9093',
-    KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://127.0.0.1:${port}`,
-    KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
-    KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
-    KAFKA_CONTROLLER_QUORUM_VOTERS: '1@localhost:9093',
-    KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '1',
-    KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
-    KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
-    KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+  const ports = { plaintext: await freePort(), sasl: await freePort(), saslSsl: await freePort() }
+  const tls = makeBrokerCertificate(mkdtempSync(join(tmpdir(), 'factlib-kafka-tls-')))
+  const properties: Record<string, string> = {
+    'node.id': '1',
+    'process.roles': 'broker,controller',
+    listeners: 'PLAINTEXT://:9092,CONTROLLER://:9093,SASL_PLAINTEXT://:9094,SASL_SSL://:9095',
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${ports.plaintext},SASL_PLAINTEXT://127.0.0.1:${ports.sasl},SASL_SSL://127.0.0.1:${ports.saslSsl}`,
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'listener.security.protocol.map':
+      'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL',
+    'controller.quorum.voters': '1@localhost:9093',
+    'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
     ...Object.fromEntries(
-      Object.entries(options.settings ?? {}).map(([key, value]) => [
-        `KAFKA_${key.toUpperCase().replaceAll('.', '_')}`,
-        value,
-      ]),
+      ['sasl_plaintext', 'sasl_ssl'].flatMap((listener) =>
+        Object.entries(jaasByMechanism).map(([mechanism, jaas]) => [
+          `listener.name.${listener}.${mechanism}.sasl.jaas.config`,
+          jaas,
+        ]),
+      ),
     ),
+    'listener.name.sasl_ssl.ssl.keystore.type': 'PEM',
+    'listener.name.sasl_ssl.ssl.keystore.location': keystoreInContainer,
+    'offsets.topic.replication.factor': '1',
+    'transaction.state.log.replication.factor': '1',
+    'transaction.state.log.min.isr': '1',
+    'group.initial.rebalance.delay.ms': '0',
+    ...options.settings,
   }
   const container = await new GenericContainer(image)
-    .withEnvironment(env)
-    .withExposedPorts({ container: 9092, host: port })
+    .withEnvironment(
+      Object.fromEntries(Object.entries(properties).map(([key, value]) => [imageVariable(key), value])),
+    )
+    .withCopyFilesToContainer([{ source: tls.keystorePem, target: keystoreInContainer, mode: 0o644 }])
+    .withExposedPorts(
+      { container: 9092, host: ports.plaintext },
+      { container: 9094, host: ports.sasl },
+      { container: 9095, host: ports.saslSsl },
+    )
     .withWaitStrategy(Wait.forListeningPorts())
     .start()
-  const brokers = [`127.0.0.1:${port}`]
+  const brokers = [`127.0.0.1:${ports.plaintext}`]
   const control = dockerControl(container.getId(), () => brokerAnswers(brokers))
   await control.start()
+  // SCRAM credentials live in the cluster metadata; the image formats its own storage, so add them now.
+  await container.exec([
+    '/opt/kafka/bin/kafka-configs.sh',
+    '--bootstrap-server',
+    'localhost:9092',
+    '--alter',
+    '--add-config',
+    `SCRAM-SHA-256=[password=${saslUser.password}],SCRAM-SHA-512=[password=${saslUser.password}]`,
+    '--entity-type',
+    'users',
+    '--entity-name',
+    saslUser.username,
+  ])
   return {
     backend: 'container',
     brokers,
+    saslBrokers: [`127.0.0.1:${ports.sasl}`],
+    saslSslBrokers: [`127.0.0.1:${ports.saslSsl}`],
+    tlsCaFile: tls.caFile,
+    saslUser,
     ...control,
     dispose: async () => {
       await container.stop()

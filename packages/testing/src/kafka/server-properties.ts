@@ -7,7 +7,7 @@ export interface KafkaPorts {
 
 export const saslUser = { username: 'factlib', password: 'factlib-secret' }
 
-const jaasByMechanism: Record<string, string> = {
+export const jaasByMechanism: Record<string, string> = {
   plain: `org.apache.kafka.common.security.plain.PlainLoginModule required user_${saslUser.username}="${saslUser.password}";`,
   'scram-sha-256': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
   'scram-sha-512': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
