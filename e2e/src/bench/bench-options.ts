@@ -32,7 +32,8 @@ const usage = `pnpm bench [-- options]   (or: node dist/bench/bench.js [options]
 
 export function parseBenchOptions(argv: string[], defaultOutDir: string): BenchOptions {
   const { values } = parseArgs({
-    args: argv,
+    // `pnpm bench -- --facts 1000` hands the separator through; it means nothing here.
+    args: argv.filter((arg) => arg !== '--'),
     options: {
       facts: { type: 'string', default: '200000' },
       'fact-bytes': { type: 'string', default: '200' },
