@@ -9,6 +9,9 @@ describe('chaos: facts survive owlpost kills, Kafka outages, PostgreSQL restarts
       facts: 20_000,
       ratePerSecond: 500,
       schedule: ciSchedule,
+      // A loss shows as a clear assertion failure well within the test timeout, not as a timeout.
+      catchUpTimeoutMs: 60_000,
+      readTimeoutMs: 60_000,
       log: (line) => progress.push(line),
     }).catch((error: unknown) => {
       throw new Error(`chaos run failed: ${String(error)}\n${progress.join('\n')}`, { cause: error })

@@ -134,8 +134,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         `${report.failedBeforeCommit} failed before commit`,
     )
 
+    const writersDone = Date.now()
     const caughtUp = await waitForSlotCatchUp(sql, slot, options.catchUpTimeoutMs ?? 120_000)
-    log(`owlpost ${caughtUp ? 'caught up' : 'did NOT catch up'} (${Date.now() - begun} ms)`)
+    log(
+      `owlpost ${caughtUp ? 'caught up' : 'did NOT catch up'} ${Date.now() - writersDone} ms after the writers ` +
+        `and the fault loop finished`,
+    )
     const committed = await committedFacts(sql)
     const poison = await committedPoison(sql)
     const verdict = await verifyDelivery({
