@@ -11,6 +11,7 @@ export interface BenchOptions {
   outageSeconds: number
   partitions: number
   profileFacts: number
+  owlpostNodeOptions: string
   packages: boolean
   outDir: string
   name: string
@@ -26,6 +27,7 @@ const usage = `pnpm bench [-- options]   (or: node dist/bench/bench.js [options]
   --outage-seconds N   Kafka outage with writers running (default 60)
   --partitions N       partitions of every topic (default 6)
   --profile-facts N    backlog drained again under node --cpu-prof for the time breakdown (default 100000, 0 = skip)
+  --owlpost-node-options S  NODE_OPTIONS for every owlpost process (e.g. --max-old-space-size=64), default none
   --no-packages        skip the package micro-benchmarks
   --out DIR            where the reports go (default <repo>/bench/results)
   --name NAME          report file name without extension (default latest)`
@@ -45,6 +47,7 @@ export function parseBenchOptions(argv: string[], defaultOutDir: string): BenchO
       'outage-seconds': { type: 'string', default: '60' },
       partitions: { type: 'string', default: '6' },
       'profile-facts': { type: 'string', default: '100000' },
+      'owlpost-node-options': { type: 'string', default: '' },
       'no-packages': { type: 'boolean', default: false },
       out: { type: 'string', default: defaultOutDir },
       name: { type: 'string', default: 'latest' },
@@ -73,6 +76,7 @@ export function parseBenchOptions(argv: string[], defaultOutDir: string): BenchO
     outageSeconds: positive('outage-seconds', values['outage-seconds']),
     partitions: positive('partitions', values.partitions),
     profileFacts: values['profile-facts'] === '0' ? 0 : positive('profile-facts', values['profile-facts']),
+    owlpostNodeOptions: values['owlpost-node-options'],
     packages: !values['no-packages'],
     outDir: values.out,
     name: values.name,

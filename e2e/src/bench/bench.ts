@@ -77,6 +77,7 @@ try {
     REPLICATION_SLOT_NAME: owlpostSlot,
     PUBLICATION_NAME: publication,
     SRC_SERVICE_NAME: 'bench',
+    ...(options.owlpostNodeOptions ? { NODE_OPTIONS: options.owlpostNodeOptions } : {}),
   }
   const outage = await runOutagePhase(world, workload, owlpostEnv, options, log)
   const profiled =
@@ -129,6 +130,7 @@ try {
       steadySeconds: options.seconds,
       outageSeconds: options.outageSeconds,
       partitionsPerTopic: options.partitions,
+      owlpostNodeOptions: options.owlpostNodeOptions || '(none)',
       topics:
         'two per prefix (<prefix>.order, <prefix>.payment), 1,000 aggregate ids each, message.timestamp.type=LogAppendTime',
       postgres: { fsync: 'off', full_page_writes: 'off', wal_level: 'logical', ...postgresSettings },

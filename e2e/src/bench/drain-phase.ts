@@ -139,6 +139,7 @@ export async function runDrainPhase(
     REPLICATION_SLOT_NAME: owlpostSlot,
     PUBLICATION_NAME: publication,
     SRC_SERVICE_NAME: 'bench',
+    ...(options.owlpostNodeOptions ? { NODE_OPTIONS: options.owlpostNodeOptions } : {}),
   }
   const offsets = await watchTopicOffsets(world.kafka.brokers, world.topics(prefixes.drain))
   const spawned = performance.now()

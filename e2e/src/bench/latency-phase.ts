@@ -9,6 +9,7 @@ import { commitToAckBuckets, histogramWindow } from './owlpost-histogram.js'
 import { waitUntilDelivered } from './owlpost-progress.js'
 import { summarize } from './percentiles.js'
 import { measureCpu, treeCpuSeconds } from './process-probe.js'
+import { eventLoopLag, type GcTotals, gcTotals, gcWindow } from './runtime-stalls.js'
 import { startPacedWriters } from './writers.js'
 
 const observerSlot = 'bench_observer'
@@ -28,6 +29,8 @@ export interface LatencyResult {
   machineBusyShare: number
   /** owlpost's own owlpost_commit_to_ack_seconds over the window (commit time to its ack callback). */
   owlpostHistogram: ReturnType<typeof histogramWindow>
+  /** owlpost's GC pauses and event-loop lag within the window, from its own metrics. */
+  owlpostRuntime: { gc: GcTotals; eventLoopLagMs: { p50: number; p99: number; max: number } }
 }
 
 /**
@@ -46,7 +49,9 @@ export async function runLatencyPhase(
   await world.sql`select pg_create_logical_replication_slot(${observerSlot}, 'pgoutput')`
   const walsenderPid = await world.slotPid('bench_owlpost')
   const cpu = measureCpu({ owlpost: owlpostPid, walsender: walsenderPid, kafka: world.kafkaPid })
-  const histogramBefore = commitToAckBuckets(await owlpost.metrics())
+  const metricsBefore = await owlpost.metrics()
+  const histogramBefore = commitToAckBuckets(metricsBefore)
+  const gcBefore = gcTotals(metricsBefore)
   const bench = process.cpuUsage()
   const postgresBefore = world.postmasterPid ? treeCpuSeconds(world.postmasterPid) : 0
   log(`steady writers: ${options.rate} facts/s for ${options.seconds} s`)
@@ -57,6 +62,11 @@ export async function runLatencyPhase(
   })
   await new Promise((resolve) => setTimeout(resolve, options.seconds * 1000))
   const written = await writers.stop()
+  const metricsAtEnd = await owlpost.metrics()
+  const runtime = {
+    gc: gcWindow(gcBefore, gcTotals(metricsAtEnd)),
+    eventLoopLagMs: eventLoopLag(metricsAtEnd),
+  }
   const endLsn = await world.lsnNow()
   await waitUntilDelivered(owlpost, prefixes.steady, written.committed, { timeoutMs: 300_000 })
   const used = cpu()
@@ -116,5 +126,6 @@ export async function runLatencyPhase(
     },
     machineBusyShare: used.machineBusyShare,
     owlpostHistogram: owlpostView,
+    owlpostRuntime: runtime,
   }
 }

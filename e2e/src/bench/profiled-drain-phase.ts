@@ -38,7 +38,10 @@ export async function runProfiledDrain(
   })
   const dir = mkdtempSync(join(tmpdir(), 'bench-cpu-prof-'))
   try {
-    const owlpost = await startOwlpost({ ...env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}` })
+    const owlpost = await startOwlpost({
+      ...env,
+      NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${dir}`.trim(),
+    })
     const pid = childPids(process.pid, owlpostCli)[0]
     let stopped = false
     try {

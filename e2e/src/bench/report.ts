@@ -222,6 +222,19 @@ its kafkajs send resolved; bucket bounds only): ${latency.owlpostHistogram.count
 p99 <= ${latency.owlpostHistogram.p99AtMostSeconds * 1000} ms; share at or under each bound:
 ${latency.owlpostHistogram.cumulativeShare.map(({ le, share }) => `${le === '+Inf' ? '+Inf' : `${Number(le) * 1000} ms`}: ${(share * 100).toFixed(1)}%`).join(', ')}.
 
+owlpost's runtime in the window (its own prom-client gauges): event-loop lag p50 ${latency.owlpostRuntime.eventLoopLagMs.p50} ms,
+p99 ${latency.owlpostRuntime.eventLoopLagMs.p99} ms, max ${latency.owlpostRuntime.eventLoopLagMs.max} ms; garbage collection:
+
+${table(
+  ['GC kind', 'pauses', 'total s', 'pauses over 100 ms'],
+  Object.entries(latency.owlpostRuntime.gc.byKind).map(([kind, gc]) => [
+    kind,
+    gc.count,
+    gc.seconds,
+    gc.over100ms,
+  ]),
+)}
+
 CPU during the window (machine busy ${(latency.machineBusyShare * 100).toFixed(0)}%):
 ${table(['process', 'CPU s', 'cores', 'CPU µs per fact'], cpuRows(latency.cpuSeconds, latency.seconds, latency.committed))}
 `)
