@@ -31,12 +31,25 @@ export interface Verdict {
   records: number
 }
 
-/** Topics under `prefix.` that exist now: every aggregate type's topic and the dead-letter topic. */
-async function topicsOf(brokers: string[], prefix: string): Promise<string[]> {
+/**
+ * Topics under `prefix.` that exist now (every aggregate type's topic and the dead-letter topic),
+ * and each partition's end offset, so reading goes on to the end and sees late duplicates too.
+ */
+async function topicsOf(
+  brokers: string[],
+  prefix: string,
+): Promise<{ topics: string[]; ends: Map<string, bigint> }> {
   const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING, clientId: 'chaos-verify' }).admin()
   await admin.connect()
   try {
-    return (await admin.listTopics()).filter((topic) => topic.startsWith(`${prefix}.`))
+    const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(`${prefix}.`))
+    const ends = new Map<string, bigint>()
+    for (const topic of topics) {
+      for (const { partition, high } of await admin.fetchTopicOffsets(topic)) {
+        if (BigInt(high) > 0n) ends.set(`${topic}/${partition}`, BigInt(high))
+      }
+    }
+    return { topics, ends }
   } finally {
     await admin.disconnect()
   }
@@ -44,12 +57,13 @@ async function topicsOf(brokers: string[], prefix: string): Promise<string[]> {
 
 /**
  * Reads every topic of the prefix from the beginning until every committed fact and poison
- * message was seen (or the timeout passed), then checks loss, order, rolled-back and uncommitted
+ * message was seen and every partition was read to its end as of the start (or the timeout passed), then checks loss, order, rolled-back and uncommitted
  * arrivals, and dead-lettering.
  */
 export async function verifyDelivery(expected: Expectations): Promise<Verdict> {
   const deadLetterTopic = deadLetterTopicFor(expected.prefix)
-  const topics = await topicsOf(expected.brokers, expected.prefix)
+  const { topics, ends } = await topicsOf(expected.brokers, expected.prefix)
+  const unfinished = new Set(ends.keys())
   if (!topics.includes(deadLetterTopic) && expected.poison.length > 0) topics.push(deadLetterTopic)
   const missingFacts = new Set(expected.committed.map((fact) => fact.id))
   const missingPoison = new Set(expected.poison)
@@ -57,6 +71,8 @@ export async function verifyDelivery(expected: Expectations): Promise<Verdict> {
   const examine = (records: ReadRecord[]) => {
     for (; examined < records.length; examined++) {
       const record = records[examined] as ReadRecord
+      const partition = `${record.topic}/${record.partition}`
+      if (BigInt(record.offset) + 1n >= (ends.get(partition) ?? 0n)) unfinished.delete(partition)
       if (record.topic === deadLetterTopic) {
         const marker = poisonMarkerOf(record.value)
         if (marker) missingPoison.delete(marker)
@@ -65,7 +81,7 @@ export async function verifyDelivery(expected: Expectations): Promise<Verdict> {
         if (id) missingFacts.delete(id)
       }
     }
-    return missingFacts.size === 0 && missingPoison.size === 0
+    return missingFacts.size === 0 && missingPoison.size === 0 && unfinished.size === 0
   }
   const records = await readTopics(expected.brokers, topics, examine, expected.readTimeoutMs)
   examine(records)
