@@ -32,19 +32,13 @@ export function memoryOf(pid: number): { rss: number; peak: number } | undefined
   }
 }
 
-/**
- * User + system CPU seconds the process has used so far (0 once it is gone); with
- * `withReapedChildren`, plus that of its children that have exited and been waited for (how a
- * postmaster accounts for walsenders that have ended).
- */
-export function cpuSecondsOf(pid: number, withReapedChildren = false): number {
+/** User + system CPU seconds the process has used so far (0 once it is gone). */
+export function cpuSecondsOf(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     // fields[0] is state (field 3); utime and stime are fields 14 and 15.
-    const own = Number(fields[11]) + Number(fields[12])
-    const children = withReapedChildren ? Number(fields[13]) + Number(fields[14]) : 0
-    return (own + children) / ticksPerSecond
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond
   } catch {
     return 0
   }
@@ -81,15 +75,14 @@ export function sampleRss(pid: number, intervalMs = 200) {
 }
 
 /** CPU seconds used by several processes between start() and the returned stop(). */
-export function measureCpu(pids: Record<string, number | undefined>, withReapedChildren: string[] = []) {
-  const read = (name: string, pid: number | undefined) =>
-    pid ? cpuSecondsOf(pid, withReapedChildren.includes(name)) : 0
-  const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, read(name, pid)]))
+export function measureCpu(pids: Record<string, number | undefined>) {
+  const read = (pid: number | undefined) => (pid ? cpuSecondsOf(pid) : 0)
+  const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, read(pid)]))
   const machineBefore = machineCpuTicks()
   return (): { perProcess: Record<string, number>; machineBusyShare: number } => {
     const perProcess: Record<string, number> = {}
     for (const [name, pid] of Object.entries(pids)) {
-      perProcess[name] = Number((read(name, pid) - (before[name] ?? 0)).toFixed(2))
+      perProcess[name] = Number((read(pid) - (before[name] ?? 0)).toFixed(2))
     }
     const machineAfter = machineCpuTicks()
     const busy = machineAfter.busy - machineBefore.busy

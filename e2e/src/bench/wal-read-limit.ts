@@ -33,7 +33,6 @@ export async function drainWithPgRecvlogical(options: {
   slot: string
   publication: string
   endLsn: string
-  onStarted?: () => void
 }): Promise<WalReadResult> {
   const args = [
     '--dbname',
@@ -58,7 +57,6 @@ export async function drainWithPgRecvlogical(options: {
   const binary = postgresBin('pg_recvlogical')
   const started = performance.now()
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] })
-  options.onStarted?.()
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8')
