@@ -29,6 +29,19 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<
   })
 }
 
+/**
+ * A promise that rejects with Aborted once `signal` fires, made once and raced many times: one
+ * listener for a whole session instead of one per awaited event.
+ */
+export function abortion(signal: AbortSignal): Promise<never> {
+  const aborted = new Promise<never>((_resolve, reject) => {
+    if (signal.aborted) reject(new Aborted())
+    else signal.addEventListener('abort', () => reject(new Aborted()), { once: true })
+  })
+  aborted.catch(() => undefined)
+  return aborted
+}
+
 /** Sleeps, waking early (without throwing) when `signal` fires. */
 export async function pause(ms: number, signal: AbortSignal): Promise<void> {
   await sleep(ms, undefined, { signal }).catch(() => undefined)

@@ -10,8 +10,8 @@ import {
 import type { Logger } from 'pino'
 import type { OwlpostConfig } from '../config/load-config.js'
 import { redactUrl } from '../config/redact.js'
-import type { RelayMetrics } from '../operations/metrics.js'
-import { Aborted, abortable, backoffDelay, pause } from './abortable.js'
+import { perLabel, type RelayMetrics } from '../operations/metrics.js'
+import { Aborted, abortable, abortion, backoffDelay, pause } from './abortable.js'
 import { ensurePublicationAndSlot } from './slot-setup.js'
 import { TransactionAssembler } from './transaction-assembler.js'
 
@@ -40,6 +40,7 @@ export class Relay {
   private session: { connection: ReplicationConnection; stream?: ReplicationStream } | undefined
   private readonly sink: KafkaSink
   private readonly assembler: TransactionAssembler
+  private readonly factsRead: ReturnType<typeof perLabel<'prefix'>>
 
   constructor(
     private readonly config: OwlpostConfig,
@@ -48,6 +49,7 @@ export class Relay {
     sinkFactory: (options: KafkaSinkOptions) => KafkaSink = createKafkaSink,
   ) {
     this.assembler = new TransactionAssembler(new Set(config.prefixes))
+    this.factsRead = perLabel(metrics.factsRead)
     this.sink = sinkFactory(this.sinkOptions())
     this.sink.onDelivered((lsn) => {
       this.session?.stream?.acknowledge(lsn)
@@ -101,6 +103,7 @@ export class Relay {
     const kafka = this.config.kafka
     const ssl = kafka.sslCaFile ? { ca: [readFileSync(kafka.sslCaFile, 'utf8')] } : kafka.ssl
     const metrics = this.metrics
+    const factsDelivered = perLabel(metrics.factsDelivered)
     return {
       brokers: [...kafka.brokers],
       clientId: kafka.clientId,
@@ -115,7 +118,7 @@ export class Relay {
       logger: this.logger.child({ component: 'kafka-sink' }),
       hooks: {
         delivered(topic, _fact, transaction) {
-          metrics.factsDelivered.inc({ topic })
+          factsDelivered(topic).inc()
           if (transaction.commitTime) {
             metrics.commitToAck.observe(Math.max(0, Date.now() - transaction.commitTime.getTime()) / 1000)
           }
@@ -221,17 +224,18 @@ export class Relay {
 
   private async pump(stream: ReplicationStream, signal: AbortSignal): Promise<void> {
     const events = stream[Symbol.asyncIterator]()
+    const aborted = abortion(signal)
     while (!signal.aborted) {
-      const next = await abortable(events.next(), signal)
+      const next = await Promise.race([events.next(), aborted])
       if (next.done) throw new Error('replication stream ended')
-      await this.handle(next.value, stream, signal)
+      await this.handle(next.value, stream, aborted)
     }
   }
 
   private async handle(
     event: ReplicationEvent,
     stream: ReplicationStream,
-    signal: AbortSignal,
+    aborted: Promise<never>,
   ): Promise<void> {
     if (event.type === 'keepalive') {
       // Nothing of ours is open or unacknowledged, so everything up to the server's WAL end is
@@ -245,14 +249,17 @@ export class Relay {
         continue
       }
       const transaction = output.transaction
+      const debug = this.logger.isLevelEnabled('debug')
       for (const fact of transaction.facts) {
-        this.metrics.factsRead.inc({ prefix: fact.prefix })
-        this.logger.debug(
-          { prefix: fact.prefix, lsn: formatLsn(fact.lsn), bytes: fact.value.byteLength },
-          'fact read',
-        )
+        this.factsRead(fact.prefix).inc()
+        if (debug) {
+          this.logger.debug(
+            { prefix: fact.prefix, lsn: formatLsn(fact.lsn), bytes: fact.value.byteLength },
+            'fact read',
+          )
+        }
       }
-      await abortable(this.sink.send(transaction), signal)
+      await Promise.race([this.sink.send(transaction), aborted])
       this.metrics.inFlightFacts.set(this.sink.inFlight)
     }
   }
