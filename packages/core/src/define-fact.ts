@@ -1,4 +1,5 @@
-import { Either, Schema } from 'effect'
+import * as Either from 'effect/Either'
+import * as Schema from 'effect/Schema'
 import { decodeEnvelope } from './decode-envelope.js'
 import { EnvelopeDecodeError } from './envelope-decode-error.js'
 import type { FactEnvelope, FactInput, TraceInfo } from './fact.js'

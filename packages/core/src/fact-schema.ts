@@ -1,4 +1,5 @@
-import { Schema } from 'effect'
+// Subpath imports: the 'effect' barrel loads every module (tens of MB of heap in a relay).
+import * as Schema from 'effect/Schema'
 
 // Strings end up as protobuf `string` fields, which must be valid UTF-8: a lone surrogate
 // would be silently replaced by U+FFFD when encoded, so it is refused instead.

@@ -1,4 +1,4 @@
-import { ParseResult } from 'effect'
+import * as ParseResult from 'effect/ParseResult'
 import type { FactIssue } from './invalid-fact-error.js'
 
 /** Flattens an Effect Schema parse error into one issue per failing path. */

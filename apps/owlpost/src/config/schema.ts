@@ -1,4 +1,4 @@
-import { Schema } from 'effect'
+import * as Schema from 'effect/Schema'
 
 const NumberText = Schema.NumberFromString.annotations({ message: () => 'must be a number' })
 
