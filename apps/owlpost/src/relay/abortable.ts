@@ -30,16 +30,31 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<
 }
 
 /**
- * A promise that rejects with Aborted once `signal` fires, made once and raced many times: one
- * listener for a whole session instead of one per awaited event.
+ * Wraps promises so that `signal` interrupts whichever one is awaited at the moment, with one
+ * abort listener for its whole life. Racing every event against one long-pending promise
+ * instead would pile a reaction per event onto it and keep every event reachable (a leak);
+ * adding and removing a listener per event costs more than the event's own work.
  */
-export function abortion(signal: AbortSignal): Promise<never> {
-  const aborted = new Promise<never>((_resolve, reject) => {
-    if (signal.aborted) reject(new Aborted())
-    else signal.addEventListener('abort', () => reject(new Aborted()), { once: true })
-  })
-  aborted.catch(() => undefined)
-  return aborted
+export class Interrupter {
+  private interrupt: ((error: Aborted) => void) | undefined
+
+  constructor(private readonly signal: AbortSignal) {
+    signal.addEventListener('abort', () => this.interrupt?.(new Aborted()), { once: true })
+  }
+
+  wrap<T>(promise: Promise<T>): Promise<T> {
+    if (this.signal.aborted) {
+      promise.catch(() => undefined)
+      return Promise.reject(new Aborted())
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.interrupt = (error) => {
+        promise.catch(() => undefined)
+        reject(error)
+      }
+      promise.then(resolve, reject)
+    })
+  }
 }
 
 /** Sleeps, waking early (without throwing) when `signal` fires. */

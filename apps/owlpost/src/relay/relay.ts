@@ -11,7 +11,7 @@ import type { Logger } from 'pino'
 import type { OwlpostConfig } from '../config/load-config.js'
 import { redactUrl } from '../config/redact.js'
 import { perLabel, type RelayMetrics } from '../operations/metrics.js'
-import { Aborted, abortable, abortion, backoffDelay, pause } from './abortable.js'
+import { Aborted, abortable, backoffDelay, Interrupter, pause } from './abortable.js'
 import { ensurePublicationAndSlot } from './slot-setup.js'
 import { TransactionAssembler } from './transaction-assembler.js'
 
@@ -224,18 +224,18 @@ export class Relay {
 
   private async pump(stream: ReplicationStream, signal: AbortSignal): Promise<void> {
     const events = stream[Symbol.asyncIterator]()
-    const aborted = abortion(signal)
+    const interrupter = new Interrupter(signal)
     while (!signal.aborted) {
-      const next = await Promise.race([events.next(), aborted])
+      const next = await interrupter.wrap(events.next())
       if (next.done) throw new Error('replication stream ended')
-      await this.handle(next.value, stream, aborted)
+      await this.handle(next.value, stream, interrupter)
     }
   }
 
   private async handle(
     event: ReplicationEvent,
     stream: ReplicationStream,
-    aborted: Promise<never>,
+    interrupter: Interrupter,
   ): Promise<void> {
     if (event.type === 'keepalive') {
       // Nothing of ours is open or unacknowledged, so everything up to the server's WAL end is
@@ -259,7 +259,7 @@ export class Relay {
           )
         }
       }
-      await Promise.race([this.sink.send(transaction), aborted])
+      await interrupter.wrap(this.sink.send(transaction))
       this.metrics.inFlightFacts.set(this.sink.inFlight)
     }
   }

@@ -65,8 +65,9 @@ export class TransactionAssembler {
   private acceptMessage(message: Extract<PgoutputMessage, { tag: 'message' }>): AssemblerOutput[] {
     if (!this.prefixes.has(message.prefix)) return []
     // A copy: the decoder hands out views into socket chunks, and a small view held in flight
-    // would pin the whole chunk.
-    const fact: SinkFact = { prefix: message.prefix, lsn: message.lsn, value: message.content.slice() }
+    // would pin the whole chunk. Buffer.from copies small values into Node's shared pool rather
+    // than allocating an ArrayBuffer per fact, and kafkajs takes a Buffer as it is.
+    const fact: SinkFact = { prefix: message.prefix, lsn: message.lsn, value: Buffer.from(message.content) }
     if (!message.transactional || !this.open) {
       return [
         {
