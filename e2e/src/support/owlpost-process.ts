@@ -3,6 +3,7 @@ import { once } from 'node:events'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { freePort, waitFor } from '@factlib/testing'
+import { owlpostNodeFlags } from 'owlpost'
 
 const require = createRequire(import.meta.url)
 /** The built CLI of the owlpost workspace package, run exactly as in production. */
@@ -24,7 +25,10 @@ export interface OwlpostProcess {
 /** owlpost as a child process with its own health port; its JSON log lines are kept in `output`. */
 export async function startOwlpost(env: Record<string, string>): Promise<OwlpostProcess> {
   const healthPort = await freePort()
-  const child: ChildProcess = spawn(process.execPath, [owlpostCli], {
+  // As deployed (the bin's shebang, the Docker entrypoint), unless the caller experiments with
+  // its own heap settings through NODE_OPTIONS.
+  const flags = env.NODE_OPTIONS?.includes('space-size') ? [] : owlpostNodeFlags
+  const child: ChildProcess = spawn(process.execPath, [...flags, owlpostCli], {
     env: {
       PATH: process.env.PATH ?? '',
       LOG_LEVEL: 'info',

@@ -107,7 +107,7 @@ export const OwlpostEnv = Schema.Struct({
   DEAD_LETTER_TOPIC: Schema.optional(Schema.NonEmptyString),
   ON_PERMANENT_ERROR: withDefault(oneOf('dead-letter', 'halt'), () => 'dead-letter' as const),
   MAX_IN_FLIGHT_FACTS: withDefault(PositiveInt, () => 10_000),
-  MAX_IN_FLIGHT_BYTES: withDefault(PositiveInt, () => 64 * 1024 * 1024),
+  MAX_IN_FLIGHT_BYTES: withDefault(PositiveInt, () => 16 * 1024 * 1024),
   STATUS_INTERVAL_MS: withDefault(PositiveInt, () => 10_000),
   WAL_SILENCE_TIMEOUT_MS: withDefault(PositiveInt, () => 90_000),
   SHUTDOWN_TIMEOUT_MS: withDefault(PositiveInt, () => 15_000),
