@@ -7,7 +7,7 @@ import type { KafkaService } from '../services.js'
 import { makeBrokerCertificate } from './broker-certificate.js'
 import type { KafkaOptions } from './options.js'
 import { brokerAnswers } from './probe.js'
-import { jaasByMechanism, saslUser } from './server-properties.js'
+import { saslListenerProperties, saslUser } from './server-properties.js'
 
 const image = process.env.FACTLIB_TEST_KAFKA_IMAGE ?? 'apache/kafka:4.1.0'
 const keystoreInContainer = '/etc/kafka/secrets/broker-keystore.pem'
@@ -40,16 +40,7 @@ export async function startContainerKafka(options: KafkaOptions = {}): Promise<K
       'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL',
     'controller.quorum.voters': '1@localhost:9093',
     'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
-    ...Object.fromEntries(
-      ['sasl_plaintext', 'sasl_ssl'].flatMap((listener) =>
-        Object.entries(jaasByMechanism).map(([mechanism, jaas]) => [
-          `listener.name.${listener}.${mechanism}.sasl.jaas.config`,
-          jaas,
-        ]),
-      ),
-    ),
-    'listener.name.sasl_ssl.ssl.keystore.type': 'PEM',
-    'listener.name.sasl_ssl.ssl.keystore.location': keystoreInContainer,
+    ...saslListenerProperties(keystoreInContainer),
     'offsets.topic.replication.factor': '1',
     'transaction.state.log.replication.factor': '1',
     'transaction.state.log.min.isr': '1',

@@ -7,10 +7,29 @@ export interface KafkaPorts {
 
 export const saslUser = { username: 'factlib', password: 'factlib-secret' }
 
-export const jaasByMechanism: Record<string, string> = {
+const jaasByMechanism: Record<string, string> = {
   plain: `org.apache.kafka.common.security.plain.PlainLoginModule required user_${saslUser.username}="${saslUser.password}";`,
   'scram-sha-256': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
   'scram-sha-512': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+}
+
+/**
+ * The login modules of both SASL listeners (PLAIN checks the JAAS user list; SCRAM checks the
+ * credentials in the cluster metadata) and the SASL_SSL listener's PEM keystore.
+ */
+export function saslListenerProperties(keystoreLocation: string): Record<string, string> {
+  return {
+    ...Object.fromEntries(
+      ['sasl_plaintext', 'sasl_ssl'].flatMap((listener) =>
+        Object.entries(jaasByMechanism).map(([mechanism, jaas]) => [
+          `listener.name.${listener}.${mechanism}.sasl.jaas.config`,
+          jaas,
+        ]),
+      ),
+    ),
+    'listener.name.sasl_ssl.ssl.keystore.type': 'PEM',
+    'listener.name.sasl_ssl.ssl.keystore.location': keystoreLocation,
+  }
 }
 
 /**
@@ -35,16 +54,7 @@ export function serverProperties(
     'listener.security.protocol.map':
       'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL',
     'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
-    ...Object.fromEntries(
-      ['sasl_plaintext', 'sasl_ssl'].flatMap((listener) =>
-        Object.entries(jaasByMechanism).map(([mechanism, jaas]) => [
-          `listener.name.${listener}.${mechanism}.sasl.jaas.config`,
-          jaas,
-        ]),
-      ),
-    ),
-    'listener.name.sasl_ssl.ssl.keystore.type': 'PEM',
-    'listener.name.sasl_ssl.ssl.keystore.location': keystorePem,
+    ...saslListenerProperties(keystorePem),
     'log.dirs': logDir,
     'num.partitions': '1',
     'offsets.topic.replication.factor': '1',
