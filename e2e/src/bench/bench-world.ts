@@ -102,3 +102,16 @@ export async function createBenchWorld(partitions: number): Promise<BenchWorld> 
     },
   }
 }
+
+/** The environment every owlpost of the bench runs with: all three phases' prefixes on one slot. */
+export function owlpostEnvFor(world: BenchWorld, nodeOptions: string | undefined): Record<string, string> {
+  return {
+    MASTER_DATABASE_URL: world.url,
+    KAFKA_BROKERS: world.kafka.brokers.join(','),
+    WAL_PREFIX: [prefixes.drain, prefixes.steady, prefixes.outage].join(','),
+    REPLICATION_SLOT_NAME: owlpostSlot,
+    PUBLICATION_NAME: publication,
+    SRC_SERVICE_NAME: 'bench',
+    ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+  }
+}

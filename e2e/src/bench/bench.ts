@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseBenchOptions } from './bench-options.js'
-import { createBenchWorld, owlpostSlot, postgresSettings, prefixes, publication } from './bench-world.js'
+import { createBenchWorld, owlpostEnvFor, postgresSettings, prefixes, publication } from './bench-world.js'
 import { runDrainPhase } from './drain-phase.js'
 import { createWorkload } from './fact-workload.js'
 import { kafkaAckLatency, walDeliveryLatency } from './latency-baselines.js'
@@ -70,15 +70,7 @@ try {
   log(
     `baselines: WAL delivery p99 ${baselines.walDelivery.p99} ms, Kafka ack p99 ${baselines.kafkaAck.p99} ms`,
   )
-  const owlpostEnv = {
-    MASTER_DATABASE_URL: world.url,
-    KAFKA_BROKERS: world.kafka.brokers.join(','),
-    WAL_PREFIX: [prefixes.drain, prefixes.steady, prefixes.outage].join(','),
-    REPLICATION_SLOT_NAME: owlpostSlot,
-    PUBLICATION_NAME: publication,
-    SRC_SERVICE_NAME: 'bench',
-    ...(options.owlpostNodeOptions ? { NODE_OPTIONS: options.owlpostNodeOptions } : {}),
-  }
+  const owlpostEnv = owlpostEnvFor(world, options.owlpostNodeOptions)
   const outage = await runOutagePhase(world, workload, owlpostEnv, options, log)
   const profiled =
     options.profileFacts > 0

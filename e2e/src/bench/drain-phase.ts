@@ -2,7 +2,7 @@ import { createKafkaSink } from '@factlib/kafka-sink'
 import { formatLsn, parseLsn } from '@factlib/wal'
 import { type OwlpostProcess, owlpostCli, startOwlpost } from '../support/owlpost-process.js'
 import type { BenchOptions } from './bench-options.js'
-import { type BenchWorld, owlpostSlot, prefixes, publication } from './bench-world.js'
+import { type BenchWorld, owlpostEnvFor, owlpostSlot, prefixes, publication } from './bench-world.js'
 import type { Workload } from './fact-workload.js'
 import { watchTopicOffsets } from './kafka-progress.js'
 import { sendWithBareKafkajs } from './kafka-write-limit.js'
@@ -132,15 +132,7 @@ export async function runDrainPhase(
   }
   log(`bare kafkajs: ${kafkaWrite.seconds.toFixed(2)} s in ${kafkaWrite.batches} batches`)
 
-  const env: Record<string, string> = {
-    MASTER_DATABASE_URL: world.url,
-    KAFKA_BROKERS: world.kafka.brokers.join(','),
-    WAL_PREFIX: [prefixes.drain, prefixes.steady, prefixes.outage].join(','),
-    REPLICATION_SLOT_NAME: owlpostSlot,
-    PUBLICATION_NAME: publication,
-    SRC_SERVICE_NAME: 'bench',
-    ...(options.owlpostNodeOptions ? { NODE_OPTIONS: options.owlpostNodeOptions } : {}),
-  }
+  const env: Record<string, string> = owlpostEnvFor(world, options.owlpostNodeOptions)
   const offsets = await watchTopicOffsets(world.kafka.brokers, world.topics(prefixes.drain))
   const spawned = performance.now()
   const owlpost = await startOwlpost(env)

@@ -1,6 +1,6 @@
 import { createEnvelope, encodeEnvelope, factHeaders, readEnvelopeHeader, topicFor } from '@factlib/core'
 import { formatLsn } from '@factlib/wal'
-import kafkajs from 'kafkajs'
+import { bareProducer } from './bare-producer.js'
 import type { Workload } from './fact-workload.js'
 
 /** What the sink puts in one produce request at most (packages/kafka-sink/src/kafka-sink.ts). */
@@ -69,16 +69,7 @@ export async function sendWithBareKafkajs(options: {
   }
   if (current.length > 0) batches.push(current)
 
-  const kafka = new kafkajs.Kafka({
-    brokers: options.brokers,
-    clientId: 'bench-bare',
-    logLevel: kafkajs.logLevel.NOTHING,
-  })
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
-  })
+  const producer = bareProducer(options.brokers, 'bench-bare')
   await producer.connect()
   try {
     // Producer id and metadata are fetched on the first send; owlpost had its own start-up too.

@@ -1,7 +1,7 @@
 import { topicFor } from '@factlib/core'
 import type { Producer } from '@factlib/producer'
 import { ReplicationConnection } from '@factlib/wal'
-import kafkajs from 'kafkajs'
+import { bareProducer } from './bare-producer.js'
 import type { BenchWorld } from './bench-world.js'
 import { aggregateTypes, type Workload } from './fact-workload.js'
 import { summarize } from './percentiles.js'
@@ -106,16 +106,7 @@ export async function kafkaAckLatency(
   workload: Workload,
   options: { rate: number; seconds: number },
 ): Promise<LatencySummary> {
-  const kafka = new kafkajs.Kafka({
-    brokers: world.kafka.brokers,
-    clientId: 'bench-kafka-probe',
-    logLevel: kafkajs.logLevel.NOTHING,
-  })
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
-  })
+  const producer = bareProducer(world.kafka.brokers, 'bench-kafka-probe')
   await producer.connect()
   const latencies: number[] = []
   try {
