@@ -390,10 +390,30 @@ describe('kafka sink on a fake broker', () => {
     await sink.send(first!.tx)
     await sink.send(second!.tx)
     await sink.send(first!.tx)
-    await sink.send(second!.tx)
     expect(await sink.drain(5_000)).toBe(true)
     expect(sink.deliveredLsn).toBe(second!.tx.endLsn)
     expect(broker.topics.get('shop.order')).toHaveLength(2)
+    await sink.close()
+  })
+
+  it('delivers facts handed over at the last end LSN without moving the position past it', async () => {
+    const broker = new FakeProducerClient({ random: seeded(31) })
+    const sink = sinkOn(broker)
+    await sink.connect()
+    const [committed, chunk, rest] = plan([
+      [{ key: 1, kind: 'plain' }],
+      [{ key: 2, kind: 'plain' }],
+      [{ key: 3, kind: 'plain' }],
+    ])
+    await sink.send(committed!.tx)
+    // A chunk of a transaction whose commit has not arrived carries the previous end LSN.
+    await sink.send({ ...chunk!.tx, endLsn: committed!.tx.endLsn })
+    expect(await sink.drain(5_000)).toBe(true)
+    expect(sink.deliveredLsn).toBe(committed!.tx.endLsn)
+    await sink.send(rest!.tx)
+    expect(await sink.drain(5_000)).toBe(true)
+    expect(sink.deliveredLsn).toBe(rest!.tx.endLsn)
+    expect(broker.topics.get('shop.order')).toHaveLength(3)
     await sink.close()
   })
 

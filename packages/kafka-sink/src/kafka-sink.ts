@@ -197,9 +197,11 @@ class FactSink implements KafkaSink {
 
   async send(tx: SinkTransaction): Promise<void> {
     this.#assertAccepting()
-    if (tx.endLsn <= this.#lastOfferedLsn && this.#lastOfferedLsn > 0n) {
+    if (tx.endLsn < this.#lastOfferedLsn) {
       // Commit end LSNs only grow, so this transaction was accepted already: the relay replays
       // the WAL from the confirmed position after a reconnect. It is delivered (or on its way).
+      // An equal end LSN is not a replay: it is how a caller hands over facts that must not move
+      // the position (a chunk of a transaction not yet committed, a fact to dead-letter).
       this.#logger.debug(
         { endLsn: lsnText(tx.endLsn), lastAccepted: lsnText(this.#lastOfferedLsn) },
         'transaction accepted before (WAL replay); skipped',
