@@ -4,6 +4,11 @@ import { ReplicationConnection } from '@factlib/wal'
 /** Microseconds between the Unix epoch and PostgreSQL's (2000-01-01 UTC). */
 const postgresEpochMicros = 946_684_800_000_000n
 
+/** A protocol timestamp (µs since 2000-01-01) as Unix milliseconds, keeping the sub-millisecond part. */
+export function commitTimeMillis(micros: bigint): number {
+  return Number(micros + postgresEpochMicros) / 1000
+}
+
 /**
  * Each fact's commit time as recorded in the WAL (the commit timestamp PostgreSQL wrote, carried
  * by pgoutput's Begin message), read from an observer slot of our own with @factlib/wal, after
@@ -41,7 +46,7 @@ export async function readCommitTimes(options: {
         }
         const message = event.message
         if (message.tag === 'begin') {
-          commitMillis = Number(message.commitTime + postgresEpochMicros) / 1000
+          commitMillis = commitTimeMillis(message.commitTime)
         } else if (message.tag === 'message' && message.prefix === options.prefix) {
           commitTimes.set(readEnvelopeHeader(message.content).id, commitMillis)
         } else if (message.tag === 'commit') {

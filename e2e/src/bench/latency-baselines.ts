@@ -3,33 +3,10 @@ import type { Producer } from '@factlib/producer'
 import { ReplicationConnection } from '@factlib/wal'
 import { bareProducer } from './bare-producer.js'
 import type { BenchWorld } from './bench-world.js'
+import { commitTimeMillis } from './commit-times.js'
 import { aggregateTypes, type Workload } from './fact-workload.js'
-import { summarize } from './percentiles.js'
+import { type LatencySummary, summarizeMs } from './percentiles.js'
 import { startPacedWriters } from './writers.js'
-
-const postgresEpochMicros = 946_684_800_000_000n
-
-export interface LatencySummary {
-  count: number
-  p50: number
-  p90: number
-  p99: number
-  p999: number
-  max: number
-}
-
-const rounded = (values: number[]): LatencySummary => {
-  const summary = summarize(values)
-  const ms = (value: number) => Number(value.toFixed(1))
-  return {
-    count: summary.count,
-    p50: ms(summary.p50),
-    p90: ms(summary.p90),
-    p99: ms(summary.p99),
-    p999: ms(summary.p999),
-    max: ms(summary.max),
-  }
-}
 
 /**
  * The PostgreSQL half alone: the same paced writers, owlpost not running, and a live
@@ -66,7 +43,7 @@ export async function walDeliveryLatency(
         }
         const message = event.message
         if (message.tag === 'begin') {
-          commitMillis = Number(message.commitTime + postgresEpochMicros) / 1000
+          commitMillis = commitTimeMillis(message.commitTime)
         } else if (message.tag === 'message' && message.prefix === producer.prefix) {
           latencies.push(performance.timeOrigin + performance.now() - commitMillis)
         } else if (message.tag === 'commit') {
@@ -92,7 +69,7 @@ export async function walDeliveryLatency(
   } finally {
     await connection.close().catch(() => undefined)
   }
-  return rounded(latencies)
+  return summarizeMs(latencies)
 }
 
 /**
@@ -163,5 +140,5 @@ export async function kafkaAckLatency(
   } finally {
     await producer.disconnect()
   }
-  return rounded(latencies)
+  return summarizeMs(latencies)
 }

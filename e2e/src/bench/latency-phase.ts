@@ -7,7 +7,7 @@ import { readCommitTimes } from './commit-times.js'
 import type { Workload } from './fact-workload.js'
 import { commitToAckBuckets, histogramWindow } from './owlpost-histogram.js'
 import { waitUntilDelivered } from './owlpost-progress.js'
-import { summarize } from './percentiles.js'
+import { summarizeMs } from './percentiles.js'
 import { measureCpu, treeCpuSeconds } from './process-probe.js'
 import { eventLoopLag, type GcTotals, gcTotals, gcWindow } from './runtime-stalls.js'
 import { startPacedWriters } from './writers.js'
@@ -97,10 +97,9 @@ export async function runLatencyPhase(
     if (appendedAt === undefined) unmatched++
     else latencies.push(appendedAt - committedAt)
   }
-  const summary = summarize(latencies)
-  const ms = (value: number) => Number(value.toFixed(1))
+  const latencyMs = summarizeMs(latencies)
   log(
-    `latency p50 ${ms(summary.p50)} ms, p99 ${ms(summary.p99)} ms, max ${ms(summary.max)} ms (to ${formatLsn(endLsn)})`,
+    `latency p50 ${latencyMs.p50} ms, p99 ${latencyMs.p99} ms, max ${latencyMs.max} ms (to ${formatLsn(endLsn)})`,
   )
   return {
     rate: options.rate,
@@ -110,14 +109,7 @@ export async function runLatencyPhase(
     failedCommits: written.failed,
     lateTransactions: written.late,
     achievedRate: Math.round(written.committed / written.seconds),
-    latencyMs: {
-      count: summary.count,
-      p50: ms(summary.p50),
-      p90: ms(summary.p90),
-      p99: ms(summary.p99),
-      p999: ms(summary.p999),
-      max: ms(summary.max),
-    },
+    latencyMs,
     unmatched,
     cpuSeconds: {
       ...used.perProcess,

@@ -16,3 +16,26 @@ export function summarize(values: number[]) {
     max: sorted.at(-1) ?? Number.NaN,
   }
 }
+
+export interface LatencySummary {
+  count: number
+  p50: number
+  p90: number
+  p99: number
+  p999: number
+  max: number
+}
+
+/** The percentiles of latencies in milliseconds, rounded to 0.1 ms for the report. */
+export function summarizeMs(values: number[]): LatencySummary {
+  const summary = summarize(values)
+  const ms = (value: number) => Number(value.toFixed(1))
+  return {
+    count: summary.count,
+    p50: ms(summary.p50),
+    p90: ms(summary.p90),
+    p99: ms(summary.p99),
+    p999: ms(summary.p999),
+    max: ms(summary.max),
+  }
+}

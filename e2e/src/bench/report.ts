@@ -1,9 +1,9 @@
 import type { DrainResult } from './drain-phase.js'
-import type { LatencySummary } from './latency-baselines.js'
 import type { LatencyResult } from './latency-phase.js'
 import type { MachineInfo, Versions } from './machine.js'
 import type { OutageResult } from './outage-phase.js'
 import type { PackageBenchResult } from './package-benches.js'
+import type { LatencySummary } from './percentiles.js'
 import type { ProfiledDrainResult } from './profiled-drain-phase.js'
 
 export interface Target {
