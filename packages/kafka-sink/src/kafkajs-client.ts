@@ -1,9 +1,8 @@
-import { createRequire } from 'node:module'
 import { promisify } from 'node:util'
 import * as zlib from 'node:zlib'
 import type { Admin, Kafka, Producer, SASLOptions, TopicMessages } from 'kafkajs'
 import kafkajs from 'kafkajs'
-import type { Logger } from './logger.js'
+import { patchKafkajs } from './kafkajs-patches.js'
 import {
   type OutgoingRecord,
   ProduceFailure,
@@ -106,7 +105,7 @@ const produceRetry = { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 }
 
 /** The ProducerClient on kafkajs: idempotent producer, acks=-1, one request in flight. */
 export function createKafkajsClient(settings: ProducerClientSettings): ProducerClient {
-  quietRequestQueueTimer(settings.logger)
+  patchKafkajs(settings.logger)
   const redact = redactor(settings)
   const kafka: Kafka = new KafkaClient({
     brokers: settings.brokers,
@@ -318,43 +317,4 @@ function redactFields(
     safe[name] = typeof value === 'string' ? redact(value) : value
   }
   return safe
-}
-
-let requestQueuePatched = false
-
-/**
- * kafkajs 2.2.4 re-arms a timer after every broker answer with a delay of `throttledUntil - now`,
- * negative when nothing is throttled: Node 24 prints a TimeoutNegativeWarning, and the timer then
- * fires every millisecond for as long as the connection lives (kafkajs issues 1751, 1704). The
- * timer is only needed while requests wait, so it is armed only then. Applied once per process,
- * to the kafkajs copy this package loads; the upstream fix (PR 1768) does the same.
- */
-function quietRequestQueueTimer(logger: Logger): void {
-  if (requestQueuePatched) return
-  requestQueuePatched = true
-  try {
-    const require = createRequire(import.meta.url)
-    const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as {
-      prototype: Record<string, unknown>
-    }
-    if (typeof RequestQueue.prototype.scheduleCheckPendingRequests !== 'function') return
-    RequestQueue.prototype.scheduleCheckPendingRequests = function (this: {
-      throttledUntil: number
-      throttleCheckTimeoutId: ReturnType<typeof setTimeout> | null
-      pending: unknown[]
-      checkPendingRequests(): void
-    }) {
-      if (this.throttleCheckTimeoutId || this.pending.length === 0) return
-      const untilUnthrottled = this.throttledUntil - Date.now()
-      this.throttleCheckTimeoutId = setTimeout(
-        () => {
-          this.throttleCheckTimeoutId = null
-          this.checkPendingRequests()
-        },
-        untilUnthrottled > 0 ? untilUnthrottled : 10,
-      )
-    }
-  } catch (error) {
-    logger.debug({ error: String(error) }, 'kafkajs request queue timer left as it is')
-  }
 }

@@ -1,0 +1,133 @@
+import { createRequire } from 'node:module'
+import { describe, expect, it } from 'vitest'
+import { patchKafkajs } from './kafkajs-patches.js'
+import { silentLogger } from './logger.js'
+
+const require = createRequire(import.meta.url)
+
+interface Encoder {
+  buffer: Buffer
+  writeVarLong(value: unknown): Encoder
+  writeVarInt(value: number): Encoder
+  writeUVarInt(value: number): Encoder
+  writeVarIntBytes(value: unknown): Encoder
+}
+const Encoder = require('kafkajs/src/protocol/encoder.js') as {
+  new (): Encoder
+  sizeOfVarLong(value: unknown): number
+}
+const Long = require('kafkajs/src/utils/long.js') as { fromString(text: string): unknown }
+const produceRequest = require('kafkajs/src/protocol/requests/produce/v3/request.js') as (
+  options: Record<string, unknown>,
+) => { encode(): Promise<{ buffer: Buffer }> }
+
+/** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed. */
+function random(seed: number) {
+  let state = seed >>> 0
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+  const int = (below: number) => Math.floor(next() * below)
+  const pick = <T>(choices: readonly T[]) => choices[int(choices.length)]!
+  const bytes = (length: number) => Buffer.from(Array.from({ length }, () => int(256)))
+  const text = (length: number) =>
+    Array.from({ length }, () => pick(['a', 'z', '0', '-', 'é', '€', '𝄞', ' '])).join('')
+  return { int, pick, bytes, text }
+}
+
+function randomProduceRequest(seed: number): Record<string, unknown> {
+  const { int, pick, bytes, text } = random(seed)
+  const sizes = [0, 1, 40, 200, 511, 512, 3000, 5000, 70_000]
+  const field = () =>
+    pick<() => unknown>([() => null, () => text(int(60)), () => bytes(pick(sizes)), () => bytes(int(300))])()
+  const headerValue = () => (int(2) === 0 ? text(int(80)) : bytes(int(80)))
+  const baseTime = 1_700_000_000_000 + int(1_000_000)
+  const timeDeltas = [0, 1, 999, 2 ** 30 - 1, 2 ** 30, 2 ** 31 + 5, -1, -(2 ** 30), -(2 ** 33)]
+  const partition = (index: number) => ({
+    partition: index,
+    firstSequence: int(1000),
+    messages: Array.from({ length: 1 + int(40) }, () => {
+      const headers: Record<string, unknown> = {}
+      for (let h = int(5); h > 0; h--) {
+        headers[text(1 + int(12))] = int(4) === 0 ? [headerValue(), headerValue()] : headerValue()
+      }
+      return {
+        key: field(),
+        value: field(),
+        headers,
+        timestamp: baseTime + (int(3) === 0 ? pick(timeDeltas) : int(5000)),
+      }
+    }),
+  })
+  return {
+    acks: -1,
+    timeout: 30_000,
+    producerId: 1000 + int(100),
+    producerEpoch: int(5),
+    compression: 0,
+    topicData: Array.from({ length: 1 + int(3) }, (_, topic) => ({
+      topic: `factlib.topic-${topic}-${text(int(8))}`,
+      partitions: Array.from({ length: 1 + int(4) }, (_, index) => partition(index)),
+    })),
+  }
+}
+
+const encodeRequest = async (options: Record<string, unknown>) =>
+  Buffer.from((await produceRequest(options).encode()).buffer)
+
+const varLongs: unknown[] = [
+  0,
+  1,
+  -1,
+  63,
+  -64,
+  2 ** 30 - 1,
+  -(2 ** 30),
+  2 ** 30,
+  2 ** 31,
+  -(2 ** 31) - 1,
+  Number.MAX_SAFE_INTEGER,
+  Number.MIN_SAFE_INTEGER,
+  '12345678901',
+  Long.fromString('-9223372036854775808'),
+]
+
+describe('kafkajs patches', () => {
+  it('write the very bytes stock kafkajs writes', async () => {
+    const probe = Object.getOwnPropertyDescriptor(Encoder.prototype, 'writeUVarInt')?.value
+    const requests = Array.from({ length: 60 }, (_, seed) => randomProduceRequest(seed + 1))
+    const stockRequests = []
+    for (const request of requests) stockRequests.push(await encodeRequest(request))
+    const stockVarLongs = varLongs.map((value) => [
+      Encoder.sizeOfVarLong(value),
+      new Encoder().writeVarLong(value).buffer.toString('hex'),
+    ])
+
+    patchKafkajs(silentLogger)
+    const patchedProbe = Object.getOwnPropertyDescriptor(Encoder.prototype, 'writeUVarInt')?.value
+    expect(patchedProbe, 'this test must see stock kafkajs first').not.toBe(probe)
+
+    for (const [index, request] of requests.entries()) {
+      const patched = await encodeRequest(request)
+      expect(patched.equals(stockRequests[index]!), `request of seed ${index + 1}`).toBe(true)
+    }
+    expect(
+      varLongs.map((value) => [
+        Encoder.sizeOfVarLong(value),
+        new Encoder().writeVarLong(value).buffer.toString('hex'),
+      ]),
+    ).toEqual(stockVarLongs)
+  })
+
+  it('is applied once however often it is called', () => {
+    patchKafkajs(silentLogger)
+    const writeUVarInt = Encoder.prototype.writeUVarInt
+    patchKafkajs(silentLogger)
+    expect(Encoder.prototype.writeUVarInt).toBe(writeUVarInt)
+    expect(new Encoder().writeUVarInt(300).buffer.toString('hex')).toBe('ac02')
+  })
+})

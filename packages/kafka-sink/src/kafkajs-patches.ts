@@ -1,0 +1,134 @@
+import { createRequire } from 'node:module'
+import type { Logger } from './logger.js'
+
+// kafkajs 2.2.4 is the last release and is no longer maintained, so the two faults below are
+// corrected in place, on the copy of kafkajs this package loads, once per process. Each
+// replacement writes exactly the bytes the original wrote (kafkajs-patches.test.ts compares
+// whole record batches); anything outside the fast paths goes to the original method.
+
+const require = createRequire(import.meta.url)
+const patched = Symbol.for('@factlib/kafka-sink.kafkajs-patched')
+
+/** Applies both corrections; safe to call many times. */
+export function patchKafkajs(logger: Logger): void {
+  quietRequestQueueTimer(logger)
+  encodeWithoutGarbage(logger)
+}
+
+/**
+ * kafkajs re-arms a timer after every broker answer with a delay of `throttledUntil - now`,
+ * negative when nothing is throttled: Node 24 prints a TimeoutNegativeWarning, and the timer then
+ * fires every millisecond for as long as the connection lives (kafkajs issues 1751, 1704). The
+ * timer is only needed while requests wait, so it is armed only then; the upstream fix (PR 1768)
+ * does the same.
+ */
+function quietRequestQueueTimer(logger: Logger): void {
+  try {
+    const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as {
+      prototype: Record<string | symbol, unknown>
+    }
+    const prototype = RequestQueue.prototype
+    if (prototype[patched] || typeof prototype.scheduleCheckPendingRequests !== 'function') return
+    prototype[patched] = true
+    prototype.scheduleCheckPendingRequests = function (this: {
+      throttledUntil: number
+      throttleCheckTimeoutId: ReturnType<typeof setTimeout> | null
+      pending: unknown[]
+      checkPendingRequests(): void
+    }) {
+      if (this.throttleCheckTimeoutId || this.pending.length === 0) return
+      const untilUnthrottled = this.throttledUntil - Date.now()
+      this.throttleCheckTimeoutId = setTimeout(
+        () => {
+          this.throttleCheckTimeoutId = null
+          this.checkPendingRequests()
+        },
+        untilUnthrottled > 0 ? untilUnthrottled : 10,
+      )
+    }
+  } catch (error) {
+    logger.debug({ error: String(error) }, 'kafkajs request queue timer left as it is')
+  }
+}
+
+interface KafkajsEncoder {
+  buf: Buffer
+  offset: number
+  ensureAvailable(length: number): void
+  writeUVarInt(value: number): KafkajsEncoder
+  writeVarLong(value: unknown): KafkajsEncoder
+}
+
+interface KafkajsEncoderClass {
+  prototype: KafkajsEncoder & Record<symbol, unknown>
+  nextPowerOfTwo(value: number): number
+  sizeOfVarInt(value: number): number
+  sizeOfVarLong(value: unknown): number
+}
+
+/** Capacity a new encoder starts with: small enough for V8 to keep the bytes on its own heap. */
+const initialCapacity = 64
+/** Varlongs of numbers below this encode exactly as their 32-bit zigzag form. */
+const smallMagnitude = 2 ** 30
+
+/**
+ * Producing one record used to allocate about 2.5 KB of garbage: every record and every header is
+ * a new encoder that starts with a zero-filled 512-byte off-heap buffer, and every varint is a
+ * temporary array copied into a new Buffer (varlongs through 64-bit Long objects). While draining,
+ * that made the garbage collector and buffer allocation a third of the relay's CPU. Encoders now
+ * start small and grow with pooled, unfilled memory (nothing reads past `offset`), and varints
+ * are written in place.
+ */
+function encodeWithoutGarbage(logger: Logger): void {
+  try {
+    const Encoder = require('kafkajs/src/protocol/encoder.js') as KafkajsEncoderClass
+    const prototype = Encoder.prototype
+    if (prototype[patched]) return
+    const probe = Object.getOwnPropertyDescriptor(prototype, 'writeUVarInt')
+    if (typeof probe?.value !== 'function' || typeof prototype.ensureAvailable !== 'function') return
+    prototype[patched] = true
+
+    const originalWriteVarLong = prototype.writeVarLong
+    const originalSizeOfVarLong = Encoder.sizeOfVarLong.bind(Encoder)
+    const originalNextPowerOfTwo = Encoder.nextPowerOfTwo.bind(Encoder)
+
+    // Only the constructor calls this once ensureAvailable below no longer does.
+    Encoder.nextPowerOfTwo = (value) => Math.min(originalNextPowerOfTwo(value), initialCapacity)
+
+    prototype.ensureAvailable = function (this: KafkajsEncoder, length: number) {
+      const needed = this.offset + length
+      if (needed <= this.buf.length) return
+      const grown = Buffer.allocUnsafe(originalNextPowerOfTwo(needed))
+      this.buf.copy(grown, 0, 0, this.offset)
+      this.buf = grown
+    }
+
+    prototype.writeUVarInt = function (this: KafkajsEncoder, value: number) {
+      this.ensureAvailable(5)
+      const buf = this.buf
+      let offset = this.offset
+      let rest = value
+      while ((rest & 0xffffff80) !== 0) {
+        buf[offset++] = (rest & 0x7f) | 0x80
+        rest >>>= 7
+      }
+      buf[offset++] = rest & 0x7f
+      this.offset = offset
+      return this
+    }
+
+    prototype.writeVarLong = function (this: KafkajsEncoder, value: unknown) {
+      if (typeof value !== 'number' || !(Math.abs(value) < smallMagnitude) || !Number.isInteger(value)) {
+        return originalWriteVarLong.call(this, value)
+      }
+      return this.writeUVarInt((value << 1) ^ (value >> 31))
+    }
+
+    Encoder.sizeOfVarLong = (value) =>
+      typeof value === 'number' && Math.abs(value) < smallMagnitude && Number.isInteger(value)
+        ? Encoder.sizeOfVarInt(value)
+        : originalSizeOfVarLong(value)
+  } catch (error) {
+    logger.debug({ error: String(error) }, 'kafkajs encoder left as it is')
+  }
+}
