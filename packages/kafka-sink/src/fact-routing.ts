@@ -1,4 +1,4 @@
-import { type EnvelopeHeader, factHeaders, readEnvelopeHeader, topicFor } from '@factlib/core'
+import { type EnvelopeHeader, factHeaders, readEnvelopeHeader, topicFor } from '@factlib/core/wire'
 import { lsnText } from './lsn-text.js'
 import type { OutgoingRecord } from './producer-client.js'
 import type { SinkFact } from './sink-types.js'

@@ -1,4 +1,4 @@
-import { deadLetterTopicFor } from '@factlib/core'
+import { deadLetterTopicFor } from '@factlib/core/wire'
 import { DeliveryTracker, type TransactionTicket } from './delivery-tracker.js'
 import {
   KafkaConnectError,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { decodeEnvelope, envelopeToJson } from '@factlib/core'
+import { decodeEnvelope, envelopeToJson } from '@factlib/core/wire'
 import { formatLsn, ReplicationConnection } from '@factlib/wal'
 import { sqlIdentifier, sqlLiteral } from '../relay/sql-text.js'
 
