@@ -1,8 +1,6 @@
-import * as Either from 'effect/Either'
-import * as ParseResult from 'effect/ParseResult'
-import * as Schema from 'effect/Schema'
+import { readEnv } from './env-rules.js'
+import { owlpostEnv } from './env-spec.js'
 import { redact } from './redact.js'
-import { OwlpostEnv } from './schema.js'
 
 export interface OwlpostConfig {
   appName: string
@@ -52,40 +50,21 @@ export class ConfigError extends Error {
   }
 }
 
-const knownVariables = Object.keys(OwlpostEnv.fields)
-
 export function loadConfig(env: Record<string, string | undefined>): OwlpostConfig {
-  const input = Object.fromEntries(
-    knownVariables.flatMap((name) => {
-      const value = env[name]
-      return value === undefined || value === '' ? [] : [[name, value]]
-    }),
-  )
-  const decoded = Schema.decodeUnknownEither(OwlpostEnv, { errors: 'all', onExcessProperty: 'ignore' })(input)
-  const crossProblems: ConfigProblem[] = []
-  if (input.KAFKA_USERNAME && !input.KAFKA_PASSWORD) {
-    crossProblems.push({ variable: 'KAFKA_PASSWORD', message: 'is required when KAFKA_USERNAME is set' })
+  const read = readEnv(owlpostEnv, env)
+  const problems: ConfigProblem[] = read.ok ? [] : read.problems
+  if (env.KAFKA_USERNAME && !env.KAFKA_PASSWORD) {
+    problems.push({ variable: 'KAFKA_PASSWORD', message: 'is required when KAFKA_USERNAME is set' })
   }
-  if (Either.isLeft(decoded)) {
+  if (!read.ok || problems.length > 0) {
     const secrets = [env.KAFKA_PASSWORD, urlPassword(env.MASTER_DATABASE_URL)].filter(
       (value): value is string => !!value,
     )
-    const byVariable = new Map<string, Set<string>>()
-    for (const issue of ParseResult.ArrayFormatter.formatErrorSync(decoded.left)) {
-      // An optional setting is a union with undefined; its "expected undefined" branch says nothing useful.
-      if (issue.message.startsWith('Expected undefined')) continue
-      const variable = String(issue.path[0] ?? '(environment)')
-      const messages = byVariable.get(variable) ?? new Set<string>()
-      messages.add(describe(issue.message, secrets))
-      byVariable.set(variable, messages)
-    }
-    throw new ConfigError([
-      ...[...byVariable].map(([variable, messages]) => ({ variable, message: [...messages].join('; ') })),
-      ...crossProblems,
-    ])
+    throw new ConfigError(
+      problems.map(({ variable, message }) => ({ variable, message: redact(message, secrets) })),
+    )
   }
-  if (crossProblems.length > 0) throw new ConfigError(crossProblems)
-  const e = decoded.right
+  const e = read.env
   return {
     appName: e.APP_NAME,
     sourceService: e.SRC_SERVICE_NAME,
@@ -131,11 +110,6 @@ export function loadConfig(env: Record<string, string | undefined>): OwlpostConf
     reconnectMaxBackoffMs: e.RECONNECT_MAX_BACKOFF_MS,
     lagPollIntervalMs: e.LAG_POLL_INTERVAL_MS,
   }
-}
-
-function describe(message: string, secrets: string[]): string {
-  const missing = message === 'is missing' || message.startsWith('is missing')
-  return redact(missing ? 'is required but not set' : message, secrets)
 }
 
 function urlPassword(url: string | undefined): string | undefined {
