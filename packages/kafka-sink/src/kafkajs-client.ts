@@ -1,8 +1,9 @@
 import { promisify } from 'node:util'
 import * as zlib from 'node:zlib'
 import type { Admin, Kafka, Producer, SASLOptions, TopicMessages } from 'kafkajs'
-import kafkajs from 'kafkajs'
-import { patchKafkajs } from './kafkajs-patches.js'
+// kafkajs values come from kafkajs-patches.ts only: a static import of 'kafkajs' would load it
+// before its partition grouping is replaced.
+import { kafkajs, patchKafkajs } from './kafkajs-patches.js'
 import {
   type OutgoingRecord,
   ProduceFailure,

@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { compileFunction } from 'node:vm'
 import { describe, expect, it } from 'vitest'
-import { patchKafkajs } from './kafkajs-patches.js'
+import { groupMessagesPerPartition, patchKafkajs } from './kafkajs-patches.js'
 import { silentLogger } from './logger.js'
 
 const require = createRequire(import.meta.url)
@@ -121,6 +123,29 @@ describe('kafkajs patches', () => {
         new Encoder().writeVarLong(value).buffer.toString('hex'),
       ]),
     ).toEqual(stockVarLongs)
+  })
+
+  it('groups messages per partition as kafkajs did, and kafkajs uses that grouping', () => {
+    const path = require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js')
+    const original = { exports: {} as unknown }
+    compileFunction(readFileSync(path, 'utf8'), ['module', 'exports', 'require'])(original, {}, require)
+    const stockGrouping = original.exports as typeof groupMessagesPerPartition
+    for (let seed = 1; seed <= 20; seed++) {
+      const { int } = random(seed)
+      const partitions = 1 + int(12)
+      const options = {
+        topic: 't',
+        partitionMetadata: Array.from({ length: seed % 7 === 0 ? 0 : partitions }, () => ({})),
+        messages: Array.from({ length: int(500) }, (_, n) => ({ n, key: String(int(50)) })),
+        partitioner: ({ message }: { message: Record<string, unknown> }) => Number(message.key) % partitions,
+      }
+      const ours = groupMessagesPerPartition(options)
+      const stock = stockGrouping(options)
+      expect(Object.keys(ours)).toEqual(Object.keys(stock))
+      expect(ours).toEqual(stock)
+    }
+    const sendMessages = require.cache[require.resolve('kafkajs/src/producer/sendMessages.js')]
+    expect(sendMessages?.children.some((child) => child.exports === groupMessagesPerPartition)).toBe(true)
   })
 
   it('is applied once however often it is called', () => {
