@@ -8,6 +8,7 @@ export interface BenchOptions {
   rate: number
   writerConnections: number
   seconds: number
+  warmupSeconds: number
   outageSeconds: number
   partitions: number
   profileFacts: number
@@ -24,6 +25,7 @@ const usage = `pnpm bench [-- options]   (or: node dist/bench/bench.js [options]
   --rate N             steady writers, facts/s, one fact per transaction (default 2000)
   --writer-connections N  connections the paced writers spread over (default 32)
   --seconds N          steady latency window (default 60)
+  --warmup-seconds N   paced writers before that window, reported apart (default 5, 0 = none)
   --outage-seconds N   Kafka outage with writers running (default 60)
   --partitions N       partitions of every topic (default 6)
   --profile-facts N    backlog drained again under node --cpu-prof for the time breakdown (default 100000, 0 = skip)
@@ -44,6 +46,7 @@ export function parseBenchOptions(argv: string[], defaultOutDir: string): BenchO
       rate: { type: 'string', default: '2000' },
       'writer-connections': { type: 'string', default: '32' },
       seconds: { type: 'string', default: '60' },
+      'warmup-seconds': { type: 'string', default: '5' },
       'outage-seconds': { type: 'string', default: '60' },
       partitions: { type: 'string', default: '6' },
       'profile-facts': { type: 'string', default: '100000' },
@@ -73,6 +76,8 @@ export function parseBenchOptions(argv: string[], defaultOutDir: string): BenchO
     rate: positive('rate', values.rate),
     writerConnections: positive('writer-connections', values['writer-connections']),
     seconds: positive('seconds', values.seconds),
+    warmupSeconds:
+      values['warmup-seconds'] === '0' ? 0 : positive('warmup-seconds', values['warmup-seconds']),
     outageSeconds: positive('outage-seconds', values['outage-seconds']),
     partitions: positive('partitions', values.partitions),
     profileFacts: values['profile-facts'] === '0' ? 0 : positive('profile-facts', values['profile-facts']),

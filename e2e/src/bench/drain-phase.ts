@@ -114,8 +114,8 @@ export async function runDrainPhase(
   await sql`select pg_drop_replication_slot(${recvlogicalSlot})`
   log(`pg_recvlogical: ${walRead.seconds.toFixed(2)} s`)
 
-  // The sink fixes a kafkajs timer that otherwise fires every millisecond per connection; let
-  // the bare producer below (same kafkajs copy) run with that fix too, like owlpost does.
+  // The sink corrects kafkajs when its first client is made (a timer that fires every millisecond,
+  // garbage in the record encoder); the bare producer below shares that kafkajs and its fixes.
   const warm = createKafkaSink({ brokers: world.kafka.brokers, createTopics: false })
   await warm.connect()
   await warm.close()

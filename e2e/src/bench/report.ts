@@ -148,7 +148,7 @@ ${table(
       'Kafka write limit: bare kafkajs',
       drain.kafkaWriteLimit.factsPerSecond,
       drain.kafkaWriteLimit.seconds,
-      `idempotent, acks=-1, 1 request in flight, no compression; same topics, keys, values, headers; ${drain.kafkaWriteLimit.batches} sendBatch calls of ~${drain.kafkaWriteLimit.recordsPerBatch} records (the sink's 768 KiB batch rule), records prepared beforehand`,
+      `idempotent, acks=-1, 1 request in flight, no compression; same topics, keys, values, headers; ${drain.kafkaWriteLimit.batches} sendBatch calls of ~${drain.kafkaWriteLimit.recordsPerBatch} records (the sink's 768 KiB batch rule), records prepared beforehand; the same kafkajs as owlpost's, with @factlib/kafka-sink's corrections (encoder garbage, per-partition grouping, request timer)`,
     ],
   ],
 )}
@@ -172,8 +172,8 @@ ${table(['process', 'CPU s', 'cores', 'CPU µs per fact'], cpuRows(drain.kafkaWr
 
   parts.push(`## 2. Steady latency
 
-${latency.rate} facts/s wanted for ${latency.seconds} s, one fact per transaction (\`producer.emit\` on an
-autocommit executor: the single statement \`select pg_logical_emit_message(true, …)\` is the whole transaction), paced on a schedule over ${latency.writerConnections} connections: ${latency.committed} committed
+${latency.rate} facts/s wanted for ${latency.seconds} s measured after ${latency.warmup.seconds} s of warm-up at the same rate, one fact per transaction (\`producer.emit\` on an
+autocommit executor: the single statement \`select pg_logical_emit_message(true, …)\` is the whole transaction), paced on a schedule over ${latency.writerConnections} connections: ${latency.committed} committed in the window
 (${latency.achievedRate} facts/s achieved), ${latency.failedCommits} failed, ${latency.lateTransactions} started more
 than 100 ms late. owlpost was the one that had drained the backlog, still running.
 
@@ -196,6 +196,10 @@ ${table(
     ],
   ],
 )}
+
+The warm-up's ${latency.warmup.latencyMs.count} facts are left out above: they include what happens once per process and
+topic (the writers' connections opening, owlpost fetching the new topics' metadata and limits). Their latency:
+p50 ${latency.warmup.latencyMs.p50} ms, p99 ${latency.warmup.latencyMs.p99} ms, max ${latency.warmup.latencyMs.max} ms.
 
 Each half alone, at the same rate for ${report.baselines.seconds} s, owlpost not running, the same paced writers
 committing facts meanwhile in both (what the machine gives without the relay; compare the percentiles, do not add them):
