@@ -68,11 +68,18 @@ const scenarios: Array<{ name: string; body: Transaction }> = [
   },
 ]
 
-async function measure(body: Transaction, durationMs: number): Promise<number> {
+interface Measurement {
+  txPerSecond: number
+  /** CPU of this process (postgres.js and the producer) per transaction, µs. */
+  clientCpuMicros: number
+}
+
+async function measure(body: Transaction, durationMs: number): Promise<Measurement> {
   let count = 0
   let next = 0
   const deadline = performance.now() + durationMs
   const started = performance.now()
+  const cpuBefore = process.cpuUsage()
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < deadline) {
@@ -81,15 +88,23 @@ async function measure(body: Transaction, durationMs: number): Promise<number> {
       }
     }),
   )
-  return count / ((performance.now() - started) / 1000)
+  const cpu = process.cpuUsage(cpuBefore)
+  return {
+    txPerSecond: count / ((performance.now() - started) / 1000),
+    clientCpuMicros: (cpu.user + cpu.system) / count,
+  }
 }
 
 for (const scenario of scenarios) await measure(scenario.body, 500) // warm up connections and plans
 
 const totals = new Map(scenarios.map((scenario) => [scenario.name, [] as number[]]))
+const clientCpu = new Map(scenarios.map((scenario) => [scenario.name, [] as number[]]))
 for (let round = 0; round < rounds; round++) {
-  for (const scenario of scenarios)
-    totals.get(scenario.name)!.push(await measure(scenario.body, seconds * 1000))
+  for (const scenario of scenarios) {
+    const { txPerSecond, clientCpuMicros } = await measure(scenario.body, seconds * 1000)
+    totals.get(scenario.name)!.push(txPerSecond)
+    clientCpu.get(scenario.name)!.push(clientCpuMicros)
+  }
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
@@ -100,13 +115,13 @@ console.log(
   `${settings!.version.split(',')[0]}; fsync=${settings!.fsync} synchronous_commit=${settings!.sync}`,
 )
 console.log(
-  `${concurrency} connections, ${rounds} interleaved rounds x ${seconds}s per scenario, median tx/s`,
+  `${concurrency} connections, ${rounds} interleaved rounds x ${seconds}s per scenario, medians; client CPU = this process per transaction`,
 )
 for (const scenario of scenarios) {
   const rate = median(totals.get(scenario.name)!)
   const overhead = ((baseline / rate - 1) * 100).toFixed(1)
   console.log(
-    `${scenario.name.padEnd(34)} ${rate.toFixed(0).padStart(7)} tx/s   ratio ${(rate / baseline).toFixed(3)}   time per tx ${overhead.startsWith('-') ? '' : '+'}${overhead}%`,
+    `${scenario.name.padEnd(34)} ${rate.toFixed(0).padStart(7)} tx/s   ratio ${(rate / baseline).toFixed(3)}   time per tx ${overhead.startsWith('-') ? '' : '+'}${overhead}%   client CPU ${median(clientCpu.get(scenario.name)!).toFixed(0)} µs/tx`,
   )
 }
 
