@@ -59,8 +59,8 @@ export async function runLatencyPhase(
     concurrency: options.writerConnections,
     firstFact: 0,
   })
-  // The first facts wait for what happens once per process and topic (writers connecting,
-  // owlpost fetching the new topics' metadata and limits): reported apart, not as steady state.
+  // The first facts carry the start of the phase (writers connecting, owlpost meeting the
+  // phase's topics): reported apart, not as steady state.
   await new Promise((resolve) => setTimeout(resolve, options.warmupSeconds * 1000))
   const measuredFromMs = Date.now()
   const cpu = measureCpu({ owlpost: owlpostPid, walsender: walsenderPid, kafka: world.kafkaPid })

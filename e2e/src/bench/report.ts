@@ -197,8 +197,8 @@ ${table(
   ],
 )}
 
-The warm-up's ${latency.warmup.latencyMs.count} facts are left out above: they include what happens once per process and
-topic (the writers' connections opening, owlpost fetching the new topics' metadata and limits). Their latency:
+The warm-up's ${latency.warmup.latencyMs.count} facts are left out above: they include the start of the phase (the
+writers' connections opening, owlpost meeting the phase's topics for the first time). Their latency:
 p50 ${latency.warmup.latencyMs.p50} ms, p99 ${latency.warmup.latencyMs.p99} ms, max ${latency.warmup.latencyMs.max} ms.
 
 Each half alone, at the same rate for ${report.baselines.seconds} s, owlpost not running, the same paced writers
