@@ -129,7 +129,7 @@ try {
       postgres: { fsync: 'off', full_page_writes: 'off', wal_level: 'logical', ...postgresSettings },
       kafka: 'single KRaft broker, @factlib/testing defaults (-Xmx1g), replication factor 1',
       owlpost:
-        'defaults (MAX_IN_FLIGHT_FACTS 10000, MAX_IN_FLIGHT_BYTES 64 MiB, no compression, LOG_LEVEL info) + STATUS_INTERVAL_MS 1000, LAG_POLL_INTERVAL_MS 1000 (e2e support/owlpost-process.ts)',
+        'defaults (MAX_IN_FLIGHT_FACTS 5000, MAX_IN_FLIGHT_BYTES 16 MiB, no compression, LOG_LEVEL info) + STATUS_INTERVAL_MS 1000, LAG_POLL_INTERVAL_MS 1000 (e2e support/owlpost-process.ts)',
     },
     drain: drain.result,
     latency,

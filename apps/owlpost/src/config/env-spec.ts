@@ -53,7 +53,7 @@ export const owlpostEnv = {
   KAFKA_TOPIC_REPLICATION_FACTOR: withDefault(positiveInt, 1),
   DEAD_LETTER_TOPIC: optional(text),
   ON_PERMANENT_ERROR: withDefault(oneOf('dead-letter', 'halt'), 'dead-letter'),
-  MAX_IN_FLIGHT_FACTS: withDefault(positiveInt, 10_000),
+  MAX_IN_FLIGHT_FACTS: withDefault(positiveInt, 5_000),
   MAX_IN_FLIGHT_BYTES: withDefault(positiveInt, 16 * 1024 * 1024),
   STATUS_INTERVAL_MS: withDefault(positiveInt, 10_000),
   WAL_SILENCE_TIMEOUT_MS: withDefault(positiveInt, 90_000),
