@@ -118,8 +118,27 @@ interface KafkajsEncoderClass {
 
 /** Capacity a new encoder starts with: small enough for V8 to keep the bytes on its own heap. */
 const initialCapacity = 64
-/** Varlongs of numbers below this encode exactly as their 32-bit zigzag form. */
-const smallMagnitude = 2 ** 30
+/** Varlongs of integers below 2^30 in magnitude encode exactly as their 32-bit zigzag form. */
+const isSmallInteger = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isInteger(value) && Math.abs(value) < 2 ** 30
+
+const isEncoder = (value: unknown): value is KafkajsEncoder =>
+  typeof value === 'object' &&
+  value !== null &&
+  Buffer.isBuffer((value as KafkajsEncoder).buf) &&
+  typeof (value as KafkajsEncoder).offset === 'number'
+
+/** Copies the encoders' bytes after the target's, growing it once for all of them. */
+function appendEncoders(target: KafkajsEncoder, encoders: readonly KafkajsEncoder[]): KafkajsEncoder {
+  let total = 0
+  for (const encoder of encoders) total += encoder.offset
+  target.ensureAvailable(total)
+  for (const encoder of encoders) {
+    encoder.buf.copy(target.buf, target.offset, 0, encoder.offset)
+    target.offset += encoder.offset
+  }
+  return target
+}
 
 /**
  * Producing one record used to allocate about 2.5 KB of garbage: every record and every header is
@@ -151,29 +170,16 @@ function encodeWithoutGarbage(logger: Logger): void {
       const needed = this.offset + length
       if (needed <= this.buf.length) return
       // Doubling keeps many small writes cheap; one large append gets exactly what it needs.
-      const doubled = originalNextPowerOfTwo(needed)
-      const grown = Buffer.allocUnsafe(needed > 2 * this.buf.length ? needed : doubled)
+      const grown = Buffer.allocUnsafe(needed > 2 * this.buf.length ? needed : originalNextPowerOfTwo(needed))
       this.buf.copy(grown, 0, 0, this.offset)
       this.buf = grown
     }
 
-    const isEncoder = (value: unknown): value is KafkajsEncoder =>
-      typeof value === 'object' &&
-      value !== null &&
-      Buffer.isBuffer((value as KafkajsEncoder).buf) &&
-      typeof (value as KafkajsEncoder).offset === 'number'
-
     const originalWriteEncoderArray = prototype.writeEncoderArray
     prototype.writeEncoderArray = function (this: KafkajsEncoder, value: unknown) {
-      if (!Array.isArray(value) || !value.every(isEncoder)) return originalWriteEncoderArray.call(this, value)
-      let total = 0
-      for (const encoder of value) total += encoder.offset
-      this.ensureAvailable(total)
-      for (const encoder of value) {
-        encoder.buf.copy(this.buf, this.offset, 0, encoder.offset)
-        this.offset += encoder.offset
-      }
-      return this
+      return Array.isArray(value) && value.every(isEncoder)
+        ? appendEncoders(this, value)
+        : originalWriteEncoderArray.call(this, value)
     }
 
     // An array of encoders without a declared type (topics and partitions of a produce request)
@@ -182,7 +188,7 @@ function encodeWithoutGarbage(logger: Logger): void {
     prototype.writeArray = function (this: KafkajsEncoder, array: unknown, type?: string, length?: number) {
       if ((type === undefined || type === 'object') && Array.isArray(array) && array.every(isEncoder)) {
         this.writeInt32(length ?? array.length)
-        return this.writeEncoderArray(array)
+        return appendEncoders(this, array)
       }
       return originalWriteArray.call(this, array, type, length)
     }
@@ -202,16 +208,13 @@ function encodeWithoutGarbage(logger: Logger): void {
     }
 
     prototype.writeVarLong = function (this: KafkajsEncoder, value: unknown) {
-      if (typeof value !== 'number' || !(Math.abs(value) < smallMagnitude) || !Number.isInteger(value)) {
-        return originalWriteVarLong.call(this, value)
-      }
-      return this.writeUVarInt((value << 1) ^ (value >> 31))
+      return isSmallInteger(value)
+        ? this.writeUVarInt((value << 1) ^ (value >> 31))
+        : originalWriteVarLong.call(this, value)
     }
 
     Encoder.sizeOfVarLong = (value) =>
-      typeof value === 'number' && Math.abs(value) < smallMagnitude && Number.isInteger(value)
-        ? Encoder.sizeOfVarInt(value)
-        : originalSizeOfVarLong(value)
+      isSmallInteger(value) ? Encoder.sizeOfVarInt(value) : originalSizeOfVarLong(value)
   } catch (error) {
     logger.debug({ error: String(error) }, 'kafkajs encoder left as it is')
   }
