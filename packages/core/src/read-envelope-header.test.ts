@@ -27,9 +27,29 @@ describe('readEnvelopeHeader', () => {
             ? { id, aggregateType, aggregateId, eventType, traceInfo: decodedTrace }
             : { id, aggregateType, aggregateId, eventType }
           expect(readEnvelopeHeader(bytes)).toEqual(expected)
+          // The relay hands over Node Buffers, which take a faster path for ASCII text.
+          expect(readEnvelopeHeader(Buffer.from(bytes))).toEqual(expected)
         },
       ),
       { numRuns: 300 },
     )
+  })
+
+  it('refuses invalid UTF-8 in a Buffer as in any Uint8Array', () => {
+    const bytes = Buffer.from(
+      encodeEnvelope({
+        id: 'i',
+        aggregateType: 'order',
+        aggregateId: 'abc',
+        eventType: 'x',
+        payload: new Uint8Array(0),
+        metadata: {},
+        createdAt: 1n,
+      }),
+    )
+    const at = bytes.indexOf('abc')
+    bytes[at + 1] = 0xff
+    expect(() => readEnvelopeHeader(bytes)).toThrow(/aggregate_id.*invalid UTF-8/)
+    expect(() => readEnvelopeHeader(new Uint8Array(bytes))).toThrow(/aggregate_id.*invalid UTF-8/)
   })
 })

@@ -3,6 +3,20 @@ import { WireType } from './wire-type.js'
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
+/** Node's Buffer, when there is one: it reads text straight from a range, without a view. */
+interface TextRange {
+  toString(encoding: 'latin1', start: number, end: number): string
+}
+const NodeBuffer = (globalThis as { Buffer?: { isBuffer(value: unknown): boolean } }).Buffer
+
+function isAscii(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let index = start; index < end; index++) if (bytes[index]! >= 0x80) return false
+  return true
+}
+
+/** How errors name a field the reader does not know. */
+const fieldName = (fieldNumber: number) => `field ${fieldNumber}`
+
 export interface FieldTag {
   fieldNumber: number
   wireType: number
@@ -16,6 +30,8 @@ export interface FieldTag {
  */
 export class ProtobufReader {
   position: number
+  /** The last tag read, reused: a relay reads eight tags per fact. */
+  private readonly current: FieldTag = { fieldNumber: 0, wireType: 0, offset: 0 }
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -30,6 +46,7 @@ export class ProtobufReader {
     return this.position >= this.end
   }
 
+  /** Reads a field's tag. The result is valid until the next tag() of this reader. */
   tag(): FieldTag {
     const offset = this.position
     const value = this.varint('tag')
@@ -37,11 +54,18 @@ export class ProtobufReader {
     if (fieldNumber === 0 || fieldNumber > 0x1fff_ffff) {
       throw new EnvelopeDecodeError(this.name('tag'), offset, `invalid field number ${fieldNumber}`)
     }
-    return { fieldNumber, wireType: value % 8, offset }
+    const tag = this.current
+    tag.fieldNumber = fieldNumber
+    tag.wireType = value % 8
+    tag.offset = offset
+    return tag
   }
 
-  /** A varint that must fit in a JavaScript safe integer (tags and lengths). */
-  varint(field: string): number {
+  /**
+   * A varint that must fit in a JavaScript safe integer (tags and lengths). `field` names it in
+   * errors; a tag stands for an unknown field, named only if there is an error.
+   */
+  varint(field: string | FieldTag): number {
     const offset = this.position
     let result = 0
     let multiplier = 1
@@ -96,6 +120,11 @@ export class ProtobufReader {
   string(field: string): string {
     const offset = this.position
     const [start, end] = this.lengthDelimited(field)
+    const bytes = this.bytes
+    // ASCII reads the same as Latin-1, and cannot be invalid UTF-8.
+    if (NodeBuffer?.isBuffer(bytes) && isAscii(bytes, start, end)) {
+      return (bytes as unknown as TextRange).toString('latin1', start, end)
+    }
     try {
       return utf8.decode(this.bytes.subarray(start, end))
     } catch {
@@ -120,33 +149,63 @@ export class ProtobufReader {
 
   /** Skips a field of any wire type, as protobuf requires for unknown fields. */
   skip(tag: FieldTag): void {
-    const field = `field ${tag.fieldNumber}`
     switch (tag.wireType) {
       case WireType.varint:
-        this.int64(field)
+        this.skipVarint(tag)
         return
       case WireType.fixed64:
-        this.advance(8, field, tag.offset)
+        this.advance(8, tag)
         return
-      case WireType.lengthDelimited:
-        this.lengthDelimited(field)
+      case WireType.lengthDelimited: {
+        const offset = this.position
+        const length = this.varint(tag)
+        if (length > this.end - this.position) {
+          throw new EnvelopeDecodeError(
+            this.name(fieldName(tag.fieldNumber)),
+            offset,
+            `length ${length} runs past the end of the message`,
+          )
+        }
+        this.position += length
         return
+      }
       case WireType.fixed32:
-        this.advance(4, field, tag.offset)
+        this.advance(4, tag)
         return
       case WireType.startGroup:
         this.skipGroup(tag)
         return
       default:
-        throw new EnvelopeDecodeError(this.name(field), tag.offset, `unexpected wire type ${tag.wireType}`)
+        throw new EnvelopeDecodeError(
+          this.name(fieldName(tag.fieldNumber)),
+          tag.offset,
+          `unexpected wire type ${tag.wireType}`,
+        )
     }
   }
 
-  private skipGroup(startTag: FieldTag): void {
+  /** Steps over a varint without decoding it: a relay skips created_at on every fact. */
+  private skipVarint(tag: FieldTag): void {
+    const offset = this.position
+    for (let index = 0; index < 10; index++) {
+      if (this.position >= this.end)
+        throw new EnvelopeDecodeError(this.name(fieldName(tag.fieldNumber)), offset, 'truncated varint')
+      if (this.bytes[this.position++]! < 0x80) return
+    }
+    throw new EnvelopeDecodeError(
+      this.name(fieldName(tag.fieldNumber)),
+      offset,
+      'varint longer than 10 bytes',
+    )
+  }
+
+  private skipGroup(tag: FieldTag): void {
+    // The tag object is reused by tag() below.
+    const startTag = { fieldNumber: tag.fieldNumber, offset: tag.offset }
     for (;;) {
       if (this.done) {
         throw new EnvelopeDecodeError(
-          this.name(`field ${startTag.fieldNumber}`),
+          this.name(fieldName(startTag.fieldNumber)),
           startTag.offset,
           'unterminated group',
         )
@@ -155,7 +214,7 @@ export class ProtobufReader {
       if (inner.wireType === WireType.endGroup) {
         if (inner.fieldNumber !== startTag.fieldNumber) {
           throw new EnvelopeDecodeError(
-            this.name(`field ${inner.fieldNumber}`),
+            this.name(fieldName(inner.fieldNumber)),
             inner.offset,
             'mismatched end group',
           )
@@ -166,13 +225,14 @@ export class ProtobufReader {
     }
   }
 
-  private advance(count: number, field: string, offset: number): void {
+  private advance(count: number, tag: FieldTag): void {
     if (this.end - this.position < count)
-      throw new EnvelopeDecodeError(this.name(field), offset, 'truncated field')
+      throw new EnvelopeDecodeError(this.name(fieldName(tag.fieldNumber)), tag.offset, 'truncated field')
     this.position += count
   }
 
-  private name(field: string): string {
-    return this.context ? `${this.context}.${field}` : field
+  private name(field: string | FieldTag): string {
+    const text = typeof field === 'string' ? field : fieldName(field.fieldNumber)
+    return this.context ? `${this.context}.${text}` : text
   }
 }
