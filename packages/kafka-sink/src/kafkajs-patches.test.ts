@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { compileFunction } from 'node:vm'
 import { describe, expect, it } from 'vitest'
-import { groupMessagesPerPartition, patchKafkajs } from './kafkajs-patches.js'
+import { createRecordEncoder, groupMessagesPerPartition, patchKafkajs } from './kafkajs-patches.js'
 import { silentLogger } from './logger.js'
 
 const require = createRequire(import.meta.url)
@@ -146,6 +146,46 @@ describe('kafkajs patches', () => {
     }
     const sendMessages = require.cache[require.resolve('kafkajs/src/producer/sendMessages.js')]
     expect(sendMessages?.children.some((child) => child.exports === groupMessagesPerPartition)).toBe(true)
+  })
+
+  it('encodes records as kafkajs did, and kafkajs uses that encoder', () => {
+    const path = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/index.js')
+    const stockModule = { exports: {} as unknown }
+    compileFunction(readFileSync(path, 'utf8'), ['module', 'exports', 'require'])(
+      stockModule,
+      {},
+      createRequire(path),
+    )
+    type RecordEncoder = Parameters<typeof createRecordEncoder>[1]
+    const stock = stockModule.exports as RecordEncoder
+    const ours = createRecordEncoder(Encoder as unknown as Parameters<typeof createRecordEncoder>[0], stock)
+    const bytesOf = (encode: RecordEncoder, fields: Record<string, unknown>) => {
+      try {
+        const encoder = encode(fields)
+        return encoder.buf.subarray(0, encoder.offset).toString('hex')
+      } catch (error) {
+        return `throws ${(error as Error).name}`
+      }
+    }
+    for (let seed = 1; seed <= 400; seed++) {
+      const { int, pick, bytes, text } = random(seed)
+      const plain = () =>
+        pick<() => unknown>([() => null, () => undefined, () => bytes(int(300)), () => text(int(40))])()
+      const headerValue = () =>
+        pick<() => unknown>([() => text(int(50)), () => bytes(int(50)), () => [text(3), bytes(2)], () => 7])()
+      const headers: Record<string, unknown> = {}
+      for (let h = int(6); h > 0; h--)
+        headers[int(5) === 0 ? String(int(10)) : text(1 + int(10))] = headerValue()
+      const fields = {
+        offsetDelta: int(3000),
+        timestampDelta: pick([0, 5, 2 ** 31 + 5, -(2 ** 33), int(100_000)]),
+        key: plain(),
+        value: plain(),
+        headers: int(8) === 0 ? undefined : headers,
+      }
+      expect(bytesOf(ours, fields), `record of seed ${seed}`).toBe(bytesOf(stock, fields))
+    }
+    expect((require(path) as RecordEncoder).toString()).not.toBe(stock.toString())
   })
 
   it('is applied once however often it is called', () => {

@@ -1,6 +1,8 @@
 import Module, { createRequire } from 'node:module'
 import type * as Kafkajs from 'kafkajs'
+import { crc32c } from './crc32c.js'
 import type { Logger } from './logger.js'
+import { murmur2OfKey } from './murmur2.js'
 
 // kafkajs 2.2.4 is the last release and is no longer maintained, so the faults below are
 // corrected in place, on the copy of kafkajs this package loads, once per process. Each
@@ -36,19 +38,125 @@ export function groupMessagesPerPartition(args: {
   return groups
 }
 
+interface RecordFields {
+  offsetDelta?: number
+  timestampDelta?: unknown
+  key?: unknown
+  value?: unknown
+  headers?: unknown
+}
+
+interface EncoderInstance {
+  buf: Buffer
+  offset: number
+  ensureAvailable(length: number): void
+  writeVarInt(value: number): EncoderInstance
+  writeInt8(value: number): EncoderInstance
+  writeVarLong(value: unknown): EncoderInstance
+  writeVarIntBytes(value: unknown): EncoderInstance
+  writeVarIntString(value: string): EncoderInstance
+}
+
+interface EncoderStatics {
+  new (): EncoderInstance
+  sizeOfVarInt(value: number): number
+  sizeOfVarLong(value: unknown): number
+  sizeOfVarIntBytes(value: unknown): number
+}
+
+const isPlainBytes = (value: unknown) => value === null || value === undefined || Buffer.isBuffer(value)
+const isHeaderValue = (value: unknown) => typeof value === 'string' || Buffer.isBuffer(value)
+
 /**
- * kafkajs itself. The grouping module is captured by kafkajs's producer when kafkajs loads, so
- * ours is put in the module cache first; if something loaded kafkajs earlier, it stays as it was.
+ * kafkajs encodes a record through a list of header objects and one encoder per header, each of
+ * which starts as its own zeroed buffer: about 1 KB of garbage per record. This writes the same
+ * bytes into one encoder sized once. Records with other kinds of keys, values or headers than
+ * Buffers and strings go to kafkajs's own encoder, which treats them in its own ways.
+ */
+export function createRecordEncoder(
+  Encoder: EncoderStatics,
+  stock: (fields: RecordFields) => EncoderInstance,
+): (fields: RecordFields) => EncoderInstance {
+  return (fields) => {
+    const { offsetDelta = 0, timestampDelta = 0, key, value, headers = {} } = fields
+    if (!isPlainBytes(key) || !isPlainBytes(value) || typeof headers !== 'object' || headers === null) {
+      return stock(fields)
+    }
+    const entries = headers as Record<string, unknown>
+    let headerCount = 0
+    let headersSize = 0
+    for (const name in entries) {
+      if (!Object.hasOwn(entries, name)) continue
+      const values = entries[name]
+      const list = Array.isArray(values) ? values : [values]
+      const nameSize = Buffer.byteLength(name)
+      for (const item of list) {
+        if (!isHeaderValue(item)) return stock(fields)
+        const size = Buffer.byteLength(item as string | Buffer)
+        headersSize += Encoder.sizeOfVarInt(nameSize) + nameSize + Encoder.sizeOfVarInt(size) + size
+        headerCount++
+      }
+    }
+    const bodySize =
+      1 +
+      Encoder.sizeOfVarLong(timestampDelta) +
+      Encoder.sizeOfVarInt(offsetDelta) +
+      Encoder.sizeOfVarIntBytes(key) +
+      Encoder.sizeOfVarIntBytes(value) +
+      Encoder.sizeOfVarInt(headerCount) +
+      headersSize
+    const encoder = new Encoder()
+    encoder.ensureAvailable(Encoder.sizeOfVarInt(bodySize) + bodySize)
+    encoder
+      .writeVarInt(bodySize)
+      .writeInt8(0)
+      .writeVarLong(timestampDelta)
+      .writeVarInt(offsetDelta)
+      .writeVarIntBytes(key)
+      .writeVarIntBytes(value)
+      .writeVarInt(headerCount)
+    for (const name in entries) {
+      if (!Object.hasOwn(entries, name)) continue
+      const values = entries[name]
+      if (Array.isArray(values))
+        for (const item of values) encoder.writeVarIntString(name).writeVarIntBytes(item)
+      else encoder.writeVarIntString(name).writeVarIntBytes(values)
+    }
+    return encoder
+  }
+}
+
+/** Puts `exports` in the module cache under `path`, for kafkajs to find when it loads. */
+function seedModule(path: string, exports: unknown): void {
+  const cached = require.cache[path]
+  if (cached) {
+    cached.exports = exports
+    return
+  }
+  const replacement = new Module(path)
+  replacement.filename = path
+  replacement.loaded = true
+  replacement.exports = exports
+  require.cache[path] = replacement
+}
+
+/**
+ * kafkajs itself. Modules that kafkajs captures when it loads (the partition grouping, the record
+ * encoder, the batch checksum, the key hash) are replaced in the module cache first; if something loaded kafkajs earlier, it stays
+ * as it was.
  */
 export const kafkajs: typeof Kafkajs = (() => {
   try {
-    const groupingPath = require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js')
-    if (!require.cache[require.resolve('kafkajs')] && !require.cache[groupingPath]) {
-      const replacement = new Module(groupingPath)
-      replacement.filename = groupingPath
-      replacement.loaded = true
-      replacement.exports = groupMessagesPerPartition
-      require.cache[groupingPath] = replacement
+    if (!require.cache[require.resolve('kafkajs')]) {
+      const groupingPath = require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js')
+      if (!require.cache[groupingPath]) seedModule(groupingPath, groupMessagesPerPartition)
+      const recordPath = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/index.js')
+      const Encoder = require('kafkajs/src/protocol/encoder.js') as EncoderStatics
+      const stock = require(recordPath) as (fields: RecordFields) => EncoderInstance
+      seedModule(recordPath, createRecordEncoder(Encoder, stock))
+      // A byte at a time, kafkajs's checksum of every record batch was a tenth of a drain's CPU.
+      seedModule(require.resolve('kafkajs/src/protocol/recordBatch/crc32C/index.js'), crc32c)
+      seedModule(require.resolve('kafkajs/src/producer/partitioners/default/murmur2.js'), murmur2OfKey)
     }
   } catch {
     // A kafkajs laid out differently: nothing to replace.
