@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { DeadLetterHeaderName, routeFact, topicNameProblem, withoutValue } from './fact-routing.js'
+import { DeadLetterHeaderName, routeFact, withoutValue } from './fact-routing.js'
 import { sampleFact } from './test-support/sample-facts.js'
+import { topicNameProblem } from './topic-names.js'
 
 describe('routeFact', () => {
   it('routes like the Go factlib: <prefix>.<aggregateType>, aggregate id as key, the bytes untouched', () => {

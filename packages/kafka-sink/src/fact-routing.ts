@@ -1,7 +1,8 @@
-import { type EnvelopeHeader, factHeaders, readEnvelopeHeader, topicFor } from '@factlib/core/wire'
+import { type EnvelopeHeader, factHeaders, readEnvelopeHeader } from '@factlib/core/wire'
 import { lsnText } from './lsn-text.js'
 import type { OutgoingRecord } from './producer-client.js'
 import type { SinkFact } from './sink-types.js'
+import { TopicNames } from './topic-names.js'
 
 /** Header names a dead-lettered record carries besides the fact's own headers (when known). */
 export const DeadLetterHeaderName = {
@@ -20,19 +21,11 @@ export type Route =
   | { kind: 'topic'; record: OutgoingRecord }
   | { kind: 'dead-letter'; record: OutgoingRecord; reason: string; originalTopic: string | undefined }
 
-/** Kafka's rule for topic names: up to 249 of [a-zA-Z0-9._-], and not `.` or `..`. */
-export function topicNameProblem(topic: string): string | undefined {
-  if (topic.length === 0) return 'is empty'
-  if (topic.length > 249) return `is ${topic.length} characters long (at most 249)`
-  if (topic === '.' || topic === '..') return 'may not be "." or ".."'
-  if (!/^[a-zA-Z0-9._-]+$/.test(topic))
-    return 'has characters other than ASCII letters, digits, ".", "_" and "-"'
-  return undefined
-}
-
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
+
+const uncachedTopicNames = new TopicNames(0)
 
 /**
  * Routes a fact the way the Go factlib does: topic `<prefix>.<aggregateType>`, key aggregateId,
@@ -40,7 +33,11 @@ function asBuffer(bytes: Uint8Array): Buffer {
  * to their topic (the caller said so, the envelope does not decode, the topic name is illegal) are
  * routed to the dead-letter topic instead.
  */
-export function routeFact(fact: SinkFact, deadLetterTopic: string): Route {
+export function routeFact(
+  fact: SinkFact,
+  deadLetterTopic: string,
+  topicNames: TopicNames = uncachedTopicNames,
+): Route {
   const lsn = lsnText(fact.lsn)
   let header: EnvelopeHeader
   try {
@@ -49,14 +46,13 @@ export function routeFact(fact: SinkFact, deadLetterTopic: string): Route {
     const reason = `envelope does not decode: ${error instanceof Error ? error.message : String(error)}`
     return deadLetterRoute(fact, deadLetterTopic, fact.deadLetterReason ?? reason, undefined, undefined)
   }
-  const topic = topicFor(fact.prefix, header.aggregateType)
+  const { topic, problem } = topicNames.choose(fact.prefix, header.aggregateType)
   if (fact.deadLetterReason !== undefined) {
     return deadLetterRoute(fact, deadLetterTopic, fact.deadLetterReason, topic, header)
   }
   if (header.aggregateType === '') {
     return deadLetterRoute(fact, deadLetterTopic, 'envelope has no aggregate_type', undefined, header)
   }
-  const problem = topicNameProblem(topic)
   if (problem) {
     return deadLetterRoute(
       fact,

@@ -29,6 +29,7 @@ import {
 } from './producer-client.js'
 import { type BackoffSettings, backoffDelay, defaultBackoff, pause } from './retry-backoff.js'
 import type { KafkaSink, KafkaSinkOptions, SinkFact, SinkHooks, SinkTransaction } from './sink-types.js'
+import { TopicNames } from './topic-names.js'
 
 /** One fact on its way: where it goes, and what to settle once Kafka has it. */
 interface PendingFact {
@@ -39,7 +40,7 @@ interface PendingFact {
   readonly record: OutgoingRecord
   readonly wireSize: number
   /** Set when the record is a dead-letter record. */
-  readonly deadLetter?: { reason: string; originalTopic: string | undefined }
+  readonly deadLetter: { reason: string; originalTopic: string | undefined } | undefined
 }
 
 type Outcome = 'done' | 'stopped'
@@ -90,6 +91,8 @@ class FactSink implements KafkaSink {
   readonly #limits = new Map<string, { bytes: number | undefined; askedAt: number }>()
   /** Topics queued whose limit has not been asked for yet. */
   readonly #unlearned = new Set<string>()
+  readonly #topicNames = new TopicNames()
+  readonly #deadLetterTopics = new Map<string, string>()
   #client: ProducerClient | undefined
   #state: 'new' | 'connecting' | 'running' | 'halted' | 'closed' = 'new'
   #healthy = false
@@ -218,9 +221,9 @@ class FactSink implements KafkaSink {
     }
     const before = this.#tracker.deliveredLsn
     const ticket = this.#tracker.register(tx.endLsn, tx.facts.length)
-    tx.facts.forEach((fact, index) => {
-      const deadLetterTopic = this.#deadLetterTopic(fact.prefix)
-      const route = routeFact(fact, deadLetterTopic)
+    for (let index = 0; index < tx.facts.length; index++) {
+      const fact = tx.facts[index]!
+      const route = routeFact(fact, this.#deadLetterTopicOf(fact.prefix), this.#topicNames)
       if (!this.#limits.has(route.record.topic)) this.#unlearned.add(route.record.topic)
       this.#queue.push({
         ticket,
@@ -229,11 +232,12 @@ class FactSink implements KafkaSink {
         tx,
         record: route.record,
         wireSize: recordWireSize(route.record),
-        ...(route.kind === 'dead-letter'
-          ? { deadLetter: { reason: route.reason, originalTopic: route.originalTopic } }
-          : {}),
+        deadLetter:
+          route.kind === 'dead-letter'
+            ? { reason: route.reason, originalTopic: route.originalTopic }
+            : undefined,
       })
-    })
+    }
     if (this.#tracker.deliveredLsn > before) this.#notifyDelivered()
     this.#wake?.()
   }
@@ -274,6 +278,15 @@ class FactSink implements KafkaSink {
       { deliveredLsn: lsnText(this.deliveredLsn), undelivered: this.inFlight },
       'Kafka sink closed',
     )
+  }
+
+  #deadLetterTopicOf(prefix: string): string {
+    let topic = this.#deadLetterTopics.get(prefix)
+    if (topic === undefined) {
+      topic = this.#deadLetterTopic(prefix)
+      this.#deadLetterTopics.set(prefix, topic)
+    }
+    return topic
   }
 
   #assertAccepting(): void {
@@ -380,7 +393,7 @@ class FactSink implements KafkaSink {
   #asDeadLetter(pending: PendingFact, reason: string): PendingFact {
     const route = deadLetterRoute(
       pending.fact,
-      this.#deadLetterTopic(pending.fact.prefix),
+      this.#deadLetterTopicOf(pending.fact.prefix),
       reason,
       pending.record.topic,
       undefined,
@@ -500,23 +513,22 @@ class FactSink implements KafkaSink {
 
   #settle(batch: PendingFact[]): void {
     let advanced = false
+    let bytes = 0
+    const hooks = this.#hooks
     for (const pending of batch) {
       if (this.#tracker.settle(pending.ticket, pending.index)) advanced = true
-      this.#limit.release(1, pending.fact.value.byteLength)
-      if (pending.deadLetter) {
-        this.#callHook('deadLettered', () =>
-          this.#hooks.deadLettered?.(
-            pending.deadLetter!.reason,
-            pending.deadLetter!.originalTopic,
-            pending.fact,
-          ),
-        )
-      } else if (this.#hooks.delivered) {
-        this.#callHook('delivered', () =>
-          this.#hooks.delivered?.(pending.record.topic, pending.fact, pending.tx),
-        )
+      bytes += pending.fact.value.byteLength
+      try {
+        if (pending.deadLetter) {
+          hooks.deadLettered?.(pending.deadLetter.reason, pending.deadLetter.originalTopic, pending.fact)
+        } else {
+          hooks.delivered?.(pending.record.topic, pending.fact, pending.tx)
+        }
+      } catch (error) {
+        this.#hookThrew(pending.deadLetter ? 'deadLettered' : 'delivered', error)
       }
     }
+    this.#limit.release(batch.length, bytes)
     for (const pending of batch) {
       if (pending.deadLetter) {
         this.#logger.error(
@@ -577,7 +589,11 @@ class FactSink implements KafkaSink {
     try {
       call()
     } catch (error) {
-      this.#logger.warn({ hook: name, error: String(error) }, 'sink hook threw; ignored')
+      this.#hookThrew(name, error)
     }
+  }
+
+  #hookThrew(name: string, error: unknown): void {
+    this.#logger.warn({ hook: name, error: String(error) }, 'sink hook threw; ignored')
   }
 }

@@ -44,7 +44,7 @@ export interface KafkaSinkOptions {
   maxInFlightFacts?: number
   /** Envelope bytes accepted but not yet settled before send() pends. Default 16 MiB. */
   maxInFlightBytes?: number
-  /** Dead-letter topic for a prefix. Default `<prefix>.dead-letter`. */
+  /** Dead-letter topic for a prefix, asked once per prefix. Default `<prefix>.dead-letter`. */
   deadLetterTopic?: (prefix: string) => string
   /** What a permanent per-fact error does. Default 'dead-letter'. */
   onPermanentError?: 'dead-letter' | 'halt'
