@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { PostgresError } from './postgres-error.js'
 import { ReplicationConnection } from './replication-connection.js'
 import { ReplicationSilenceError, UnsupportedServerVersionError } from './replication-errors.js'
+import type { ReplicationEvent } from './replication-stream.js'
 import { errorResponse, FakeWalSender, keepalive, xlogData } from './test-support/fake-walsender.js'
 import { build } from './test-support/pgoutput-builder.js'
 
@@ -118,6 +119,33 @@ describe('ReplicationStream against a fake walsender', () => {
       message: expect.stringContaining('is active for PID 42'),
     })
     expect(PostgresError).toBeDefined()
+  })
+
+  it('reads received events without waiting, and leaves other messages to the iterator', async () => {
+    const { stream, socket } = await streamFromFake()
+    expect(stream.read()).toBeUndefined()
+    const iterator = stream[Symbol.asyncIterator]()
+    socket.write(
+      Buffer.concat([
+        xlogData(0x10n, message(1)),
+        xlogData(0x20n, message(2)),
+        keepalive(0x30n, false),
+        errorResponse('57P01', 'terminating connection due to administrator command'),
+      ]),
+    )
+    // The first event has to be waited for; the rest are read as they are already there.
+    expect((await iterator.next()).value).toMatchObject({ type: 'data', walStart: 0x10n })
+    const read: ReplicationEvent[] = []
+    await until(() => {
+      for (let event = stream.read(); event; event = stream.read()) read.push(event)
+      return read.length >= 2
+    })
+    expect(read).toMatchObject([
+      { type: 'data', walStart: 0x20n, message: { tag: 'message', lsn: 2n } },
+      { type: 'keepalive', walEnd: 0x30n },
+    ])
+    expect(stream.read()).toBeUndefined() // the ErrorResponse is the iterator's to report
+    await expect(iterator.next()).rejects.toMatchObject({ name: 'PostgresError', code: '57P01' })
   })
 
   it('refuses options the server version cannot honour, naming option and versions', async () => {

@@ -6,7 +6,7 @@ import { PostgresError } from './postgres-error.js'
 import { nowAsPostgresTime } from './postgres-time.js'
 import { ReplicationProtocolError, ReplicationSilenceError } from './replication-errors.js'
 import { encodeStandbyStatusUpdate, parseReplicationFrame } from './replication-frames.js'
-import type { BackendMessageSource } from './wire/backend-message-source.js'
+import type { BackendMessage, BackendMessageSource } from './wire/backend-message-source.js'
 import { parseErrorFields, parseParameterStatus } from './wire/backend-messages.js'
 import { copyDataMessage, copyDoneMessage, terminateMessage } from './wire/frontend-messages.js'
 import { BackendCode } from './wire/message-codes.js'
@@ -29,6 +29,12 @@ export interface ReplicationStream extends AsyncIterable<ReplicationEvent> {
    */
   acknowledgeIdle(walEnd: bigint): boolean
   readonly acknowledgedLsn: bigint
+  /**
+   * The next event if it has already been received, else undefined (then wait with the
+   * iterator). Lets a consumer go through a received chunk without a promise per event; it throws
+   * what the iterator would reject with for a malformed message.
+   */
+  read(): ReplicationEvent | undefined
   /** Sends a status update now (flushed = acknowledgedLsn). */
   sendStatusUpdate(replyRequested?: boolean): void
   /** Sends the last status update, CopyDone, then Terminate, and waits for the server to close. */
@@ -56,6 +62,8 @@ export class ReplicationStreamImpl implements ReplicationStream {
   private closing: Promise<void> | undefined
   private iterator: AsyncIterator<ReplicationEvent> | undefined
   private finished = false
+  /** A message read() took but left for next(), which handles everything but CopyData. */
+  private held: BackendMessage | undefined
   // What has been delivered, for acknowledgeIdle.
   private openTransaction = false
   private readonly openStreamedTransactions = new Set<number>()
@@ -137,37 +145,55 @@ export class ReplicationStreamImpl implements ReplicationStream {
     return this.iterator
   }
 
+  read(): ReplicationEvent | undefined {
+    if (this.finished || this.held) return undefined
+    let message: BackendMessage | undefined
+    try {
+      message = this.source.takeBuffered()
+    } catch {
+      // The source has failed with that error; next() rejects with it.
+      return undefined
+    }
+    if (!message) return undefined
+    if (message.code !== BackendCode.copyData) {
+      this.held = message
+      return undefined
+    }
+    return this.copyDataEvent(message.body)
+  }
+
+  private copyDataEvent(body: Uint8Array): ReplicationEvent {
+    const frame = parseReplicationFrame(body, this.reader)
+    if (frame.type === 'xlog_data') {
+      if (frame.walEnd > this.received) this.received = frame.walEnd
+      const decoded = this.decoder.decode(frame.data)
+      this.track(decoded)
+      return {
+        type: 'data',
+        walStart: frame.walStart,
+        walEnd: frame.walEnd,
+        serverTime: frame.serverTime,
+        message: decoded,
+      }
+    }
+    if (frame.replyRequested) this.sendStatusUpdate(false)
+    return frame
+  }
+
   private async next(): Promise<IteratorResult<ReplicationEvent>> {
     while (!this.finished) {
-      let message: Awaited<ReturnType<BackendMessageSource['next']>>
+      let message: BackendMessage
       try {
-        message = await this.source.next()
+        message = this.held ?? (await this.source.next())
+        this.held = undefined
       } catch (error) {
         if (this.closing) break
         this.stopTimers()
         throw error
       }
       switch (message.code) {
-        case BackendCode.copyData: {
-          const frame = parseReplicationFrame(message.body, this.reader)
-          if (frame.type === 'xlog_data') {
-            if (frame.walEnd > this.received) this.received = frame.walEnd
-            const decoded = this.decoder.decode(frame.data)
-            this.track(decoded)
-            return {
-              done: false,
-              value: {
-                type: 'data',
-                walStart: frame.walStart,
-                walEnd: frame.walEnd,
-                serverTime: frame.serverTime,
-                message: decoded,
-              },
-            }
-          }
-          if (frame.replyRequested) this.sendStatusUpdate(false)
-          return { done: false, value: frame }
-        }
+        case BackendCode.copyData:
+          return { done: false, value: this.copyDataEvent(message.body) }
         case BackendCode.copyDone:
           // The server ended streaming (e.g. it is shutting down): end the iteration cleanly.
           this.settings.logger.info({}, 'server ended the replication stream')

@@ -52,6 +52,15 @@ export class BackendMessageSource {
     return this.failure
   }
 
+  /**
+   * The next message if it has arrived in full, else undefined; never waits and never resumes the
+   * socket (next() does when it has to wait). Throws ReplicationProtocolError on a broken frame.
+   */
+  takeBuffered(): BackendMessage | undefined {
+    if (this.failure) return undefined
+    return this.take()
+  }
+
   next(): Promise<BackendMessage> {
     const message = this.take()
     if (message) return Promise.resolve(message)
