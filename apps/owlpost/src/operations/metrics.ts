@@ -63,17 +63,28 @@ export function createMetrics() {
 export type RelayMetrics = ReturnType<typeof createMetrics>
 
 /**
- * The child of a one-label counter, looked up once per label value: counting runs per fact on
- * the relay's hot path, where hashing a labels object every time shows up in profiles.
+ * Counts per value of a one-label counter, handed to prom-client once per tick: the relay counts
+ * every fact, facts come by the thousand per tick, and each prom-client update hashes a labels
+ * object. Scrapes run in a later tick, so they never see a count still pending.
  */
-export function perLabel<Label extends string>(counter: Counter<Label>): (value: string) => Counter.Internal {
+export function tallyPerLabel<Label extends string>(
+  counter: Counter<Label>,
+): (value: string, count?: number) => void {
   const children = new Map<string, Counter.Internal>()
-  return (value) => {
-    let child = children.get(value)
-    if (!child) {
-      child = counter.labels(value)
-      children.set(value, child)
+  const pending = new Map<string, number>()
+  const flush = () => {
+    for (const [value, count] of pending) {
+      let child = children.get(value)
+      if (!child) {
+        child = counter.labels(value)
+        children.set(value, child)
+      }
+      child.inc(count)
     }
-    return child
+    pending.clear()
+  }
+  return (value, count = 1) => {
+    if (pending.size === 0) queueMicrotask(flush)
+    pending.set(value, (pending.get(value) ?? 0) + count)
   }
 }

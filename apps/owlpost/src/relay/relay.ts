@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { createKafkaSink, type KafkaSink, type KafkaSinkOptions } from '@factlib/kafka-sink'
+import { createKafkaSink, type KafkaSink, type KafkaSinkOptions, type SinkFact } from '@factlib/kafka-sink'
 import {
   formatLsn,
   PostgresError,
@@ -10,10 +10,10 @@ import {
 import type { Logger } from 'pino'
 import type { OwlpostConfig } from '../config/load-config.js'
 import { redactUrl } from '../config/redact.js'
-import { perLabel, type RelayMetrics } from '../operations/metrics.js'
+import { type RelayMetrics, tallyPerLabel } from '../operations/metrics.js'
 import { Aborted, abortable, backoffDelay, Interrupter, pause } from './abortable.js'
 import { ensurePublicationAndSlot } from './slot-setup.js'
-import { TransactionAssembler } from './transaction-assembler.js'
+import { type AssemblerOutput, TransactionAssembler } from './transaction-assembler.js'
 
 /** SQLSTATE object_in_use: another walsender holds the slot, so this instance is the standby. */
 const slotInUse = '55006'
@@ -40,7 +40,7 @@ export class Relay {
   private session: { connection: ReplicationConnection; stream?: ReplicationStream } | undefined
   private readonly sink: KafkaSink
   private readonly assembler: TransactionAssembler
-  private readonly factsRead: ReturnType<typeof perLabel<'prefix'>>
+  private readonly factsRead: (prefix: string) => void
 
   constructor(
     private readonly config: OwlpostConfig,
@@ -49,7 +49,7 @@ export class Relay {
     sinkFactory: (options: KafkaSinkOptions) => KafkaSink = createKafkaSink,
   ) {
     this.assembler = new TransactionAssembler(new Set(config.prefixes))
-    this.factsRead = perLabel(metrics.factsRead)
+    this.factsRead = tallyPerLabel(metrics.factsRead)
     this.sink = sinkFactory(this.sinkOptions())
     this.sink.onDelivered((lsn) => {
       this.session?.stream?.acknowledge(lsn)
@@ -103,7 +103,7 @@ export class Relay {
     const kafka = this.config.kafka
     const ssl = kafka.sslCaFile ? { ca: [readFileSync(kafka.sslCaFile, 'utf8')] } : kafka.ssl
     const metrics = this.metrics
-    const factsDelivered = perLabel(metrics.factsDelivered)
+    const factsDelivered = tallyPerLabel(metrics.factsDelivered)
     return {
       brokers: [...kafka.brokers],
       clientId: kafka.clientId,
@@ -118,7 +118,7 @@ export class Relay {
       logger: this.logger.child({ component: 'kafka-sink' }),
       hooks: {
         delivered(topic, _fact, transaction) {
-          factsDelivered(topic).inc()
+          factsDelivered(topic)
           if (transaction.commitTime) {
             metrics.commitToAck.observe(Math.max(0, Date.now() - transaction.commitTime.getTime()) / 1000)
           }
@@ -226,41 +226,55 @@ export class Relay {
     const events = stream[Symbol.asyncIterator]()
     const interrupter = new Interrupter(signal)
     while (!signal.aborted) {
-      const next = await interrupter.wrap(events.next())
-      if (next.done) throw new Error('replication stream ended')
-      await this.handle(next.value, stream, interrupter)
+      // Events already received are handled without a promise each; only waiting for the
+      // server or for room in the sink goes through the event loop.
+      let event = stream.read()
+      if (event === undefined) {
+        const next = await interrupter.wrap(events.next())
+        if (next.done) throw new Error('replication stream ended')
+        event = next.value
+      }
+      const handing = this.handle(event, stream)
+      if (handing) await interrupter.wrap(handing)
     }
   }
 
-  private async handle(
-    event: ReplicationEvent,
-    stream: ReplicationStream,
-    interrupter: Interrupter,
-  ): Promise<void> {
+  /** Returns the sink's promise when a transaction was handed over, else nothing to wait for. */
+  private handle(event: ReplicationEvent, stream: ReplicationStream): Promise<void> | undefined {
     if (event.type === 'keepalive') {
       // Nothing of ours is open or unacknowledged, so everything up to the server's WAL end is
       // done with: confirming it keeps an idle slot (or one busy with other writes) from pinning WAL.
       if (!this.assembler.inTransaction && this.sink.inFlight === 0) stream.acknowledge(event.walEnd)
-      return
+      return undefined
     }
-    for (const output of this.assembler.accept(event.message)) {
+    const outputs = this.assembler.accept(event.message)
+    if (outputs.length === 0) return undefined
+    return this.handOver(outputs, stream)
+  }
+
+  private async handOver(outputs: readonly AssemblerOutput[], stream: ReplicationStream): Promise<void> {
+    for (const output of outputs) {
       if (output.kind === 'empty-commit') {
         if (this.sink.inFlight === 0) stream.acknowledge(output.endLsn)
         continue
       }
       const transaction = output.transaction
-      const debug = this.logger.isLevelEnabled('debug')
-      for (const fact of transaction.facts) {
-        this.factsRead(fact.prefix).inc()
-        if (debug) {
-          this.logger.debug(
-            { prefix: fact.prefix, lsn: formatLsn(fact.lsn), bytes: fact.value.byteLength },
-            'fact read',
-          )
-        }
-      }
-      await interrupter.wrap(this.sink.send(transaction))
+      this.countRead(transaction.facts)
+      await this.sink.send(transaction)
       this.metrics.inFlightFacts.set(this.sink.inFlight)
+    }
+  }
+
+  private countRead(facts: readonly SinkFact[]): void {
+    const debug = this.logger.isLevelEnabled('debug')
+    for (const fact of facts) {
+      this.factsRead(fact.prefix)
+      if (debug) {
+        this.logger.debug(
+          { prefix: fact.prefix, lsn: formatLsn(fact.lsn), bytes: fact.value.byteLength },
+          'fact read',
+        )
+      }
     }
   }
 

@@ -6,6 +6,9 @@ export type AssemblerOutput =
   /** A committed transaction with none of our facts: its end may be confirmed once nothing is in flight. */
   | { kind: 'empty-commit'; endLsn: bigint }
 
+/** What most messages produce; shared, so a message costs no array. */
+const nothing: readonly AssemblerOutput[] = Object.freeze([])
+
 export const nonTransactionalReason =
   'non-transactional logical message: emitted with pg_logical_emit_message(false, …), it escapes rollbacks; factlib producers always emit transactional messages'
 
@@ -41,7 +44,7 @@ export class TransactionAssembler {
     this.open = undefined
   }
 
-  accept(message: PgoutputMessage): AssemblerOutput[] {
+  accept(message: PgoutputMessage): readonly AssemblerOutput[] {
     switch (message.tag) {
       case 'begin':
         this.open = {
@@ -50,7 +53,7 @@ export class TransactionAssembler {
           facts: [],
           skip: message.finalLsn <= this.lastHandedCommitLsn,
         }
-        return []
+        return nothing
       case 'message':
         return this.acceptMessage(message)
       case 'commit':
@@ -58,12 +61,12 @@ export class TransactionAssembler {
       default:
         // Row changes, relations and types: the publication has no tables, and if it had
         // some, they are not facts.
-        return []
+        return nothing
     }
   }
 
-  private acceptMessage(message: Extract<PgoutputMessage, { tag: 'message' }>): AssemblerOutput[] {
-    if (!this.prefixes.has(message.prefix)) return []
+  private acceptMessage(message: Extract<PgoutputMessage, { tag: 'message' }>): readonly AssemblerOutput[] {
+    if (!this.prefixes.has(message.prefix)) return nothing
     // A copy: the decoder hands out views into socket chunks, and a small view held in flight
     // would pin the whole chunk. Buffer.from copies small values into Node's shared pool rather
     // than allocating an ArrayBuffer per fact, and kafkajs takes a Buffer as it is.
@@ -79,23 +82,23 @@ export class TransactionAssembler {
         },
       ]
     }
-    if (this.open.skip) return []
-    const out: AssemblerOutput[] = []
-    if (this.open.facts.length >= this.maxChunkFacts) {
-      out.push({
-        kind: 'transaction',
-        transaction: { endLsn: this.lastEndLsn, commitTime: this.open.commitTime, facts: this.open.facts },
-      })
-      this.open.facts = []
+    if (this.open.skip) return nothing
+    if (this.open.facts.length < this.maxChunkFacts) {
+      this.open.facts.push(fact)
+      return nothing
     }
-    this.open.facts.push(fact)
-    return out
+    const chunk: AssemblerOutput = {
+      kind: 'transaction',
+      transaction: { endLsn: this.lastEndLsn, commitTime: this.open.commitTime, facts: this.open.facts },
+    }
+    this.open.facts = [fact]
+    return [chunk]
   }
 
-  private acceptCommit(commitLsn: bigint, endLsn: bigint, commitTime: Date): AssemblerOutput[] {
+  private acceptCommit(commitLsn: bigint, endLsn: bigint, commitTime: Date): readonly AssemblerOutput[] {
     const open = this.open
     this.open = undefined
-    if (open?.skip) return []
+    if (open?.skip) return nothing
     this.lastEndLsn = endLsn
     this.lastHandedCommitLsn = commitLsn
     if (!open || open.facts.length === 0) return [{ kind: 'empty-commit', endLsn }]
