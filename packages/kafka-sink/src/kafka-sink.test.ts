@@ -422,4 +422,27 @@ describe('kafka sink on a fake broker', () => {
     await expect(sink.connect()).rejects.toBeInstanceOf(KafkaSinkConfigError)
     await expect(sink.connect()).rejects.toThrow(/registerCompressionCodec\('lz4'/)
   })
+
+  it('lets facts wait lingerMs for company, but never a request that is already full', async () => {
+    const broker = new FakeProducerClient({ random: seeded(37) })
+    const sink = sinkOn(broker, { lingerMs: 1_000, maxInFlightFacts: 20_000 })
+    await sink.connect()
+    const few = plan(Array.from({ length: 5 }, (_, key) => [{ key, kind: 'plain' as const }]))
+    const started = performance.now()
+    for (const { tx } of few) await sink.send(tx)
+    expect(await sink.drain(5_000)).toBe(true)
+    expect(performance.now() - started).toBeGreaterThanOrEqual(990)
+    expect(broker.produceCalls).toBe(1)
+    expect(broker.topics.get('shop.order')).toHaveLength(5)
+
+    const many = plan([Array.from({ length: 10_000 }, (_, key) => ({ key, kind: 'plain' as const }))])
+    broker.produceCalls = 0
+    const full = performance.now()
+    await sink.send(many[0]!.tx)
+    expect(await sink.drain(5_000)).toBe(true)
+    expect(performance.now() - full).toBeLessThan(900)
+    expect(broker.topics.get('shop.order')).toHaveLength(10_005)
+    await sink.close()
+    expect(() => sinkOn(broker, { lingerMs: -1 })).toThrow(KafkaSinkConfigError)
+  })
 })

@@ -100,6 +100,8 @@ class FactSink implements KafkaSink {
   #lastOfferedLsn = 0n
   #queue: PendingFact[] = []
   #queueStart = 0
+  /** performance.now() when the oldest fact still queued was accepted, for lingerMs. */
+  #queuedSince = 0
   #wake: (() => void) | undefined
   #loop: Promise<void> | undefined
   #connecting: Promise<void> | undefined
@@ -129,6 +131,13 @@ class FactSink implements KafkaSink {
       )
     } catch (error) {
       throw new KafkaSinkConfigError('maxInFlightFacts/maxInFlightBytes', (error as Error).message)
+    }
+    const { lingerMs } = options
+    if (lingerMs !== undefined && !(Number.isFinite(lingerMs) && lingerMs >= 0)) {
+      throw new KafkaSinkConfigError(
+        'lingerMs',
+        `must be a number of milliseconds, 0 or more; got ${lingerMs}`,
+      )
     }
   }
 
@@ -221,6 +230,7 @@ class FactSink implements KafkaSink {
     }
     const before = this.#tracker.deliveredLsn
     const ticket = this.#tracker.register(tx.endLsn, tx.facts.length)
+    if (this.#queueStart === this.#queue.length) this.#queuedSince = performance.now()
     for (let index = 0; index < tx.facts.length; index++) {
       const fact = tx.facts[index]!
       const route = routeFact(fact, this.#deadLetterTopicOf(fact.prefix), this.#topicNames)
@@ -299,6 +309,9 @@ class FactSink implements KafkaSink {
   async #run(client: ProducerClient): Promise<void> {
     while (this.#state === 'running') {
       if (this.#queueStart < this.#queue.length) await this.#learnLimits(client)
+      // No await unless lingering: facts arriving in between would skip the linger.
+      const lingerLeft = this.#lingerLeft()
+      if (lingerLeft > 0) await pause(lingerLeft, this.#stop.signal)
       const batch = this.#takeBatch()
       if (batch.length === 0) {
         await new Promise<void>((resolve) => {
@@ -341,6 +354,14 @@ class FactSink implements KafkaSink {
     for (const topic of topics) this.#limits.set(topic, { bytes: limits.get(topic), askedAt: now })
   }
 
+  /** How long the next batch still lingers: lingerMs from its oldest fact, unless it is full. */
+  #lingerLeft(): number {
+    const lingerMs = this.#options.lingerMs ?? 0
+    if (lingerMs <= 0 || this.#queueStart === this.#queue.length) return 0
+    if (this.#queue.length - this.#queueStart >= maxBatchFacts) return 0
+    return this.#queuedSince + lingerMs - performance.now()
+  }
+
   /** As many queued facts as fit one request; in halt mode a dead-letter record goes alone. */
   #takeBatch(): PendingFact[] {
     const batch: PendingFact[] = []
@@ -363,6 +384,8 @@ class FactSink implements KafkaSink {
       this.#queueStart += 1
       if (this.#halt && next.deadLetter) break
     }
+    // What is left over filled a request: it goes next, without lingering.
+    this.#queuedSince = Number.NEGATIVE_INFINITY
     if (this.#queueStart === this.#queue.length) {
       this.#queue = []
       this.#queueStart = 0

@@ -44,6 +44,11 @@ export interface KafkaSinkOptions {
   maxInFlightFacts?: number
   /** Envelope bytes accepted but not yet settled before send() pends. Default 16 MiB. */
   maxInFlightBytes?: number
+  /**
+   * How long a fact may wait for others to share its produce request, counted from when it was
+   * accepted (Kafka's linger.ms). Only a request that is not full waits. Default 0.
+   */
+  lingerMs?: number
   /** Dead-letter topic for a prefix, asked once per prefix. Default `<prefix>.dead-letter`. */
   deadLetterTopic?: (prefix: string) => string
   /** What a permanent per-fact error does. Default 'dead-letter'. */
