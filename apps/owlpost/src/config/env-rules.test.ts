@@ -6,6 +6,7 @@ import {
   oneOf,
   optional,
   port,
+  nonNegativeInt,
   positiveInt,
   postgresUrl,
   readEnv,
@@ -23,6 +24,8 @@ describe('env rules', () => {
     expect(value(positiveInt(' 7 '))).toBe(7)
     expect(value(positiveInt('0'))).toBe('problem: must be greater than 0')
     expect(value(positiveInt('1.5'))).toBe('problem: must be a whole number')
+    expect(value(nonNegativeInt('0'))).toBe(0)
+    expect(value(nonNegativeInt('-1'))).toBe('problem: must be 0 or more')
     expect(value(positiveInt('ten'))).toBe('problem: must be a number')
     expect(value(port('65535'))).toBe(65535)
     expect(value(port('0'))).toBe('problem: must be a port number from 1 to 65535')

@@ -33,6 +33,11 @@ export const positiveInt: Rule<number> = (raw) => {
   return !parsed.ok || parsed.value > 0 ? parsed : problem('must be greater than 0')
 }
 
+export const nonNegativeInt: Rule<number> = (raw) => {
+  const parsed = wholeNumber(raw)
+  return !parsed.ok || parsed.value >= 0 ? parsed : problem('must be 0 or more')
+}
+
 export const port: Rule<number> = (raw) => {
   const parsed = wholeNumber(raw)
   return !parsed.ok || (parsed.value >= 1 && parsed.value <= 65535)

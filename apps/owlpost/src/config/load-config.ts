@@ -19,6 +19,7 @@ export interface OwlpostConfig {
     onPermanentError: 'dead-letter' | 'halt'
     maxInFlightFacts: number
     maxInFlightBytes: number
+    lingerMs: number
   }
   slotName: string
   publicationName: string
@@ -97,6 +98,7 @@ export function loadConfig(env: Record<string, string | undefined>): OwlpostConf
       onPermanentError: e.ON_PERMANENT_ERROR,
       maxInFlightFacts: e.MAX_IN_FLIGHT_FACTS,
       maxInFlightBytes: e.MAX_IN_FLIGHT_BYTES,
+      lingerMs: e.KAFKA_LINGER_MS,
     },
     slotName: e.REPLICATION_SLOT_NAME,
     publicationName: e.PUBLICATION_NAME,

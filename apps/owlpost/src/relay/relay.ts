@@ -112,6 +112,7 @@ export class Relay {
       compression: kafka.compression,
       maxInFlightFacts: kafka.maxInFlightFacts,
       maxInFlightBytes: kafka.maxInFlightBytes,
+      lingerMs: kafka.lingerMs,
       ...(kafka.deadLetterTopic ? { deadLetterTopic: () => kafka.deadLetterTopic as string } : {}),
       onPermanentError: kafka.onPermanentError,
       createTopics: kafka.createTopics ?? false,
