@@ -13,6 +13,8 @@ export interface BenchOptions {
   partitions: number
   profileFacts: number
   owlpostNodeOptions: string
+  /** Extra environment for every owlpost process (--owlpost-env NAME=VALUE, repeatable). */
+  owlpostEnv: Record<string, string>
   packages: boolean
   outDir: string
   name: string
@@ -30,6 +32,7 @@ const usage = `pnpm bench [-- options]   (or: node dist/bench/bench.js [options]
   --partitions N       partitions of every topic (default 6)
   --profile-facts N    backlog drained again under node --cpu-prof for the time breakdown (default 100000, 0 = skip)
   --owlpost-node-options S  NODE_OPTIONS for every owlpost process (e.g. --max-old-space-size=64), default none
+  --owlpost-env NAME=VALUE  extra environment for every owlpost process (e.g. KAFKA_LINGER_MS=5), repeatable
   --no-packages        skip the package micro-benchmarks
   --out DIR            where the reports go (default <repo>/bench/results)
   --name NAME          report file name without extension (default latest)`
@@ -51,6 +54,7 @@ export function parseBenchOptions(argv: string[], defaultOutDir: string): BenchO
       partitions: { type: 'string', default: '6' },
       'profile-facts': { type: 'string', default: '100000' },
       'owlpost-node-options': { type: 'string', default: '' },
+      'owlpost-env': { type: 'string', multiple: true, default: [] },
       'no-packages': { type: 'boolean', default: false },
       out: { type: 'string', default: defaultOutDir },
       name: { type: 'string', default: 'latest' },
@@ -82,6 +86,13 @@ export function parseBenchOptions(argv: string[], defaultOutDir: string): BenchO
     partitions: positive('partitions', values.partitions),
     profileFacts: values['profile-facts'] === '0' ? 0 : positive('profile-facts', values['profile-facts']),
     owlpostNodeOptions: values['owlpost-node-options'],
+    owlpostEnv: Object.fromEntries(
+      values['owlpost-env'].map((pair) => {
+        const match = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(pair)
+        if (!match) throw new Error(`--owlpost-env takes NAME=VALUE, got ${pair}`)
+        return [match[1]!, match[2]!]
+      }),
+    ),
     packages: !values['no-packages'],
     outDir: values.out,
     name: values.name,

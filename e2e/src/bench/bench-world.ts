@@ -104,7 +104,10 @@ export async function createBenchWorld(partitions: number): Promise<BenchWorld> 
 }
 
 /** The environment every owlpost of the bench runs with: all three phases' prefixes on one slot. */
-export function owlpostEnvFor(world: BenchWorld, nodeOptions: string | undefined): Record<string, string> {
+export function owlpostEnvFor(
+  world: BenchWorld,
+  options: { owlpostNodeOptions?: string; owlpostEnv?: Record<string, string> },
+): Record<string, string> {
   return {
     MASTER_DATABASE_URL: world.url,
     KAFKA_BROKERS: world.kafka.brokers.join(','),
@@ -112,6 +115,7 @@ export function owlpostEnvFor(world: BenchWorld, nodeOptions: string | undefined
     REPLICATION_SLOT_NAME: owlpostSlot,
     PUBLICATION_NAME: publication,
     SRC_SERVICE_NAME: 'bench',
-    ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+    ...(options.owlpostNodeOptions ? { NODE_OPTIONS: options.owlpostNodeOptions } : {}),
+    ...options.owlpostEnv,
   }
 }

@@ -132,7 +132,7 @@ export async function runDrainPhase(
   }
   log(`bare kafkajs: ${kafkaWrite.seconds.toFixed(2)} s in ${kafkaWrite.batches} batches`)
 
-  const env: Record<string, string> = owlpostEnvFor(world, options.owlpostNodeOptions)
+  const env: Record<string, string> = owlpostEnvFor(world, options)
   const offsets = await watchTopicOffsets(world.kafka.brokers, world.topics(prefixes.drain))
   const spawned = performance.now()
   const owlpost = await startOwlpost(env)

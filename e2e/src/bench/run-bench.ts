@@ -70,7 +70,7 @@ try {
   log(
     `baselines: WAL delivery p99 ${baselines.walDelivery.p99} ms, Kafka ack p99 ${baselines.kafkaAck.p99} ms`,
   )
-  const owlpostEnv = owlpostEnvFor(world, options.owlpostNodeOptions)
+  const owlpostEnv = owlpostEnvFor(world, options)
   const outage = await runOutagePhase(world, workload, owlpostEnv, options, log)
   const profiled =
     options.profileFacts > 0
@@ -124,6 +124,7 @@ try {
       outageSeconds: options.outageSeconds,
       partitionsPerTopic: options.partitions,
       owlpostNodeOptions: options.owlpostNodeOptions || '(none)',
+      owlpostEnv: options.owlpostEnv,
       topics:
         'two per prefix (<prefix>.order, <prefix>.payment), 1,000 aggregate ids each, message.timestamp.type=LogAppendTime',
       postgres: { fsync: 'off', full_page_writes: 'off', wal_level: 'logical', ...postgresSettings },
