@@ -148,7 +148,7 @@ ${table(
       'Kafka write limit: bare kafkajs',
       drain.kafkaWriteLimit.factsPerSecond,
       drain.kafkaWriteLimit.seconds,
-      `idempotent, acks=-1, 1 request in flight, no compression; same topics, keys, values, headers; ${drain.kafkaWriteLimit.batches} sendBatch calls of ~${drain.kafkaWriteLimit.recordsPerBatch} records (the sink's 768 KiB batch rule), records prepared beforehand; the same kafkajs as owlpost's, with @factlib/kafka-sink's corrections (encoder garbage, per-partition grouping, request timer)`,
+      `idempotent, acks=-1, 1 request in flight, no compression; same topics, keys, values, headers; ${drain.kafkaWriteLimit.batches} sendBatch calls of ~${drain.kafkaWriteLimit.recordsPerBatch} records (the sink's 768 KiB batch rule), records prepared beforehand; the same kafkajs as owlpost's, with @factlib/kafka-sink's corrections (encoder garbage, record encoding, batch checksum, key hash, per-partition grouping, request timer)`,
     ],
   ],
 )}
