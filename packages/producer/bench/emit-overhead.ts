@@ -7,7 +7,8 @@
 // PostgreSQL of its own through @factlib/testing (FACTLIB_BENCH_FSYNC=on for durable commits).
 // The scenarios run interleaved in FACTLIB_BENCH_ROUNDS rounds (default 10) of
 // FACTLIB_BENCH_SECONDS each (default 1) and the median is reported, so load from other
-// processes hits every scenario alike. "insert + select 1" is the price of any extra round trip.
+// processes hits every scenario alike. "insert + select 1" is the price of any extra round trip;
+// emitWith folds the fact into the insert's own statement, so it has none.
 import { createDatabase, startPostgres } from '@factlib/testing'
 import postgres from 'postgres'
 import { createProducer } from '../dist/index.js'
@@ -66,6 +67,18 @@ const scenarios: Array<{ name: string; body: Transaction }> = [
     name: 'insert + emit(200 B), pipelined',
     body: (tx, id) => Promise.all([insert(tx, id), producer.emit(tx, fact(id))]),
   },
+  {
+    name: 'insert + emitWith(200 B), one statement',
+    body: (tx, id) => producer.emitWith(tx, fact(id), insert(tx, id)),
+  },
+  {
+    name: 'insert + emitWith(200 B), statement text',
+    body: (tx, id) =>
+      producer.emitWith(tx, fact(id), {
+        text: 'insert into bench_orders (customer, total) values ($1, $2)',
+        params: [`c${id}`, id],
+      }),
+  },
 ]
 
 interface Measurement {
@@ -121,7 +134,7 @@ for (const scenario of scenarios) {
   const rate = median(totals.get(scenario.name)!)
   const overhead = ((baseline / rate - 1) * 100).toFixed(1)
   console.log(
-    `${scenario.name.padEnd(34)} ${rate.toFixed(0).padStart(7)} tx/s   ratio ${(rate / baseline).toFixed(3)}   time per tx ${overhead.startsWith('-') ? '' : '+'}${overhead}%   client CPU ${median(clientCpu.get(scenario.name)!).toFixed(0)} µs/tx`,
+    `${scenario.name.padEnd(40)} ${rate.toFixed(0).padStart(7)} tx/s   ratio ${(rate / baseline).toFixed(3)}   time per tx ${overhead.startsWith('-') ? '' : '+'}${overhead}%   client CPU ${median(clientCpu.get(scenario.name)!).toFixed(0)} µs/tx`,
   )
 }
 

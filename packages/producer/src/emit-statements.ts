@@ -12,3 +12,19 @@ export const EMIT_MANY =
   'SELECT pg_logical_emit_message(true, $1, substring($2::bytea FROM o FOR l)) ' +
   "FROM unnest(string_to_array($3, ',')::int4[], string_to_array($4, ',')::int4[]) " +
   'WITH ORDINALITY AS f(o, l, n) ORDER BY n'
+
+/**
+ * The caller's INSERT, UPDATE or DELETE and one fact in a single statement. A data-modifying
+ * WITH always runs to completion, referenced or not, and the outer SELECT runs exactly once, so
+ * the fact is emitted once whether the statement touched no row or many. The statement keeps its
+ * parameters $1..$n; the prefix and envelope come after them.
+ */
+export function emitAlong(statement: string, parameterCount: number): string {
+  return (
+    `WITH factlib_statement AS (${statement}) ` +
+    `SELECT pg_logical_emit_message(true, $${parameterCount + 1}, $${parameterCount + 2}::bytea)`
+  )
+}
+
+/** What can be folded: a data-modifying statement (optionally with its own WITH). */
+export const foldableStatement = /^\s*(insert|update|delete|with)\b/i

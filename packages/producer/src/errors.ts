@@ -55,6 +55,21 @@ export class NotInTransactionError extends Error {
   }
 }
 
+/** `emitWith` was given a statement that cannot carry a fact: not an INSERT, UPDATE or DELETE. */
+export class UnfoldableStatementError extends Error {
+  override readonly name = 'UnfoldableStatementError'
+  readonly statement: string
+
+  constructor(statement: string) {
+    const start = statement.trim().slice(0, 40)
+    super(
+      `emitWith needs an INSERT, UPDATE or DELETE to carry the fact; got ${JSON.stringify(start)}. ` +
+        'Use emit for a fact of its own.',
+    )
+    this.statement = statement
+  }
+}
+
 /** PostgreSQL refused `pg_logical_emit_message`; `cause` is the driver's error. */
 export class EmitDatabaseError extends Error {
   override readonly name = 'EmitDatabaseError'

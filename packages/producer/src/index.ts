@@ -5,11 +5,18 @@ export {
   InvalidPrefixError,
   NotInTransactionError,
   PayloadTooLargeError,
+  UnfoldableStatementError,
 } from './errors.js'
 export type { Logger } from './logger.js'
 export { type PgClientLike, pgExecutor } from './pg-executor.js'
-export type { PostgresJsSql } from './postgres-js-executor.js'
+export type { PostgresJsQuery, PostgresJsSql } from './postgres-js-executor.js'
 export { MAX_PREFIX_LENGTH } from './prefix.js'
-export { createProducer, DEFAULT_MAX_PAYLOAD_BYTES, type Producer, type ProducerOptions } from './producer.js'
+export {
+  createProducer,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  type FoldableStatement,
+  type Producer,
+  type ProducerOptions,
+} from './producer.js'
 export type { TransactionLike } from './resolve-executor.js'
 export type { SqlExecutor } from './sql-executor.js'

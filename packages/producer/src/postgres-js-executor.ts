@@ -4,6 +4,9 @@ import type { SqlExecutor } from './sql-executor.js'
 /** A postgres.js `sql`, `TransactionSql` or `ReservedSql`. */
 export type PostgresJsSql = postgres.Sql | postgres.TransactionSql | postgres.ReservedSql
 
+/** A postgres.js query made with a tagged template and not yet awaited. */
+export type PostgresJsQuery = postgres.PendingQuery<postgres.Row[]> & { readonly strings?: readonly string[] }
+
 export function isPostgresJsSql(candidate: unknown): candidate is PostgresJsSql {
   return typeof candidate === 'function' && typeof (candidate as { unsafe?: unknown }).unsafe === 'function'
 }

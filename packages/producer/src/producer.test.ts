@@ -8,6 +8,7 @@ import {
   InvalidPrefixError,
   NotInTransactionError,
   PayloadTooLargeError,
+  UnfoldableStatementError,
 } from './index.js'
 import { LogicalSlot } from './test-support/logical-slot.js'
 
@@ -162,6 +163,69 @@ describe('emit with postgres.js', () => {
     expect(error).toBeInstanceOf(EmitDatabaseError)
     expect(error).toMatchObject({ code: '25P02', prefix, factCount: 1 })
     expect(await slot.readMessages()).toEqual([])
+  })
+})
+
+describe("emitWith: the caller's statement and the fact in one round trip", () => {
+  const ids = async (pattern: string) =>
+    (await sql<{ id: string }[]>`select id from orders where id like ${pattern} order by id`).map(
+      (row) => row.id,
+    )
+
+  it('commits the row and the fact together, from a postgres.js query or from text', async () => {
+    const [first, second] = await sql.begin(async (tx) => [
+      await producer.emitWith(tx, fact('w-1'), tx`insert into orders values (${'w-1'})`),
+      await producer.emitWith(tx, fact('w-2'), { text: 'insert into orders values ($1)', params: ['w-2'] }),
+    ])
+    expect(await ids('w-%')).toEqual(['w-1', 'w-2'])
+    const transactions = await slot.readTransactions()
+    expect(transactions).toHaveLength(1)
+    expect(transactions[0]!.messages.map((message) => decodeEnvelope(message.content))).toEqual([
+      first,
+      second,
+    ])
+  })
+
+  it('emits the fact once whether the statement touches no row or many', async () => {
+    await sql`insert into orders values ('m-1'), ('m-2'), ('m-3')`
+    await sql.begin(async (tx) => {
+      await producer.emitWith(tx, fact('none'), tx`update orders set id = id where id = 'absent'`)
+      await producer.emitWith(tx, fact('many'), tx`update orders set id = id || '!' where id like 'm-%'`)
+    })
+    expect(await ids('m-%')).toEqual(['m-1!', 'm-2!', 'm-3!'])
+    const [transaction] = await slot.readTransactions()
+    expect(transaction!.messages.map((message) => decodeEnvelope(message.content).aggregateId)).toEqual([
+      'none',
+      'many',
+    ])
+  })
+
+  it('leaves neither row nor fact when the transaction rolls back or the statement fails', async () => {
+    await expect(
+      sql.begin(async (tx) => {
+        await producer.emitWith(tx, fact('r-1'), tx`insert into orders values ('r-1')`)
+        throw new Error('business rule says no')
+      }),
+    ).rejects.toThrow('business rule says no')
+    await sql`insert into orders values ('r-2')`
+    const failure = await sql
+      .begin((tx) => producer.emitWith(tx, fact('r-2'), tx`insert into orders values ('r-2')`))
+      .catch((error: unknown) => error)
+    expect(failure).toBeInstanceOf(EmitDatabaseError)
+    expect(failure).toMatchObject({ code: '23505' })
+    expect(await ids('r-%')).toEqual(['r-2'])
+    expect(await slot.readTransactions()).toEqual([])
+  })
+
+  it('refuses a statement that cannot carry the fact, emitting nothing', async () => {
+    await expect(
+      sql.begin((tx) => producer.emitWith(tx, fact('s-1'), { text: 'select 1' })),
+    ).rejects.toBeInstanceOf(UnfoldableStatementError)
+    await expect(
+      producer.emitWith(sql, fact('s-2'), { text: 'insert into orders values ($1)', params: ['s-2'] }),
+    ).rejects.toBeInstanceOf(NotInTransactionError)
+    expect(await ids('s-%')).toEqual([])
+    expect(await slot.readTransactions()).toEqual([])
   })
 })
 

@@ -5,10 +5,11 @@ import {
   type FactInput,
   type TraceInfo,
 } from '@factlib/core'
-import { EMIT_MANY, EMIT_ONE } from './emit-statements.js'
-import { EmitDatabaseError, PayloadTooLargeError } from './errors.js'
+import { EMIT_MANY, EMIT_ONE, emitAlong, foldableStatement } from './emit-statements.js'
+import { EmitDatabaseError, PayloadTooLargeError, UnfoldableStatementError } from './errors.js'
 import type { Logger } from './logger.js'
 import { activeOpenTelemetryTrace } from './opentelemetry-trace.js'
+import { isPostgresJsSql, type PostgresJsQuery } from './postgres-js-executor.js'
 import { assertValidPrefix } from './prefix.js'
 import { resolveExecutor, type TransactionLike } from './resolve-executor.js'
 import type { SqlExecutor } from './sql-executor.js'
@@ -39,7 +40,19 @@ export interface Producer {
   emit(transaction: TransactionLike, fact: FactInput): Promise<FactEnvelope>
   /** Emits facts in order in one round trip inside the caller's transaction. */
   emitMany(transaction: TransactionLike, facts: readonly FactInput[]): Promise<FactEnvelope[]>
+  /**
+   * Runs the caller's INSERT, UPDATE or DELETE and emits the fact in the same statement: one round
+   * trip for both. The fact is emitted once however many rows the statement touches; the
+   * statement's own result (rows, RETURNING, row count) is not returned.
+   */
+  emitWith(transaction: TransactionLike, fact: FactInput, statement: FoldableStatement): Promise<FactEnvelope>
 }
+
+/**
+ * A statement `emitWith` can carry a fact in: text with `$1`… parameters for any executor, or a
+ * postgres.js query made with the transaction (`tx\`insert …\``) and not awaited.
+ */
+export type FoldableStatement = { text: string; params?: readonly unknown[] } | PostgresJsQuery
 
 /**
  * Creates a producer. Every emit runs `pg_logical_emit_message(true, prefix, envelope)`: the
@@ -75,9 +88,9 @@ export function createProducer(options: ProducerOptions): Producer {
     return { envelope, bytes }
   }
 
-  const run = async (executor: SqlExecutor, text: string, params: unknown[], count: number) => {
+  const run = async (query: () => PromiseLike<unknown>, count: number) => {
     try {
-      await executor.query(text, params)
+      await query()
     } catch (error) {
       throw new EmitDatabaseError(prefix, count, error)
     }
@@ -95,7 +108,7 @@ export function createProducer(options: ProducerOptions): Producer {
 
   const emitOne = async (executor: SqlExecutor, fact: FactInput): Promise<FactEnvelope> => {
     const { envelope, bytes } = prepare(fact)
-    await run(executor, EMIT_ONE, [prefix, asBuffer(bytes)], 1)
+    await run(() => executor.query(EMIT_ONE, [prefix, asBuffer(bytes)]), 1)
     logEmitted([envelope])
     return envelope
   }
@@ -125,10 +138,37 @@ export function createProducer(options: ProducerOptions): Producer {
         joined.set(bytes, offset)
         offset += bytes.length
       }
-      await run(executor, EMIT_MANY, [prefix, joined, starts, lengths], facts.length)
+      await run(() => executor.query(EMIT_MANY, [prefix, joined, starts, lengths]), facts.length)
       const envelopes = prepared.map(({ envelope }) => envelope)
       logEmitted(envelopes)
       return envelopes
+    },
+    async emitWith(transaction, fact, statement) {
+      const executor = resolveExecutor(transaction)
+      const tagged = !('text' in statement)
+      const text = tagged ? (statement.strings?.[0] ?? '') : statement.text
+      if (!foldableStatement.test(text)) throw new UnfoldableStatementError(text)
+      const { envelope, bytes } = prepare(fact)
+      if (tagged) {
+        if (!isPostgresJsSql(transaction)) {
+          throw new TypeError(
+            'emitWith: a postgres.js statement goes with the postgres.js transaction it was made on',
+          )
+        }
+        await run(
+          () =>
+            transaction`WITH factlib_statement AS (${statement}) SELECT pg_logical_emit_message(true, ${prefix}, ${asBuffer(bytes)}::bytea)`,
+          1,
+        )
+      } else {
+        const params = statement.params ?? []
+        await run(
+          () => executor.query(emitAlong(text, params.length), [...params, prefix, asBuffer(bytes)]),
+          1,
+        )
+      }
+      logEmitted([envelope])
+      return envelope
     },
   }
 }
