@@ -5,7 +5,33 @@ import type { SqlExecutor } from './sql-executor.js'
 export type PostgresJsSql = postgres.Sql | postgres.TransactionSql | postgres.ReservedSql
 
 /** A postgres.js query made with a tagged template and not yet awaited. */
-export type PostgresJsQuery = postgres.PendingQuery<postgres.Row[]> & { readonly strings?: readonly string[] }
+export type PostgresJsQuery = postgres.PendingQuery<postgres.Row[]> & {
+  readonly strings?: readonly string[]
+  readonly args?: readonly unknown[]
+}
+
+const isPlainParameter = (value: unknown) =>
+  value === null ||
+  (typeof value !== 'object' && typeof value !== 'function') ||
+  value instanceof Date ||
+  value instanceof Uint8Array
+
+/**
+ * The query as text with `$1`… and its parameters, when every interpolated value is a plain one
+ * (string, number, bigint, boolean, null, Date, bytes): postgres.js numbers those in order, so the
+ * text is what it would send. Helpers (`tx(row)`, identifiers, fragments, typed or array values)
+ * give undefined, and the query is then nested as postgres.js builds it.
+ */
+export function postgresJsStatementText(
+  query: PostgresJsQuery,
+): { text: string; params: unknown[] } | undefined {
+  const { strings, args } = query
+  if (!strings || !args || args.length !== strings.length - 1 || !args.every(isPlainParameter))
+    return undefined
+  let text = strings[0]!
+  for (let index = 1; index < strings.length; index++) text += `$${index}${strings[index]}`
+  return { text, params: [...args] }
+}
 
 export function isPostgresJsSql(candidate: unknown): candidate is PostgresJsSql {
   return typeof candidate === 'function' && typeof (candidate as { unsafe?: unknown }).unsafe === 'function'

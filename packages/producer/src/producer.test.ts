@@ -10,6 +10,7 @@ import {
   PayloadTooLargeError,
   UnfoldableStatementError,
 } from './index.js'
+import { postgresJsStatementText } from './postgres-js-executor.js'
 import { LogicalSlot } from './test-support/logical-slot.js'
 
 let sql: postgres.Sql
@@ -173,17 +174,16 @@ describe("emitWith: the caller's statement and the fact in one round trip", () =
     )
 
   it('commits the row and the fact together, from a postgres.js query or from text', async () => {
-    const [first, second] = await sql.begin(async (tx) => [
+    const envelopes = await sql.begin(async (tx) => [
       await producer.emitWith(tx, fact('w-1'), tx`insert into orders values (${'w-1'})`),
       await producer.emitWith(tx, fact('w-2'), { text: 'insert into orders values ($1)', params: ['w-2'] }),
+      // A postgres.js helper cannot be spelled out as text: the query is nested as postgres.js builds it.
+      await producer.emitWith(tx, fact('w-3'), tx`insert into orders ${tx({ id: 'w-3' })}`),
     ])
-    expect(await ids('w-%')).toEqual(['w-1', 'w-2'])
+    expect(await ids('w-%')).toEqual(['w-1', 'w-2', 'w-3'])
     const transactions = await slot.readTransactions()
     expect(transactions).toHaveLength(1)
-    expect(transactions[0]!.messages.map((message) => decodeEnvelope(message.content))).toEqual([
-      first,
-      second,
-    ])
+    expect(transactions[0]!.messages.map((message) => decodeEnvelope(message.content))).toEqual(envelopes)
   })
 
   it('emits the fact once whether the statement touches no row or many', async () => {
@@ -283,5 +283,21 @@ describe('concurrent writers', () => {
       total += envelopes.length
     }
     expect(total).toBe(writers * 1000)
+  })
+})
+
+describe('postgresJsStatementText', () => {
+  it('spells out a query of plain values as postgres.js would, and leaves helpers alone', () => {
+    const when = new Date(0)
+    expect(
+      postgresJsStatementText(
+        sql`update orders set id = ${'x'} where id = ${7} and at < ${when} or b = ${null}`,
+      ),
+    ).toEqual({
+      text: 'update orders set id = $1 where id = $2 and at < $3 or b = $4',
+      params: ['x', 7, when, null],
+    })
+    expect(postgresJsStatementText(sql`insert into orders ${sql({ id: 'y' })}`)).toBeUndefined()
+    expect(postgresJsStatementText(sql`delete from orders where id = any(${['a', 'b']})`)).toBeUndefined()
   })
 })

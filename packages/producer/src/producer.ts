@@ -9,7 +9,7 @@ import { EMIT_MANY, EMIT_ONE, emitAlong, foldableStatement } from './emit-statem
 import { EmitDatabaseError, PayloadTooLargeError, UnfoldableStatementError } from './errors.js'
 import type { Logger } from './logger.js'
 import { activeOpenTelemetryTrace } from './opentelemetry-trace.js'
-import { isPostgresJsSql, type PostgresJsQuery } from './postgres-js-executor.js'
+import { isPostgresJsSql, type PostgresJsQuery, postgresJsStatementText } from './postgres-js-executor.js'
 import { assertValidPrefix } from './prefix.js'
 import { resolveExecutor, type TransactionLike } from './resolve-executor.js'
 import type { SqlExecutor } from './sql-executor.js'
@@ -145,11 +145,16 @@ export function createProducer(options: ProducerOptions): Producer {
     },
     async emitWith(transaction, fact, statement) {
       const executor = resolveExecutor(transaction)
-      const tagged = !('text' in statement)
-      const text = tagged ? (statement.strings?.[0] ?? '') : statement.text
+      // A postgres.js query of plain values runs as text: nesting it costs a second query object.
+      const plain =
+        'text' in statement
+          ? { text: statement.text, params: statement.params ?? [] }
+          : postgresJsStatementText(statement)
+      const nested = plain || 'text' in statement ? undefined : statement
+      const text = plain?.text ?? nested?.strings?.[0] ?? ''
       if (!foldableStatement.test(text)) throw new UnfoldableStatementError(text)
       const { envelope, bytes } = prepare(fact)
-      if (tagged) {
+      if (nested) {
         if (!isPostgresJsSql(transaction)) {
           throw new TypeError(
             'emitWith: a postgres.js statement goes with the postgres.js transaction it was made on',
@@ -157,11 +162,11 @@ export function createProducer(options: ProducerOptions): Producer {
         }
         await run(
           () =>
-            transaction`WITH factlib_statement AS (${statement}) SELECT pg_logical_emit_message(true, ${prefix}, ${asBuffer(bytes)}::bytea)`,
+            transaction`WITH factlib_statement AS (${nested}) SELECT pg_logical_emit_message(true, ${prefix}, ${asBuffer(bytes)}::bytea)`,
           1,
         )
       } else {
-        const params = statement.params ?? []
+        const params = plain?.params ?? []
         await run(
           () => executor.query(emitAlong(text, params.length), [...params, prefix, asBuffer(bytes)]),
           1,
