@@ -445,4 +445,25 @@ describe('kafka sink on a fake broker', () => {
     await sink.close()
     expect(() => sinkOn(broker, { lingerMs: -1 })).toThrow(KafkaSinkConfigError)
   })
+
+  it('learns the limit of a topic met while lingering before sending to it', async () => {
+    const broker = new FakeProducerClient({ random: seeded(41), limits: new Map([['shop.payment', 500]]) })
+    const sink = sinkOn(broker, { lingerMs: 200 })
+    await sink.connect()
+    const small = sampleFact({ prefix: 'shop', lsn: 0x100n, key: 'o-1' }).fact
+    const large = sampleFact({
+      prefix: 'shop',
+      lsn: 0x200n,
+      key: 'p-1',
+      aggregateType: 'payment',
+      payloadBytes: 2_000,
+    })
+    await sink.send({ endLsn: 0x150n, facts: [small] })
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    await sink.send({ endLsn: 0x250n, facts: [large.fact] })
+    expect(await sink.drain(5_000)).toBe(true)
+    expect(broker.topics.get('shop.payment') ?? []).toHaveLength(0)
+    expect(broker.topics.get('shop.dead-letter')).toHaveLength(1)
+    await sink.close()
+  })
 })

@@ -309,9 +309,13 @@ class FactSink implements KafkaSink {
   async #run(client: ProducerClient): Promise<void> {
     while (this.#state === 'running') {
       if (this.#queueStart < this.#queue.length) await this.#learnLimits(client)
-      // No await unless lingering: facts arriving in between would skip the linger.
+      // No await unless lingering: facts arriving in between would skip the linger. After a
+      // linger, go round again so the limits of topics met meanwhile are learned first.
       const lingerLeft = this.#lingerLeft()
-      if (lingerLeft > 0) await pause(lingerLeft, this.#stop.signal)
+      if (lingerLeft > 0) {
+        await pause(lingerLeft, this.#stop.signal)
+        continue
+      }
       const batch = this.#takeBatch()
       if (batch.length === 0) {
         await new Promise<void>((resolve) => {

@@ -26,5 +26,18 @@ export function emitAlong(statement: string, parameterCount: number): string {
   )
 }
 
-/** What can be folded: a data-modifying statement (optionally with its own WITH). */
-export const foldableStatement = /^\s*(insert|update|delete|with)\b/i
+/**
+ * What can be folded: INSERT, UPDATE or DELETE. Not a statement of its own WITH: a SELECT in a
+ * WITH that nothing references is never run, so the caller's statement would silently not happen.
+ */
+export const foldableStatement = /^\s*(insert|update|delete)\b/i
+
+/**
+ * The highest `$n` the statement text names. The fact's own parameters come after the caller's,
+ * so a `$n` beyond them would silently bind the prefix or the envelope instead of failing.
+ */
+export function highestParameter(statement: string): number {
+  let highest = 0
+  for (const match of statement.matchAll(/\$(\d+)/g)) highest = Math.max(highest, Number(match[1]))
+  return highest
+}

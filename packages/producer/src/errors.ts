@@ -55,16 +55,21 @@ export class NotInTransactionError extends Error {
   }
 }
 
-/** `emitWith` was given a statement that cannot carry a fact: not an INSERT, UPDATE or DELETE. */
+/**
+ * `emitWith` was given a statement that cannot carry a fact: not an INSERT, UPDATE or DELETE, or
+ * naming a `$n` parameter it was not given.
+ */
 export class UnfoldableStatementError extends Error {
   override readonly name = 'UnfoldableStatementError'
   readonly statement: string
 
-  constructor(statement: string) {
+  constructor(statement: string, problem?: string) {
     const start = statement.trim().slice(0, 40)
     super(
-      `emitWith needs an INSERT, UPDATE or DELETE to carry the fact; got ${JSON.stringify(start)}. ` +
-        'Use emit for a fact of its own.',
+      problem
+        ? `emitWith cannot carry the fact in ${JSON.stringify(start)}: ${problem}`
+        : `emitWith needs an INSERT, UPDATE or DELETE to carry the fact; got ${JSON.stringify(start)}. ` +
+            'Use emit for a fact of its own.',
     )
     this.statement = statement
   }

@@ -20,12 +20,17 @@ const isPlainParameter = (value: unknown) =>
  * The query as text with `$1`… and its parameters, when every interpolated value is a plain one
  * (string, number, bigint, boolean, null, Date, bytes): postgres.js numbers those in order, so the
  * text is what it would send. Helpers (`tx(row)`, identifiers, fragments, typed or array values)
- * give undefined, and the query is then nested as postgres.js builds it.
+ * give undefined, and the query is then nested as postgres.js builds it. A `sql.unsafe` query is its
+ * text and parameters as given.
  */
 export function postgresJsStatementText(
   query: PostgresJsQuery,
 ): { text: string; params: unknown[] } | undefined {
   const { strings, args } = query
+  // sql.unsafe(text, params): its text and parameters as given (nested, postgres.js would drop them).
+  if (strings && args && !Array.isArray((strings as { raw?: unknown }).raw)) {
+    return { text: strings[0] ?? '', params: [...args] }
+  }
   if (!strings || !args || args.length !== strings.length - 1 || !args.every(isPlainParameter))
     return undefined
   let text = strings[0]!

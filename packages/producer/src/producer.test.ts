@@ -179,8 +179,9 @@ describe("emitWith: the caller's statement and the fact in one round trip", () =
       await producer.emitWith(tx, fact('w-2'), { text: 'insert into orders values ($1)', params: ['w-2'] }),
       // A postgres.js helper cannot be spelled out as text: the query is nested as postgres.js builds it.
       await producer.emitWith(tx, fact('w-3'), tx`insert into orders ${tx({ id: 'w-3' })}`),
+      await producer.emitWith(tx, fact('w-4'), tx.unsafe('insert into orders values ($1)', ['w-4'])),
     ])
-    expect(await ids('w-%')).toEqual(['w-1', 'w-2', 'w-3'])
+    expect(await ids('w-%')).toEqual(['w-1', 'w-2', 'w-3', 'w-4'])
     const transactions = await slot.readTransactions()
     expect(transactions).toHaveLength(1)
     expect(transactions[0]!.messages.map((message) => decodeEnvelope(message.content))).toEqual(envelopes)
@@ -224,6 +225,21 @@ describe("emitWith: the caller's statement and the fact in one round trip", () =
     await expect(
       producer.emitWith(sql, fact('s-2'), { text: 'insert into orders values ($1)', params: ['s-2'] }),
     ).rejects.toBeInstanceOf(NotInTransactionError)
+    // A SELECT in a WITH that nothing references would never run.
+    await expect(
+      sql.begin((tx) =>
+        producer.emitWith(tx, fact('s-3'), {
+          text: "with x as (select 1) insert into orders values ('s-3')",
+        }),
+      ),
+    ).rejects.toBeInstanceOf(UnfoldableStatementError)
+    // $1 without its parameter would otherwise bind the prefix.
+    await expect(
+      sql.begin((tx) => producer.emitWith(tx, fact('s-4'), { text: 'delete from orders where id = $1' })),
+    ).rejects.toThrow(/names \$1 but 0 parameter/)
+    await expect(
+      sql.begin((tx) => producer.emitWith(tx, fact('s-5'), tx`insert into orders values (${'s-5'}, $2)`)),
+    ).rejects.toBeInstanceOf(UnfoldableStatementError)
     expect(await ids('s-%')).toEqual([])
     expect(await slot.readTransactions()).toEqual([])
   })
@@ -299,5 +315,9 @@ describe('postgresJsStatementText', () => {
     })
     expect(postgresJsStatementText(sql`insert into orders ${sql({ id: 'y' })}`)).toBeUndefined()
     expect(postgresJsStatementText(sql`delete from orders where id = any(${['a', 'b']})`)).toBeUndefined()
+    expect(postgresJsStatementText(sql.unsafe('delete from orders where id = $1', ['z']))).toEqual({
+      text: 'delete from orders where id = $1',
+      params: ['z'],
+    })
   })
 })

@@ -5,7 +5,7 @@ import {
   type FactInput,
   type TraceInfo,
 } from '@factlib/core'
-import { EMIT_MANY, EMIT_ONE, emitAlong, foldableStatement } from './emit-statements.js'
+import { EMIT_MANY, EMIT_ONE, emitAlong, foldableStatement, highestParameter } from './emit-statements.js'
 import { EmitDatabaseError, PayloadTooLargeError, UnfoldableStatementError } from './errors.js'
 import type { Logger } from './logger.js'
 import { activeOpenTelemetryTrace } from './opentelemetry-trace.js'
@@ -153,6 +153,13 @@ export function createProducer(options: ProducerOptions): Producer {
       const nested = plain || 'text' in statement ? undefined : statement
       const text = plain?.text ?? nested?.strings?.[0] ?? ''
       if (!foldableStatement.test(text)) throw new UnfoldableStatementError(text)
+      const given = plain?.params.length ?? 0
+      if (plain && highestParameter(text) > given) {
+        throw new UnfoldableStatementError(
+          text,
+          `it names $${highestParameter(text)} but ${given} parameter(s) came with it`,
+        )
+      }
       const { envelope, bytes } = prepare(fact)
       if (nested) {
         if (!isPostgresJsSql(transaction)) {
