@@ -1,7 +1,7 @@
 import Module, { createRequire } from 'node:module'
 import type * as Kafkajs from 'kafkajs'
 import { crc32c } from './crc32c.js'
-import type { Logger } from './logger.js'
+import { type Logger, silentLogger } from './logger.js'
 import { murmur2OfKey } from './murmur2.js'
 
 // kafkajs 2.2.4 is the last release and is no longer maintained, so the faults below are
@@ -161,7 +161,11 @@ export const kafkajs: typeof Kafkajs = (() => {
   } catch {
     // A kafkajs laid out differently: nothing to replace.
   }
-  return require('kafkajs') as typeof Kafkajs
+  const loaded = require('kafkajs') as typeof Kafkajs
+  // The timer correction changes no bytes, so it applies at once: kafkajs clients a process makes
+  // before the sink's first one (tests, benchmarks, tools) get it too.
+  quietRequestQueueTimer(silentLogger)
+  return loaded
 })()
 
 /** Applies the corrections that can be made after loading; safe to call many times. */
