@@ -113,6 +113,29 @@ export function createProducer(options: ProducerOptions): Producer {
     return envelope
   }
 
+  /** A postgres.js query with helpers (`tx(row)`…) goes inside the emit as postgres.js builds it. */
+  const emitNested = async (
+    transaction: TransactionLike,
+    fact: FactInput,
+    statement: PostgresJsQuery,
+  ): Promise<FactEnvelope> => {
+    const text = statement.strings?.[0] ?? ''
+    if (!foldableStatement.test(text)) throw new UnfoldableStatementError(text)
+    if (!isPostgresJsSql(transaction)) {
+      throw new TypeError(
+        'emitWith: a postgres.js statement goes with the postgres.js transaction it was made on',
+      )
+    }
+    const { envelope, bytes } = prepare(fact)
+    await run(
+      () =>
+        transaction`WITH factlib_statement AS (${statement}) SELECT pg_logical_emit_message(true, ${prefix}, ${asBuffer(bytes)}::bytea)`,
+      1,
+    )
+    logEmitted([envelope])
+    return envelope
+  }
+
   return {
     prefix,
     maxPayloadBytes,
@@ -150,35 +173,19 @@ export function createProducer(options: ProducerOptions): Producer {
         'text' in statement
           ? { text: statement.text, params: statement.params ?? [] }
           : postgresJsStatementText(statement)
-      const nested = plain || 'text' in statement ? undefined : statement
-      const text = plain?.text ?? nested?.strings?.[0] ?? ''
+      // Only a postgres.js query can have no text form.
+      if (!plain) return emitNested(transaction, fact, statement as PostgresJsQuery)
+      const { text, params } = plain
       if (!foldableStatement.test(text)) throw new UnfoldableStatementError(text)
-      const given = plain?.params.length ?? 0
-      if (plain && highestParameter(text) > given) {
+      const highest = highestParameter(text)
+      if (highest > params.length) {
         throw new UnfoldableStatementError(
           text,
-          `it names $${highestParameter(text)} but ${given} parameter(s) came with it`,
+          `it names $${highest} but ${params.length} parameter(s) came with it`,
         )
       }
       const { envelope, bytes } = prepare(fact)
-      if (nested) {
-        if (!isPostgresJsSql(transaction)) {
-          throw new TypeError(
-            'emitWith: a postgres.js statement goes with the postgres.js transaction it was made on',
-          )
-        }
-        await run(
-          () =>
-            transaction`WITH factlib_statement AS (${nested}) SELECT pg_logical_emit_message(true, ${prefix}, ${asBuffer(bytes)}::bytea)`,
-          1,
-        )
-      } else {
-        const params = plain?.params ?? []
-        await run(
-          () => executor.query(emitAlong(text, params.length), [...params, prefix, asBuffer(bytes)]),
-          1,
-        )
-      }
+      await run(() => executor.query(emitAlong(text, params.length), [...params, prefix, asBuffer(bytes)]), 1)
       logEmitted([envelope])
       return envelope
     },

@@ -161,7 +161,7 @@ export class ProtobufReader {
         const length = this.varint(tag)
         if (length > this.end - this.position) {
           throw new EnvelopeDecodeError(
-            this.name(fieldName(tag.fieldNumber)),
+            this.name(tag),
             offset,
             `length ${length} runs past the end of the message`,
           )
@@ -176,11 +176,7 @@ export class ProtobufReader {
         this.skipGroup(tag)
         return
       default:
-        throw new EnvelopeDecodeError(
-          this.name(fieldName(tag.fieldNumber)),
-          tag.offset,
-          `unexpected wire type ${tag.wireType}`,
-        )
+        throw new EnvelopeDecodeError(this.name(tag), tag.offset, `unexpected wire type ${tag.wireType}`)
     }
   }
 
@@ -188,15 +184,10 @@ export class ProtobufReader {
   private skipVarint(tag: FieldTag): void {
     const offset = this.position
     for (let index = 0; index < 10; index++) {
-      if (this.position >= this.end)
-        throw new EnvelopeDecodeError(this.name(fieldName(tag.fieldNumber)), offset, 'truncated varint')
+      if (this.position >= this.end) throw new EnvelopeDecodeError(this.name(tag), offset, 'truncated varint')
       if (this.bytes[this.position++]! < 0x80) return
     }
-    throw new EnvelopeDecodeError(
-      this.name(fieldName(tag.fieldNumber)),
-      offset,
-      'varint longer than 10 bytes',
-    )
+    throw new EnvelopeDecodeError(this.name(tag), offset, 'varint longer than 10 bytes')
   }
 
   private skipGroup(tag: FieldTag): void {
@@ -213,11 +204,7 @@ export class ProtobufReader {
       const inner = this.tag()
       if (inner.wireType === WireType.endGroup) {
         if (inner.fieldNumber !== startTag.fieldNumber) {
-          throw new EnvelopeDecodeError(
-            this.name(fieldName(inner.fieldNumber)),
-            inner.offset,
-            'mismatched end group',
-          )
+          throw new EnvelopeDecodeError(this.name(inner), inner.offset, 'mismatched end group')
         }
         return
       }
@@ -227,7 +214,7 @@ export class ProtobufReader {
 
   private advance(count: number, tag: FieldTag): void {
     if (this.end - this.position < count)
-      throw new EnvelopeDecodeError(this.name(fieldName(tag.fieldNumber)), tag.offset, 'truncated field')
+      throw new EnvelopeDecodeError(this.name(tag), tag.offset, 'truncated field')
     this.position += count
   }
 
