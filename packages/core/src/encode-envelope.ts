@@ -10,7 +10,7 @@ import { traceMetadataOf } from './trace-metadata.js'
  * strings and bytes, zero) left out, map entries sorted by key, `trace_info` written whenever present.
  */
 export function encodeEnvelope(envelope: FactEnvelope): Uint8Array {
-  const writer = new ProtobufWriter(128 + envelope.payload.length)
+  const writer = scratchWriter(128 + envelope.payload.length)
   stringField(writer, EnvelopeField.id, envelope.id)
   stringField(writer, EnvelopeField.aggregateType, envelope.aggregateType)
   stringField(writer, EnvelopeField.aggregateId, envelope.aggregateId)
@@ -24,6 +24,19 @@ export function encodeEnvelope(envelope: FactEnvelope): Uint8Array {
     writer.tag(EnvelopeField.traceInfo, WireType.lengthDelimited).bytes(encodeTraceInfo(envelope.traceInfo))
   }
   return writer.finish().slice()
+}
+
+// Envelopes are built in one reused buffer and copied out once, so an emit allocates the
+// result only, not a zero-filled working buffer besides it. A buffer grown for a large payload
+// is not kept.
+const SCRATCH_BYTES = 16 * 1024
+let scratch = new ProtobufWriter(SCRATCH_BYTES)
+
+function scratchWriter(expectedBytes: number): ProtobufWriter {
+  if (expectedBytes > SCRATCH_BYTES) return new ProtobufWriter(expectedBytes)
+  if (scratch.capacity > SCRATCH_BYTES) scratch = new ProtobufWriter(SCRATCH_BYTES)
+  scratch.reset()
+  return scratch
 }
 
 function encodeTraceInfo(traceInfo: TraceInfo): Uint8Array {

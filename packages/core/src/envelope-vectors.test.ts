@@ -42,4 +42,24 @@ describe('fact envelope vectors from the official protobuf runtime', () => {
       )
     }
   })
+
+  it('gives every encoding bytes of its own, however the encodings interleave and whatever their size', () => {
+    const small = cases.filter((vector) => vector.bytes.length < 16 * 1024)
+    const large = {
+      ...small[0]!.envelope,
+      payload: new Uint8Array(40 * 1024).fill(7),
+      metadata: { big: 'x'.repeat(20 * 1024) },
+    }
+    const encodings = [...small.map((vector) => encodeEnvelope(vector.envelope)), encodeEnvelope(large)]
+    // Encode again after the large one, which outgrew any reused buffer.
+    encodings.push(encodeEnvelope(small[0]!.envelope))
+    for (const [index, vector] of small.entries()) {
+      expect(Buffer.from(encodings[index]!).toString('hex'), vector.name).toBe(
+        Buffer.from(encodeEnvelope(vector.envelope)).toString('hex'),
+      )
+      expect(decodeEnvelope(encodings[index]!)).toEqual(vector.envelope)
+    }
+    expect(decodeEnvelope(encodings[small.length]!)).toEqual(large)
+    expect(encodings.at(-1)).toEqual(encodings[0])
+  })
 })

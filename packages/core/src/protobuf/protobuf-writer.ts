@@ -90,6 +90,16 @@ export class ProtobufWriter {
     return true
   }
 
+  /** Bytes the writer can hold before it grows. */
+  get capacity(): number {
+    return this.buffer.length
+  }
+
+  /** Forgets what was written, keeping the buffer for the next message. */
+  reset(): void {
+    this.length = 0
+  }
+
   /** The bytes written so far (a view; copy it before writing more). */
   finish(): Uint8Array {
     return this.buffer.subarray(0, this.length)
