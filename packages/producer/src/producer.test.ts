@@ -187,6 +187,32 @@ describe("emitWith: the caller's statement and the fact in one round trip", () =
     expect(transactions[0]!.messages.map((message) => decodeEnvelope(message.content))).toEqual(envelopes)
   })
 
+  it("runs one call site's query again and again with each call's own values", async () => {
+    const envelopes = await sql.begin(async (tx) => {
+      const emitted = []
+      for (const id of ['t-1', 't-2', 't-3'])
+        emitted.push(await producer.emitWith(tx, fact(id), tx`insert into orders values (${id})`))
+      return emitted
+    })
+    expect(await ids('t-%')).toEqual(['t-1', 't-2', 't-3'])
+    const [transaction] = await slot.readTransactions()
+    expect(transaction!.messages.map((message) => decodeEnvelope(message.content))).toEqual(envelopes)
+  })
+
+  it('refuses a postgres.js query that already ran, and the transaction rolls back', async () => {
+    const failure = await sql
+      .begin(async (tx) => {
+        const statement = tx`insert into orders values (${'x-1'})`
+        await statement
+        await producer.emitWith(tx, fact('x-1'), statement)
+      })
+      .catch((error: unknown) => error)
+    expect(failure).toBeInstanceOf(EmitDatabaseError)
+    expect(String(failure)).toMatch(/ran INSERT instead of the folded emit/)
+    expect(await ids('x-%')).toEqual([])
+    expect(await slot.readTransactions()).toEqual([])
+  })
+
   it('emits the fact once whether the statement touches no row or many', async () => {
     await sql`insert into orders values ('m-1'), ('m-2'), ('m-3')`
     await sql.begin(async (tx) => {

@@ -5,11 +5,17 @@ import {
   type FactInput,
   type TraceInfo,
 } from '@factlib/core'
-import { EMIT_MANY, EMIT_ONE, emitAlong, foldableStatement, highestParameter } from './emit-statements.js'
-import { EmitDatabaseError, PayloadTooLargeError, UnfoldableStatementError } from './errors.js'
+import { assertFoldable, EMIT_MANY, EMIT_ONE, StatementFolder } from './emit-statements.js'
+import { EmitDatabaseError, PayloadTooLargeError } from './errors.js'
 import type { Logger } from './logger.js'
 import { activeOpenTelemetryTrace } from './opentelemetry-trace.js'
-import { isPostgresJsSql, type PostgresJsQuery, postgresJsStatementText } from './postgres-js-executor.js'
+import {
+  isPostgresJsSql,
+  isTaggedTemplate,
+  type PostgresJsQuery,
+  postgresJsStatementText,
+  runFoldedTemplate,
+} from './postgres-js-executor.js'
 import { assertValidPrefix } from './prefix.js'
 import { resolveExecutor, type TransactionLike } from './resolve-executor.js'
 import type { SqlExecutor } from './sql-executor.js'
@@ -74,6 +80,7 @@ export function createProducer(options: ProducerOptions): Producer {
         ? () => undefined
         : traceSource
   const envelopeOptions = options.now ? { now: options.now } : {}
+  const statementFolder = new StatementFolder()
 
   const prepare = (fact: FactInput): { envelope: FactEnvelope; bytes: Uint8Array } => {
     let input = fact
@@ -119,8 +126,7 @@ export function createProducer(options: ProducerOptions): Producer {
     fact: FactInput,
     statement: PostgresJsQuery,
   ): Promise<FactEnvelope> => {
-    const text = statement.strings?.[0] ?? ''
-    if (!foldableStatement.test(text)) throw new UnfoldableStatementError(text)
+    assertFoldable(statement.strings?.[0] ?? '')
     if (!isPostgresJsSql(transaction)) {
       throw new TypeError(
         'emitWith: a postgres.js statement goes with the postgres.js transaction it was made on',
@@ -176,16 +182,15 @@ export function createProducer(options: ProducerOptions): Producer {
       // Only a postgres.js query can have no text form.
       if (!plain) return emitNested(transaction, fact, statement as PostgresJsQuery)
       const { text, params } = plain
-      if (!foldableStatement.test(text)) throw new UnfoldableStatementError(text)
-      const highest = highestParameter(text)
-      if (highest > params.length) {
-        throw new UnfoldableStatementError(
-          text,
-          `it names $${highest} but ${params.length} parameter(s) came with it`,
-        )
-      }
+      const folded = statementFolder.fold(text, params.length)
       const { envelope, bytes } = prepare(fact)
-      await run(() => executor.query(emitAlong(text, params.length), [...params, prefix, asBuffer(bytes)]), 1)
+      const envelopeBytes = asBuffer(bytes)
+      if ('text' in statement || !isTaggedTemplate(statement)) {
+        const parameters = [...params, prefix, envelopeBytes]
+        await run(() => executor.query(folded, parameters), 1)
+      } else {
+        await run(() => runFoldedTemplate(statement, [prefix, envelopeBytes]), 1)
+      }
       logEmitted([envelope])
       return envelope
     },

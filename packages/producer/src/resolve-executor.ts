@@ -13,8 +13,12 @@ const postgresJsExecutors = new WeakMap<PostgresJsSql, SqlExecutor>()
 export function resolveExecutor(transaction: TransactionLike): SqlExecutor {
   let executor: SqlExecutor
   if (isPostgresJsSql(transaction)) {
-    executor = postgresJsExecutors.get(transaction) ?? postgresJsExecutor(transaction)
-    postgresJsExecutors.set(transaction, executor)
+    let known = postgresJsExecutors.get(transaction)
+    if (!known) {
+      known = postgresJsExecutor(transaction)
+      postgresJsExecutors.set(transaction, known)
+    }
+    executor = known
   } else if (
     typeof transaction === 'object' &&
     transaction !== null &&
