@@ -3,8 +3,10 @@
 //
 //   pnpm --filter @factlib/producer bench
 //
-// Uses FACTLIB_BENCH_DATABASE_URL or FACTLIB_TEST_DATABASE_URL when set, otherwise starts a
-// PostgreSQL of its own through @factlib/testing (FACTLIB_BENCH_FSYNC=on for durable commits).
+// Runs twice: against a server with PostgreSQL's default durable commits (fsync=on), which is
+// what a business transaction meets in production, and with fsync=off, where a commit costs CPU
+// only. FACTLIB_BENCH_FSYNC=on or =off runs one of them; FACTLIB_BENCH_DATABASE_URL (or
+// FACTLIB_TEST_DATABASE_URL) runs against that server as it is configured instead.
 // The scenarios run interleaved in FACTLIB_BENCH_ROUNDS rounds (default 10) of
 // FACTLIB_BENCH_SECONDS each (default 1) and the median is reported, so load from other
 // processes hits every scenario alike. "insert + select 1" is the price of any extra round trip;
@@ -17,14 +19,16 @@ const seconds = Number(process.env.FACTLIB_BENCH_SECONDS ?? 1)
 const rounds = Number(process.env.FACTLIB_BENCH_ROUNDS ?? 10)
 const concurrency = Number(process.env.FACTLIB_BENCH_CONCURRENCY ?? 4)
 
-const explicitUrl = process.env.FACTLIB_BENCH_DATABASE_URL
-const fsync = process.env.FACTLIB_BENCH_FSYNC
-const server = explicitUrl
-  ? undefined
-  : await startPostgres(fsync ? { dedicated: true, settings: { fsync, full_page_writes: fsync } } : {})
-const url = explicitUrl ?? (await createDatabase(server!, 'bench')).url
-const sql = postgres(url, { max: concurrency, onnotice: () => {} })
-await sql`create table if not exists bench_orders (id bigserial primary key, customer text not null, total int not null)`
+const explicitUrl = process.env.FACTLIB_BENCH_DATABASE_URL ?? process.env.FACTLIB_TEST_DATABASE_URL
+const fsyncChoice = process.env.FACTLIB_BENCH_FSYNC
+if (fsyncChoice !== undefined && fsyncChoice !== 'on' && fsyncChoice !== 'off') {
+  throw new Error(`FACTLIB_BENCH_FSYNC must be on or off, got ${JSON.stringify(fsyncChoice)}`)
+}
+const fsyncSettings: Array<'on' | 'off' | undefined> = explicitUrl
+  ? [undefined]
+  : fsyncChoice
+    ? [fsyncChoice]
+    : ['on', 'off']
 
 const producer = createProducer({ prefix: 'bench', traceContext: false })
 const payload = new Uint8Array(200).fill(0x61)
@@ -87,7 +91,7 @@ interface Measurement {
   clientCpuMicros: number
 }
 
-async function measure(body: Transaction, durationMs: number): Promise<Measurement> {
+async function measure(sql: postgres.Sql, body: Transaction, durationMs: number): Promise<Measurement> {
   let count = 0
   let next = 0
   const deadline = performance.now() + durationMs
@@ -108,35 +112,53 @@ async function measure(body: Transaction, durationMs: number): Promise<Measureme
   }
 }
 
-for (const scenario of scenarios) await measure(scenario.body, 500) // warm up connections and plans
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
-const totals = new Map(scenarios.map((scenario) => [scenario.name, [] as number[]]))
-const clientCpu = new Map(scenarios.map((scenario) => [scenario.name, [] as number[]]))
-for (let round = 0; round < rounds; round++) {
+/** Runs every scenario on one pool against one server and prints the medians. */
+async function runAgainst(url: string): Promise<void> {
+  const sql = postgres(url, { max: concurrency, onnotice: () => {} })
+  await sql`create table if not exists bench_orders (id bigserial primary key, customer text not null, total int not null)`
+  for (const scenario of scenarios) await measure(sql, scenario.body, 500) // warm up connections and plans
+
+  const totals = new Map(scenarios.map((scenario) => [scenario.name, [] as number[]]))
+  const clientCpu = new Map(scenarios.map((scenario) => [scenario.name, [] as number[]]))
+  for (let round = 0; round < rounds; round++) {
+    for (const scenario of scenarios) {
+      const { txPerSecond, clientCpuMicros } = await measure(sql, scenario.body, seconds * 1000)
+      totals.get(scenario.name)!.push(txPerSecond)
+      clientCpu.get(scenario.name)!.push(clientCpuMicros)
+    }
+  }
+
+  const baseline = median(totals.get('insert')!)
+  const [settings] =
+    await sql`select version() as version, current_setting('fsync') as fsync, current_setting('synchronous_commit') as sync`
+  console.log(
+    `\n${settings!.version.split(',')[0]}; fsync=${settings!.fsync} synchronous_commit=${settings!.sync}`,
+  )
+  console.log(
+    `${concurrency} connections, ${rounds} interleaved rounds x ${seconds}s per scenario, medians; client CPU = this process per transaction`,
+  )
   for (const scenario of scenarios) {
-    const { txPerSecond, clientCpuMicros } = await measure(scenario.body, seconds * 1000)
-    totals.get(scenario.name)!.push(txPerSecond)
-    clientCpu.get(scenario.name)!.push(clientCpuMicros)
+    const rate = median(totals.get(scenario.name)!)
+    const overhead = ((baseline / rate - 1) * 100).toFixed(1)
+    console.log(
+      `${scenario.name.padEnd(40)} ${rate.toFixed(0).padStart(7)} tx/s   ratio ${(rate / baseline).toFixed(3)}   time per tx ${overhead.startsWith('-') ? '' : '+'}${overhead}%   client CPU ${median(clientCpu.get(scenario.name)!).toFixed(0)} µs/tx`,
+    )
+  }
+  await sql.end()
+}
+
+for (const fsync of fsyncSettings) {
+  if (fsync === undefined) {
+    await runAgainst(explicitUrl!)
+    continue
+  }
+  // A server of its own per setting: fsync is fixed when the server starts.
+  const server = await startPostgres({ dedicated: true, settings: { fsync, full_page_writes: fsync } })
+  try {
+    await runAgainst((await createDatabase(server, 'bench')).url)
+  } finally {
+    await server.dispose()
   }
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
-const baseline = median(totals.get('insert')!)
-const [settings] =
-  await sql`select version() as version, current_setting('fsync') as fsync, current_setting('synchronous_commit') as sync`
-console.log(
-  `${settings!.version.split(',')[0]}; fsync=${settings!.fsync} synchronous_commit=${settings!.sync}`,
-)
-console.log(
-  `${concurrency} connections, ${rounds} interleaved rounds x ${seconds}s per scenario, medians; client CPU = this process per transaction`,
-)
-for (const scenario of scenarios) {
-  const rate = median(totals.get(scenario.name)!)
-  const overhead = ((baseline / rate - 1) * 100).toFixed(1)
-  console.log(
-    `${scenario.name.padEnd(40)} ${rate.toFixed(0).padStart(7)} tx/s   ratio ${(rate / baseline).toFixed(3)}   time per tx ${overhead.startsWith('-') ? '' : '+'}${overhead}%   client CPU ${median(clientCpu.get(scenario.name)!).toFixed(0)} µs/tx`,
-  )
-}
-
-await sql.end()
-await server?.dispose()
