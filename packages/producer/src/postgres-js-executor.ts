@@ -48,44 +48,6 @@ export function postgresJsStatementText(
   return { text, params: args }
 }
 
-// Per call site, the template of the folded statement: the caller's strings inside the WITH,
-// then the prefix and envelope as two more values.
-const foldedTemplates = new WeakMap<readonly string[], readonly string[]>()
-
-/**
- * Turns a tagged query of plain values (one `postgresJsStatementText` spells out) into the folded
- * statement in place, its values followed by `extraValues`, and runs it. Running the caller's
- * query object instead of a new one saves a query object per emit, a fifth of emitWith's own
- * client CPU. The result must be the wrapper's one SELECT row: anything else means postgres.js ran
- * the caller's statement without the fact, and is refused so the transaction rolls back.
- */
-export async function runFoldedTemplate(
-  query: PostgresJsQuery,
-  extraValues: readonly [string, Uint8Array],
-): Promise<void> {
-  const strings = query.strings!
-  let folded = foldedTemplates.get(strings)
-  if (!folded) {
-    const last = strings.length - 1
-    const parts = strings.map((part, index) =>
-      index === last ? `${part}) SELECT pg_logical_emit_message(true, ` : part,
-    )
-    parts[0] = `WITH factlib_statement AS (${parts[0]}`
-    parts.push(', ', '::bytea)')
-    folded = Object.assign(parts, { raw: parts })
-    foldedTemplates.set(strings, folded)
-  }
-  const mutable = query as unknown as { strings: readonly string[]; args: readonly unknown[] }
-  mutable.strings = folded
-  mutable.args = [...query.args!, ...extraValues]
-  const result = (await query) as unknown as { command?: string; length: number }
-  if (result.command !== 'SELECT' || result.length !== 1) {
-    throw new Error(
-      `postgres.js ran ${result.command ?? 'a statement'} instead of the folded emit; the fact was not emitted`,
-    )
-  }
-}
-
 export function isPostgresJsSql(candidate: unknown): candidate is PostgresJsSql {
   return typeof candidate === 'function' && typeof (candidate as { unsafe?: unknown }).unsafe === 'function'
 }

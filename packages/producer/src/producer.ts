@@ -9,13 +9,7 @@ import { assertFoldable, EMIT_MANY, EMIT_ONE, StatementFolder } from './emit-sta
 import { EmitDatabaseError, PayloadTooLargeError } from './errors.js'
 import type { Logger } from './logger.js'
 import { activeOpenTelemetryTrace } from './opentelemetry-trace.js'
-import {
-  isPostgresJsSql,
-  isTaggedTemplate,
-  type PostgresJsQuery,
-  postgresJsStatementText,
-  runFoldedTemplate,
-} from './postgres-js-executor.js'
+import { isPostgresJsSql, type PostgresJsQuery, postgresJsStatementText } from './postgres-js-executor.js'
 import { assertValidPrefix } from './prefix.js'
 import { resolveExecutor, type TransactionLike } from './resolve-executor.js'
 import type { SqlExecutor } from './sql-executor.js'
@@ -184,13 +178,10 @@ export function createProducer(options: ProducerOptions): Producer {
       const { text, params } = plain
       const folded = statementFolder.fold(text, params.length)
       const { envelope, bytes } = prepare(fact)
-      const envelopeBytes = asBuffer(bytes)
-      if ('text' in statement || !isTaggedTemplate(statement)) {
-        const parameters = [...params, prefix, envelopeBytes]
-        await run(() => executor.query(folded, parameters), 1)
-      } else {
-        await run(() => runFoldedTemplate(statement, [prefix, envelopeBytes]), 1)
-      }
+      // Run on the transaction given, whichever sql made the query: a pool-made query run as it
+      // is would commit on its own, outside the business transaction.
+      const parameters = [...params, prefix, asBuffer(bytes)]
+      await run(() => executor.query(folded, parameters), 1)
       logEmitted([envelope])
       return envelope
     },
