@@ -41,5 +41,19 @@ describe('StatementFolder', () => {
         `WITH factlib_statement AS (delete from t where id = ${index}) SELECT pg_logical_emit_message(true, $1, $2::bytea)`,
       )
     }
+    expect(folder.rememberedCount).toBeGreaterThan(0)
+    expect(folder.rememberedCount).toBeLessThanOrEqual(1000)
+  })
+
+  it('folds a long statement of inline values without remembering it', () => {
+    const folder = new StatementFolder()
+    const values = Array.from({ length: 2000 }, (_, index) => `(${index})`).join(', ')
+    const statement = `insert into t values ${values}`
+    for (let attempt = 0; attempt < 2; attempt++) {
+      expect(folder.fold(statement, 0)).toBe(
+        `WITH factlib_statement AS (${statement}) SELECT pg_logical_emit_message(true, $1, $2::bytea)`,
+      )
+    }
+    expect(folder.rememberedCount).toBe(0)
   })
 })

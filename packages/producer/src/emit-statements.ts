@@ -50,8 +50,10 @@ type Folding =
   | { readonly parameterCount: number; readonly refusal: string | undefined }
 
 // An application folds a handful of fixed statements; past this many distinct texts (generated
-// SQL) the memo starts over rather than grow without bound.
+// SQL) the memo starts over rather than grow without bound, and a long text (values spelled out
+// inline) is folded afresh each time rather than kept.
 const MAX_REMEMBERED_STATEMENTS = 1000
+const MAX_REMEMBERED_TEXT_LENGTH = 4096
 
 /**
  * Folds statements into the emit, remembering each text's result: checking and rewriting it
@@ -60,13 +62,20 @@ const MAX_REMEMBERED_STATEMENTS = 1000
 export class StatementFolder {
   readonly #foldings = new Map<string, Folding>()
 
+  /** How many statement texts are remembered. */
+  get rememberedCount(): number {
+    return this.#foldings.size
+  }
+
   /** The folded text for `statement` run with `parameterCount` parameters; throws `UnfoldableStatementError`. */
   fold(statement: string, parameterCount: number): string {
     let folding = this.#foldings.get(statement)
     if (folding === undefined || folding.parameterCount !== parameterCount) {
       folding = foldOnce(statement, parameterCount)
-      if (this.#foldings.size >= MAX_REMEMBERED_STATEMENTS) this.#foldings.clear()
-      this.#foldings.set(statement, folding)
+      if (statement.length <= MAX_REMEMBERED_TEXT_LENGTH) {
+        if (this.#foldings.size >= MAX_REMEMBERED_STATEMENTS) this.#foldings.clear()
+        this.#foldings.set(statement, folding)
+      }
     }
     if ('refusal' in folding) throw new UnfoldableStatementError(statement, folding.refusal)
     return folding.text
