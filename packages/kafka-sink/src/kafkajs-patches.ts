@@ -88,9 +88,11 @@ export function createRecordEncoder(
     for (const name in entries) {
       if (!Object.hasOwn(entries, name)) continue
       const values = entries[name]
-      const list = Array.isArray(values) ? values : [values]
       const nameSize = Buffer.byteLength(name)
-      for (const item of list) {
+      // A header is one value or an array of them; counted by index, with no array made per header.
+      const count = Array.isArray(values) ? values.length : 1
+      for (let index = 0; index < count; index++) {
+        const item = Array.isArray(values) ? values[index] : values
         if (!isHeaderValue(item)) return stock(fields)
         const size = Buffer.byteLength(item as string | Buffer)
         headersSize += Encoder.sizeOfVarInt(nameSize) + nameSize + Encoder.sizeOfVarInt(size) + size
@@ -142,8 +144,8 @@ function seedModule(path: string, exports: unknown): void {
 
 /**
  * kafkajs itself. Modules that kafkajs captures when it loads (the partition grouping, the record
- * encoder, the batch checksum, the key hash) are replaced in the module cache first; if something loaded kafkajs earlier, it stays
- * as it was.
+ * encoder, the batch checksum, the key hash) are replaced in the module cache first; if something
+ * loaded kafkajs earlier, it stays as it was.
  */
 export const kafkajs: typeof Kafkajs = (() => {
   try {

@@ -103,6 +103,12 @@ export class ProtobufReader {
 
   /** Reads a length prefix and returns the [start, end) range of the field's bytes, moving past them. */
   lengthDelimited(field: string): [number, number] {
+    const start = this.passLengthDelimited(field)
+    return [start, this.position]
+  }
+
+  /** Reads a length prefix and moves past the bytes it counts; returns where they start. */
+  private passLengthDelimited(field: string | FieldTag): number {
     const offset = this.position
     const length = this.varint(field)
     const start = this.position
@@ -114,7 +120,7 @@ export class ProtobufReader {
       )
     }
     this.position = start + length
-    return [start, start + length]
+    return start
   }
 
   string(field: string): string {
@@ -156,19 +162,9 @@ export class ProtobufReader {
       case WireType.fixed64:
         this.advance(8, tag)
         return
-      case WireType.lengthDelimited: {
-        const offset = this.position
-        const length = this.varint(tag)
-        if (length > this.end - this.position) {
-          throw new EnvelopeDecodeError(
-            this.name(tag),
-            offset,
-            `length ${length} runs past the end of the message`,
-          )
-        }
-        this.position += length
+      case WireType.lengthDelimited:
+        this.passLengthDelimited(tag)
         return
-      }
       case WireType.fixed32:
         this.advance(4, tag)
         return
