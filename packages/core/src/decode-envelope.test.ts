@@ -116,7 +116,7 @@ describe('decodeEnvelope follows the protobuf parsing rules', () => {
     expect(Object.getPrototypeOf(metadata)).toBe(Object.prototype)
   })
 
-  it('merges repeated trace_info messages and reads is_sampled leniently', () => {
+  it('merges repeated trace_info messages, reads is_sampled leniently and keeps other entries verbatim', () => {
     const bytes = message((writer) => {
       writer.tag(8, WireType.lengthDelimited).bytes(
         message((trace) => {
@@ -128,13 +128,33 @@ describe('decodeEnvelope follows the protobuf parsing rules', () => {
         message((trace) => {
           trace.tag(2, WireType.lengthDelimited).string('span-b')
           trace.tag(3, WireType.lengthDelimited).bytes(mapEntry('is_sampled', 'true'))
-          trace.tag(3, WireType.lengthDelimited).bytes(mapEntry('other', 'dropped'))
+          trace.tag(3, WireType.lengthDelimited).bytes(mapEntry('tenant', 'acme'))
         }),
       )
     })
-    const expected = { traceId: 'trace-a', spanId: 'span-b', parentOp: 'GET /', isSampled: true }
+    const expected = {
+      traceId: 'trace-a',
+      spanId: 'span-b',
+      parentOp: 'GET /',
+      isSampled: true,
+      metadata: { tenant: 'acme' },
+    }
     expect(decodeEnvelope(bytes).traceInfo).toEqual(expected)
     expect(readEnvelopeHeader(bytes).traceInfo).toEqual(expected)
+  })
+
+  it('keeps an is_sampled it cannot read as a metadata entry, so re-encoding loses nothing', () => {
+    const bytes = message((writer) => {
+      writer.tag(8, WireType.lengthDelimited).bytes(
+        message((trace) => {
+          trace.tag(1, WireType.lengthDelimited).string('t')
+          trace.tag(3, WireType.lengthDelimited).bytes(mapEntry('is_sampled', 'maybe'))
+        }),
+      )
+    })
+    const envelope = decodeEnvelope(bytes)
+    expect(envelope.traceInfo).toEqual({ traceId: 't', spanId: '', metadata: { is_sampled: 'maybe' } })
+    expect(decodeEnvelope(encodeEnvelope(envelope))).toEqual(envelope)
   })
 
   it('leaves traceInfo out when the field is absent', () => {

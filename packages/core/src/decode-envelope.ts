@@ -74,6 +74,7 @@ function readEnvelopeField(reader: ProtobufReader, tag: FieldTag, envelope: Fact
   return false
 }
 
+/** A `TraceInfo` message as the wire has it: metadata entries in wire order, the last of a key winning. */
 export interface WireTraceInfo {
   traceId: string
   spanId: string

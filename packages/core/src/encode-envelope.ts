@@ -43,7 +43,7 @@ function encodeTraceInfo(traceInfo: TraceInfo): Uint8Array {
   const writer = new ProtobufWriter(64)
   stringField(writer, TraceInfoField.traceId, traceInfo.traceId)
   stringField(writer, TraceInfoField.spanId, traceInfo.spanId)
-  mapField(writer, TraceInfoField.metadata, traceMetadataOf(traceInfo))
+  mapField(writer, TraceInfoField.metadata, traceMetadataOf(traceInfo).sort(byKey))
   return writer.finish()
 }
 
@@ -62,7 +62,11 @@ function mapField(writer: ProtobufWriter, fieldNumber: number, entries: Array<[s
 }
 
 function sortedEntries(record: Record<string, string>): Array<[string, string]> {
-  return Object.entries(record).sort(([left], [right]) => compareCodePoints(left, right))
+  return Object.entries(record).sort(byKey)
+}
+
+function byKey([left]: [string, string], [right]: [string, string]): number {
+  return compareCodePoints(left, right)
 }
 
 const SURROGATE = /[\uD800-\uDFFF]/

@@ -22,6 +22,7 @@ describe('envelopeToJson', () => {
       aggregateId: '42',
       eventType: 'user.created',
       createdAt: '1767323045678000001',
+      createdAtUnit: 'nanoseconds',
       createdAtIso: '2026-01-02T03:04:05.678Z',
       metadata: { source: 'svc' },
       traceInfo: { traceId: 't', spanId: 's', isSampled: false },
@@ -44,6 +45,28 @@ describe('envelopeToJson', () => {
       payloadEncoding: 'base64',
       payload: '/wA=',
     })
+  })
+
+  it('keeps created_at raw and says which unit the ISO form assumed', () => {
+    // The Python client writes microseconds; read as nanoseconds it would be January 1970.
+    const fromPython = { ...envelope, createdAt: 1767323045678123n }
+    expect(envelopeToJson(fromPython)).toMatchObject({
+      createdAt: '1767323045678123',
+      createdAtUnit: 'nanoseconds',
+      createdAtIso: '1970-01-21T10:55:23.045Z',
+    })
+    expect(envelopeToJson(fromPython, { createdAtUnit: 'microseconds' })).toMatchObject({
+      createdAt: '1767323045678123',
+      createdAtUnit: 'microseconds',
+      createdAtIso: '2026-01-02T03:04:05.678Z',
+    })
+  })
+
+  it('renders extra trace metadata as its own copy', () => {
+    const traced = { ...envelope, traceInfo: { traceId: 't', spanId: 's', metadata: { tenant: 'acme' } } }
+    const json = envelopeToJson(traced)
+    expect(json.traceInfo).toEqual({ traceId: 't', spanId: 's', metadata: { tenant: 'acme' } })
+    expect(json.traceInfo?.metadata).not.toBe(traced.traceInfo.metadata)
   })
 
   it('renders negative timestamps before the epoch', () => {

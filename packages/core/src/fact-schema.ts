@@ -18,6 +18,9 @@ export const TraceInfoSchema = Schema.Struct({
   spanId: WellFormedString,
   parentOp: Schema.optionalWith(WellFormedString, { exact: true }),
   isSampled: Schema.optionalWith(Schema.Boolean, { exact: true }),
+  metadata: Schema.optionalWith(Schema.Record({ key: WellFormedString, value: WellFormedString }), {
+    exact: true,
+  }),
 })
 
 /**

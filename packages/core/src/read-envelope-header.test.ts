@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { decodeEnvelope } from './decode-envelope.js'
 import { encodeEnvelope } from './encode-envelope.js'
 import { readEnvelopeHeader } from './read-envelope-header.js'
+import { traceInfoFromWire } from './trace-metadata.js'
 
 describe('readEnvelopeHeader', () => {
   it('agrees with decodeEnvelope on every header field', () => {
@@ -17,18 +18,33 @@ describe('readEnvelopeHeader', () => {
           createdAt: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
           metadata: fc.dictionary(fc.string(), fc.string()),
         }),
-        fc.option(fc.record({ traceId: fc.string(), spanId: fc.string(), isSampled: fc.boolean() }), {
-          nil: undefined,
-        }),
+        fc.option(
+          fc.record({
+            traceId: fc.string(),
+            spanId: fc.string(),
+            isSampled: fc.boolean(),
+            metadata: fc.dictionary(fc.string(), fc.string()),
+          }),
+          { nil: undefined },
+        ),
         (fields, traceInfo) => {
           const bytes = encodeEnvelope(traceInfo ? { ...fields, traceInfo } : fields)
           const { id, aggregateType, aggregateId, eventType, traceInfo: decodedTrace } = decodeEnvelope(bytes)
           const expected = decodedTrace
             ? { id, aggregateType, aggregateId, eventType, traceInfo: decodedTrace }
             : { id, aggregateType, aggregateId, eventType }
-          expect(readEnvelopeHeader(bytes)).toEqual(expected)
+          const { trace, ...header } = readEnvelopeHeader(bytes)
+          expect(header).toEqual(expected)
+          // The wire form holds the same entries, as the TraceInfo was built from it.
+          if (decodedTrace) {
+            expect(trace).toBeDefined()
+            expect(traceInfoFromWire(trace!.traceId, trace!.spanId, trace!.metadata)).toEqual(decodedTrace)
+          } else {
+            expect(trace).toBeUndefined()
+          }
           // The relay hands over Node Buffers, which take a faster path for ASCII text.
-          expect(readEnvelopeHeader(Buffer.from(bytes))).toEqual(expected)
+          const { trace: _, ...fromBuffer } = readEnvelopeHeader(Buffer.from(bytes))
+          expect(fromBuffer).toEqual(expected)
         },
       ),
       { numRuns: 300 },

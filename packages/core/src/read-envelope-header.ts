@@ -11,7 +11,13 @@ export interface EnvelopeHeader {
   aggregateType: string
   aggregateId: string
   eventType: string
+  /** The trace info, read as a TraceInfo. */
   traceInfo?: TraceInfo
+  /**
+   * The same trace info exactly as on the wire: the metadata map in wire order with every value
+   * verbatim (`is_sampled` may read "True"), for a relay that forwards it as headers untouched.
+   */
+  trace?: WireTraceInfo
 }
 
 /**
@@ -50,6 +56,9 @@ export function readEnvelopeHeader(bytes: Uint8Array): EnvelopeHeader {
         reader.skip(tag)
     }
   }
-  if (trace) header.traceInfo = traceInfoFromWire(trace.traceId, trace.spanId, trace.metadata)
+  if (trace) {
+    header.trace = trace
+    header.traceInfo = traceInfoFromWire(trace.traceId, trace.spanId, trace.metadata)
+  }
   return header
 }

@@ -9,13 +9,23 @@ export const TraceMetadataKey = {
   isSampled: 'is_sampled',
 } as const
 
-/** The wire map for a TraceInfo's optional parts; `isSampled` becomes "1" or "0" like the Go client. */
+/**
+ * The wire map entries of a TraceInfo, unsorted: `isSampled` becomes "1" or "0" like the Go
+ * client, and the typed fields win over an entry of `metadata` under the same key.
+ */
 export function traceMetadataOf(traceInfo: TraceInfo): Array<[string, string]> {
   const entries: Array<[string, string]> = []
-  // Sorted by key, as deterministic protobuf serialisation orders map entries.
   if (traceInfo.isSampled !== undefined)
     entries.push([TraceMetadataKey.isSampled, traceInfo.isSampled ? '1' : '0'])
   if (traceInfo.parentOp !== undefined) entries.push([TraceMetadataKey.parentOp, traceInfo.parentOp])
+  const extra = traceInfo.metadata
+  if (extra) {
+    for (const key of Object.keys(extra)) {
+      if (key === TraceMetadataKey.isSampled && traceInfo.isSampled !== undefined) continue
+      if (key === TraceMetadataKey.parentOp && traceInfo.parentOp !== undefined) continue
+      entries.push([key, extra[key]!])
+    }
+  }
   return entries
 }
 
@@ -27,13 +37,32 @@ export function parseSampledFlag(value: string): boolean | undefined {
   return undefined
 }
 
-/** Builds a TraceInfo from the decoded wire fields; unknown metadata keys are dropped. */
+/**
+ * Builds a TraceInfo from the decoded wire fields. `parent_op` and a readable `is_sampled` become
+ * typed fields; every other entry is kept verbatim in `metadata`, so nothing is lost on the way.
+ */
 export function traceInfoFromWire(traceId: string, spanId: string, metadata: Map<string, string>): TraceInfo {
   const traceInfo: TraceInfo = { traceId, spanId }
-  const parentOp = metadata.get(TraceMetadataKey.parentOp)
-  if (parentOp !== undefined) traceInfo.parentOp = parentOp
-  const sampled = metadata.get(TraceMetadataKey.isSampled)
-  const isSampled = sampled === undefined ? undefined : parseSampledFlag(sampled)
-  if (isSampled !== undefined) traceInfo.isSampled = isSampled
+  for (const [key, value] of metadata) {
+    if (key === TraceMetadataKey.parentOp) {
+      traceInfo.parentOp = value
+      continue
+    }
+    if (key === TraceMetadataKey.isSampled) {
+      const isSampled = parseSampledFlag(value)
+      if (isSampled !== undefined) {
+        traceInfo.isSampled = isSampled
+        continue
+      }
+    }
+    traceInfo.metadata ??= {}
+    // defineProperty so a `__proto__` key is kept as data instead of touching the prototype.
+    Object.defineProperty(traceInfo.metadata, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    })
+  }
   return traceInfo
 }

@@ -25,7 +25,10 @@ export function validateFact(input: FactInput): Fact {
     payload: fact.payload,
     metadata: { ...(fact.metadata ?? {}) },
   }
-  if (fact.traceInfo) validated.traceInfo = { ...fact.traceInfo }
+  if (fact.traceInfo) {
+    const { metadata, ...trace } = fact.traceInfo
+    validated.traceInfo = metadata ? { ...trace, metadata: { ...metadata } } : { ...trace }
+  }
   return validated
 }
 
@@ -37,7 +40,8 @@ function withoutUndefinedOptionals(input: unknown): unknown {
   const trace = copy.traceInfo
   if (typeof trace === 'object' && trace !== null) {
     const traceCopy: Record<string, unknown> = { ...trace }
-    for (const key of ['parentOp', 'isSampled']) if (traceCopy[key] === undefined) delete traceCopy[key]
+    for (const key of ['parentOp', 'isSampled', 'metadata'])
+      if (traceCopy[key] === undefined) delete traceCopy[key]
     copy.traceInfo = traceCopy
   }
   return copy

@@ -1,10 +1,11 @@
 // The part of @factlib/core that never validates through Effect Schema: the envelope codecs, the
 // routing header reader and the naming of topics and headers. Importing it does not load
 // `effect`, which costs a relay about 38 MB of resident memory it has no use for.
-export { decodeEnvelope } from './decode-envelope.js'
+export { decodeEnvelope, type WireTraceInfo } from './decode-envelope.js'
 export { encodeEnvelope } from './encode-envelope.js'
 export { EnvelopeDecodeError } from './envelope-decode-error.js'
 export {
+  type CreatedAtUnit,
   type EnvelopeToJsonOptions,
   envelopeToJson,
   type FactEnvelopeJson,
