@@ -94,17 +94,17 @@ describe('kafka sink when the broker misbehaves', () => {
     await sink.close()
 
     const records = await readTopic(kafka.brokers, `${prefix}.order`, (read) => {
-      const seen = new Set(read.map((record) => record.headers.lsn))
+      const seen = new Set(read.map((record) => record.headers.LSN))
       return [...expected].every((text) => seen.has(text))
     })
-    const seen = new Set(records.map((record) => record.headers.lsn))
+    const seen = new Set(records.map((record) => record.headers.LSN))
     expect([...expected].filter((text) => !seen.has(text))).toEqual([])
     // Per key, the first time each fact appears follows WAL order across the outage and retries.
     const firstSeen = new Map<string, string[]>()
     const order = [...expected]
     for (const record of records) {
       const list = firstSeen.get(record.key!) ?? []
-      if (!list.includes(record.headers.lsn!)) list.push(record.headers.lsn!)
+      if (!list.includes(record.headers.LSN!)) list.push(record.headers.LSN!)
       firstSeen.set(record.key!, list)
     }
     for (const list of firstSeen.values()) {

@@ -16,7 +16,7 @@ describe('routeFact', () => {
     expect(route.record.topic).toBe('shop.invoice')
     expect(route.record.key?.toString()).toBe('inv-7')
     expect(route.record.value!.buffer).toBe(fact.value.buffer)
-    expect(route.record.headers).toEqual({ event_id: id, event_type: 'order.placed', lsn: '1/10' })
+    expect(route.record.headers).toEqual({ event_id: id, event_type: 'order.placed', LSN: '1/10' })
   })
 
   it('dead-letters an envelope that does not decode, with a fixed partition and no key', () => {
@@ -39,7 +39,7 @@ describe('routeFact', () => {
       event_id: id,
       error: 'poison',
       original_topic: 'shop.order',
-      lsn: '0/30',
+      LSN: '0/30',
     })
   })
 

@@ -10,8 +10,8 @@ export const DeadLetterHeaderName = {
   error: 'error',
   /** The topic it was meant for, when the envelope decoded far enough to say. */
   originalTopic: 'original_topic',
-  /** The fact's LSN in text form, as on every fact. */
-  lsn: 'lsn',
+  /** The fact's LSN in text form, as on every fact (`LSN`, as the Go owlpost names it). */
+  lsn: 'LSN',
   /** Present when the value had to be left out because the dead-letter topic refused it too. */
   valueOmitted: 'value_omitted',
 } as const

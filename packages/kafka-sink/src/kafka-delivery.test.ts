@@ -62,7 +62,7 @@ describe('kafka sink against a real broker', () => {
     const partitionOfKey = new Map<string, number>()
     const lastLsnOfKey = new Map<string, bigint>()
     for (const record of records) {
-      const sent = expected.get(record.headers.lsn!)!
+      const sent = expected.get(record.headers.LSN!)!
       expect(record.key).toBe(sent.key)
       const partition = partitionOfKey.get(sent.key) ?? record.partition
       expect(record.partition).toBe(partition)
@@ -112,7 +112,7 @@ describe('kafka sink against a real broker', () => {
     expect(tracedHeaders).toMatchObject({
       event_id: traced.id,
       event_type: 'order.placed',
-      lsn: '0/16B3748',
+      LSN: '0/16B3748',
       trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
       span_id: '00f067aa0ba902b7',
       parent_op: 'checkout',
@@ -208,11 +208,11 @@ describe('kafka sink against a real broker', () => {
       expect(dead!.headers.event_id).toBe(oversized.id)
 
       const allThere = (records: Array<{ headers: Record<string, string> }>) => {
-        const seen = new Set(records.map((record) => record.headers.lsn))
+        const seen = new Set(records.map((record) => record.headers.LSN))
         return [...expected.keys()].every((text) => seen.has(text))
       }
       const delivered = await readTopic(brokers, topic, allThere)
-      const lsns = new Set(delivered.map((record) => record.headers.lsn))
+      const lsns = new Set(delivered.map((record) => record.headers.LSN))
       expect(allThere(delivered)).toBe(true)
       // Known up front, nothing else is disturbed; refused by the broker, halving the request may
       // re-send records another partition had already taken (never lose or reorder them).

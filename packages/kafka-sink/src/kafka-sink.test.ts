@@ -181,7 +181,7 @@ describe('kafka sink on a fake broker', () => {
     )
     expect(broker.topics.get('shop.dead-letter')).toBeUndefined()
     // Partial writes before a failure may repeat the first fact; the later one never lands.
-    expect(new Set(broker.topics.get('shop.order')!.map((record) => record.headers.lsn)).size).toBe(1)
+    expect(new Set(broker.topics.get('shop.order')!.map((record) => record.headers.LSN)).size).toBe(1)
     await sink.close()
   })
 
