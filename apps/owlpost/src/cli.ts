@@ -3,15 +3,21 @@ import { parseArgs } from 'node:util'
 import { inspectSlot } from './commands/inspect.js'
 import { runRelay } from './commands/run.js'
 import { tailFacts } from './commands/tail.js'
+import { loadDotenv } from './config/dotenv.js'
 
 const usage = `owlpost: relays facts from the PostgreSQL WAL to Kafka
 
   owlpost                 run the relay (configuration from the environment; see the README)
+
+  Every command first reads ./.env when there is one; variables already set win.
   owlpost tail [options]  print facts as JSON lines from a temporary slot; no Kafka needed
       --url <postgres-url>     default: MASTER_DATABASE_URL
       --prefix <a,b>           default: WAL_PREFIX
       --publication <name>     default: PUBLICATION_NAME or facts
       --payload json|base64    print payloads that are valid JSON as JSON (default base64)
+      --created-at-unit ns|us  the unit createdAtIso reads created_at in: ns for the Go and
+                               TypeScript producers (default), us for the Python client;
+                               createdAt is always printed raw
       --limit <n>              stop after n facts
   owlpost inspect         print the slot, publication, confirmed LSN and lag as JSON
   owlpost help`
@@ -26,6 +32,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       publication: { type: 'string' },
       slot: { type: 'string' },
       payload: { type: 'string', default: 'base64' },
+      'created-at-unit': { type: 'string', default: 'ns' },
       limit: { type: 'string' },
     },
     strict: true,
@@ -50,6 +57,11 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
         process.stderr.write('--payload must be json or base64\n')
         return 2
       }
+      const unit = values['created-at-unit']
+      if (unit !== 'ns' && unit !== 'us') {
+        process.stderr.write('--created-at-unit must be ns or us\n')
+        return 2
+      }
       const controller = new AbortController()
       process.once('SIGINT', () => controller.abort())
       process.once('SIGTERM', () => controller.abort())
@@ -58,6 +70,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
         prefixes,
         publication,
         payload: values.payload,
+        createdAtUnit: unit === 'us' ? 'microseconds' : 'nanoseconds',
         ...(values.limit ? { limit: Number(values.limit) } : {}),
         signal: controller.signal,
       })
@@ -87,7 +100,13 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   }
 }
 
-main(process.argv.slice(2), process.env).then(
+async function start(): Promise<number> {
+  // As the Go owlpost (godotenv): a .env file in the working directory, the environment winning.
+  loadDotenv(process.env)
+  return main(process.argv.slice(2), process.env)
+}
+
+start().then(
   (code) => {
     process.exitCode = code
   },

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { decodeEnvelope, envelopeToJson } from '@factlib/core/wire'
+import { type CreatedAtUnit, decodeEnvelope, envelopeToJson } from '@factlib/core/wire'
 import { formatLsn, ReplicationConnection } from '@factlib/wal'
 import { sqlIdentifier, sqlLiteral } from '../relay/sql-text.js'
 
@@ -8,6 +8,8 @@ export interface TailOptions {
   prefixes: readonly string[]
   publication: string
   payload: 'base64' | 'json'
+  /** The unit `createdAtIso` reads created_at in; the raw value is printed as well. */
+  createdAtUnit?: CreatedAtUnit
   limit?: number
   write?: (line: string) => void
   signal?: AbortSignal
@@ -75,7 +77,13 @@ function describeFact(
 ): Record<string, unknown> {
   const where = { prefix, lsn: formatLsn(lsn), transactional }
   try {
-    return { ...where, fact: envelopeToJson(decodeEnvelope(content), { payload: options.payload }) }
+    return {
+      ...where,
+      fact: envelopeToJson(decodeEnvelope(content), {
+        payload: options.payload,
+        createdAtUnit: options.createdAtUnit ?? 'nanoseconds',
+      }),
+    }
   } catch (error) {
     return { ...where, error: (error as Error).message, bytes: Buffer.from(content).toString('base64') }
   }
