@@ -45,7 +45,7 @@ describe('facts that can never be delivered', () => {
     expect(nonTransactional?.headers.original_topic).toBe(topicFor(prefix, 'order'))
     const garbage = letters.find((record) => record.value.equals(Buffer.from('deadbeefff', 'hex')))
     expect(garbage?.headers.error).toBeTruthy()
-    expect(garbage?.headers.lsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/)
+    expect(garbage?.headers.LSN).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/)
     expect(await owlpost.metrics()).toMatch(/owlpost_facts_dead_lettered_total\{[^}]*\} 1/)
     expect((await owlpost.readiness()).body.role).toBe('active')
   })

@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     for (const record of records) {
       const fact = envelopeToJson(decodeEnvelope(record.value), { payload: 'json' })
       say(
-        `  ${record.topic} p${record.partition} key=${record.key} ${fact.eventType} lsn=${record.headers.lsn} payload=${JSON.stringify(fact.payload)}`,
+        `  ${record.topic} p${record.partition} key=${record.key} ${fact.eventType} lsn=${record.headers.LSN} payload=${JSON.stringify(fact.payload)}`,
       )
     }
     const leaked = records.some((record) => record.key === 'order-4')

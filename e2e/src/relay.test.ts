@@ -79,7 +79,7 @@ describe('owlpost relays committed facts to Kafka', () => {
     expect(opened?.headers.trace_id).toBe('4bf92f3577b34da6a3ce929d0e0e4736')
     expect(opened?.headers.span_id).toBe('00f067aa0ba902b7')
     expect(opened?.headers.traceparent).toBe('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')
-    expect(parseLsn(opened?.headers.lsn ?? 'x')).toBeGreaterThan(0n)
+    expect(parseLsn(opened?.headers.LSN ?? 'x')).toBeGreaterThan(0n)
     const envelope = decodeEnvelope(opened!.value)
     expect(envelope.id).toBe(committed[0]?.id)
     expect(envelope.createdAt).toBe(committed[0]?.createdAt)

@@ -32,7 +32,7 @@ export interface KafkaWriteResult {
 /**
  * The Kafka write limit: a bare kafkajs producer configured as the sink's (idempotent, acks=-1,
  * one request in flight, no compression) sends the same records owlpost would (topic
- * `<prefix>.<aggregateType>`, key = aggregate id, envelope value, event_id/event_type/lsn headers),
+ * `<prefix>.<aggregateType>`, key = aggregate id, envelope value, event_id/event_type/LSN headers),
  * prepared beforehand, in batches cut by the sink's rule, one sendBatch after another.
  */
 export async function sendWithBareKafkajs(options: {

@@ -22,23 +22,43 @@ export interface OwlpostProcess {
   kill(): Promise<void>
 }
 
+export interface OwlpostProcessOptions {
+  /** The working directory, where owlpost looks for a `.env` file. Default: this process's. */
+  cwd?: string
+  /**
+   * Whether to add the suite's quicker settings (status, standby and lag intervals, log level).
+   * Off, owlpost sees only `env`, the health and metrics ports and PATH: a Go-era deployment.
+   */
+  testSettings?: boolean
+}
+
 /** owlpost as a child process with its own health port; its JSON log lines are kept in `output`. */
-export async function startOwlpost(env: Record<string, string>): Promise<OwlpostProcess> {
+export async function startOwlpost(
+  env: Record<string, string>,
+  options: OwlpostProcessOptions = {},
+): Promise<OwlpostProcess> {
   const healthPort = await freePort()
   // As deployed (the bin's shebang, the Docker entrypoint), unless the caller experiments with
   // its own heap settings through NODE_OPTIONS.
   const flags = env.NODE_OPTIONS?.includes('space-size') ? [] : owlpostNodeFlags
+  const testSettings =
+    options.testSettings === false
+      ? {}
+      : {
+          LOG_LEVEL: 'info',
+          STANDBY_RETRY_MS: '500',
+          STATUS_INTERVAL_MS: '1000',
+          LAG_POLL_INTERVAL_MS: '1000',
+        }
   const child: ChildProcess = spawn(process.execPath, [...flags, owlpostCli], {
     env: {
       PATH: process.env.PATH ?? '',
-      LOG_LEVEL: 'info',
       WAL_HEALTH_PORT: String(healthPort),
       METRICS_PORT: String(healthPort),
-      STANDBY_RETRY_MS: '500',
-      STATUS_INTERVAL_MS: '1000',
-      LAG_POLL_INTERVAL_MS: '1000',
+      ...testSettings,
       ...env,
     },
+    ...(options.cwd ? { cwd: options.cwd } : {}),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const output: string[] = []
