@@ -18,8 +18,14 @@ export const DeadLetterHeaderName = {
 
 /** Where a fact goes: its own topic, or the dead-letter topic and why. */
 export type Route =
-  | { kind: 'topic'; record: OutgoingRecord }
-  | { kind: 'dead-letter'; record: OutgoingRecord; reason: string; originalTopic: string | undefined }
+  | { kind: 'topic'; record: OutgoingRecord; header: EnvelopeHeader }
+  | {
+      kind: 'dead-letter'
+      record: OutgoingRecord
+      reason: string
+      originalTopic: string | undefined
+      header: EnvelopeHeader | undefined
+    }
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -64,6 +70,7 @@ export function routeFact(
   }
   return {
     kind: 'topic',
+    header,
     record: {
       topic,
       key: Buffer.from(header.aggregateId, 'utf8'),
@@ -95,6 +102,7 @@ export function deadLetterRoute(
     kind: 'dead-letter',
     reason,
     originalTopic,
+    header,
     record: {
       topic: deadLetterTopic,
       key,

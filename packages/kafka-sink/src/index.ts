@@ -14,8 +14,10 @@ export { type CompressionCodecFactory, registerCompressionCodec } from './kafkaj
 export type { Logger } from './logger.js'
 export type {
   CompressionName,
+  DeliveryFailureType,
   KafkaSink,
   KafkaSinkOptions,
+  RoutedEnvelope,
   SinkFact,
   SinkHooks,
   SinkTransaction,

@@ -5,6 +5,7 @@ import { KafkaSinkConfigError, SinkClosedError, SinkHaltedError, TopicMissingErr
 import { DeadLetterHeaderName } from './fact-routing.js'
 import { createSinkOnClient } from './kafka-sink.js'
 import { lsnText } from './lsn-text.js'
+import { ProduceFailure } from './producer-client.js'
 import type { KafkaSinkOptions, SinkFact, SinkTransaction } from './sink-types.js'
 import { FakeProducerClient } from './test-support/fake-producer-client.js'
 import { sampleFact } from './test-support/sample-facts.js'
@@ -13,6 +14,15 @@ const fastBackoff = { initialMs: 1, maxMs: 4, jitter: 0 }
 
 function sinkOn(broker: FakeProducerClient, options: Partial<KafkaSinkOptions> = {}) {
   return createSinkOnClient({ brokers: ['fake:9092'], ...options }, () => broker, fastBackoff)
+}
+
+/** A broker whose first produce request fails as a leader change would; the retry goes through. */
+class FirstRequestFails extends FakeProducerClient {
+  override async produce(records: Parameters<FakeProducerClient['produce']>[0]): Promise<void> {
+    if (this.produceCalls++ === 0)
+      throw new ProduceFailure('transient', 'NOT_LEADER_OR_FOLLOWER', 'leader moved')
+    return super.produce(records)
+  }
 }
 
 /** A deterministic random source from a fast-check seed. */
@@ -346,6 +356,60 @@ describe('kafka sink on a fake broker', () => {
     expect(deadLettered[0]![0]).toMatch(/^envelope does not decode/)
     expect(deadLettered[0]![1]).toBeUndefined()
     expect(deadLettered[1]).toEqual(['relay says no', 'shop.order'])
+    await sink.close()
+  })
+
+  it('reports each fact accepted with its envelope, its delivery latency, and failed requests per topic', async () => {
+    const broker = new FirstRequestFails({ random: seeded(5) })
+    const accepted: Array<string | undefined> = []
+    const latencies: number[] = []
+    const failures: Array<[string, number, string]> = []
+    const sink = sinkOn(broker, {
+      hooks: {
+        accepted: (_fact, envelope) =>
+          accepted.push(envelope && `${envelope.aggregateType}/${envelope.eventType}`),
+        delivered: (_topic, _fact, _tx, seconds) => latencies.push(seconds),
+        deliveryFailed: (topic, facts, type) => failures.push([topic, facts, type]),
+      },
+    })
+    await sink.connect()
+    const planned = plan([
+      [
+        { key: 1, kind: 'plain' },
+        { key: 2, kind: 'plain' },
+        { key: 1, kind: 'undecodable' },
+      ],
+    ])
+    await sink.send(planned[0]!.tx)
+    expect(accepted).toEqual(['order/order.placed', 'order/order.placed', undefined])
+    expect(await sink.drain(5_000)).toBe(true)
+    expect(failures).toEqual([
+      ['shop.order', 2, 'produce_error'],
+      ['shop.dead-letter', 1, 'produce_error'],
+    ])
+    expect(latencies).toHaveLength(2)
+    for (const seconds of latencies) expect(seconds).toBeGreaterThanOrEqual(0)
+    await sink.close()
+  })
+
+  it('reports a refused record once, not the records that shared its request', async () => {
+    const broker = new FakeProducerClient({ random: seeded(9), refuses: refusesOversized })
+    const failures: Array<[string, number, string]> = []
+    const sink = sinkOn(broker, {
+      hooks: { deliveryFailed: (topic, facts, type) => failures.push([topic, facts, type]) },
+    })
+    await sink.connect()
+    const planned = plan([
+      [
+        { key: 1, kind: 'plain' },
+        { key: 2, kind: 'plain' },
+        { key: 3, kind: 'oversized' },
+        { key: 4, kind: 'plain' },
+      ],
+    ])
+    await sink.send(planned[0]!.tx)
+    expect(await sink.drain(5_000)).toBe(true)
+    expect(failures).toEqual([['shop.order', 1, 'rejected']])
     await sink.close()
   })
 

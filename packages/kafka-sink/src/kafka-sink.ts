@@ -39,6 +39,8 @@ interface PendingFact {
   readonly tx: SinkTransaction
   readonly record: OutgoingRecord
   readonly wireSize: number
+  /** performance.now() when send() accepted the fact's transaction. */
+  readonly acceptedAt: number
   /** Set when the record is a dead-letter record. */
   readonly deadLetter: { reason: string; originalTopic: string | undefined } | undefined
 }
@@ -230,7 +232,9 @@ class FactSink implements KafkaSink {
     }
     const before = this.#tracker.deliveredLsn
     const ticket = this.#tracker.register(tx.endLsn, tx.facts.length)
-    if (this.#queueStart === this.#queue.length) this.#queuedSince = performance.now()
+    const acceptedAt = performance.now()
+    if (this.#queueStart === this.#queue.length) this.#queuedSince = acceptedAt
+    const accepted = this.#hooks.accepted
     for (let index = 0; index < tx.facts.length; index++) {
       const fact = tx.facts[index]!
       const route = routeFact(fact, this.#deadLetterTopicOf(fact.prefix), this.#topicNames)
@@ -242,11 +246,19 @@ class FactSink implements KafkaSink {
         tx,
         record: route.record,
         wireSize: recordWireSize(route.record),
+        acceptedAt,
         deadLetter:
           route.kind === 'dead-letter'
             ? { reason: route.reason, originalTopic: route.originalTopic }
             : undefined,
       })
+      if (accepted) {
+        try {
+          accepted(fact, route.header)
+        } catch (error) {
+          this.#hookThrew('accepted', error)
+        }
+      }
     }
     if (this.#tracker.deliveredLsn > before) this.#notifyDelivered()
     this.#wake?.()
@@ -457,6 +469,8 @@ class FactSink implements KafkaSink {
         const failure =
           error instanceof ProduceFailure ? error : new ProduceFailure('transient', undefined, String(error))
         if (this.#state !== 'running') return 'stopped'
+        // A refused request is halved until the refused record is alone: only that one failed.
+        if (failure.kind !== 'record-rejected' || batch.length === 1) this.#reportFailure(batch, failure)
         if (failure.kind === 'record-rejected') return this.#isolateRejected(client, batch, failure)
         if (failure.kind === 'producer-state') await client.resetProducer()
         await this.#waitBeforeRetry(client, batch, failure, attempt)
@@ -538,10 +552,22 @@ class FactSink implements KafkaSink {
     await pause(delay, this.#stop.signal)
   }
 
+  /** Tells the deliveryFailed hook how many records of each topic a failed request held. */
+  #reportFailure(batch: PendingFact[], failure: ProduceFailure): void {
+    const hook = this.#hooks.deliveryFailed
+    if (!hook) return
+    const perTopic = new Map<string, number>()
+    for (const { record } of batch) perTopic.set(record.topic, (perTopic.get(record.topic) ?? 0) + 1)
+    const type = failure.kind === 'record-rejected' ? 'rejected' : 'produce_error'
+    for (const [topic, facts] of perTopic)
+      this.#callHook('deliveryFailed', () => hook(topic, facts, type, failure))
+  }
+
   #settle(batch: PendingFact[]): void {
     let advanced = false
     let bytes = 0
     const hooks = this.#hooks
+    const now = performance.now()
     for (const pending of batch) {
       if (this.#tracker.settle(pending.ticket, pending.index)) advanced = true
       bytes += pending.fact.value.byteLength
@@ -549,7 +575,7 @@ class FactSink implements KafkaSink {
         if (pending.deadLetter) {
           hooks.deadLettered?.(pending.deadLetter.reason, pending.deadLetter.originalTopic, pending.fact)
         } else {
-          hooks.delivered?.(pending.record.topic, pending.fact, pending.tx)
+          hooks.delivered?.(pending.record.topic, pending.fact, pending.tx, (now - pending.acceptedAt) / 1000)
         }
       } catch (error) {
         this.#hookThrew(pending.deadLetter ? 'deadLettered' : 'delivered', error)

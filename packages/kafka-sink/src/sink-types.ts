@@ -21,9 +21,36 @@ export interface SinkTransaction {
   facts: SinkFact[]
 }
 
+/** What the sink read of a fact's envelope to route it; undefined when the envelope does not decode. */
+export interface RoutedEnvelope {
+  aggregateType: string
+  eventType: string
+}
+
+/** Why a produce failed: retried (`produce_error`), or refused by Kafka for that record (`rejected`). */
+export type DeliveryFailureType = 'produce_error' | 'rejected'
+
+/**
+ * Hooks are called synchronously on the sink's hot path, once per fact or per batch: keep them
+ * cheap (count, do not log). One that throws is logged and ignored.
+ */
 export interface SinkHooks {
-  /** A fact was acknowledged by Kafka (acks=all) on its topic. */
-  delivered?(topic: string, fact: SinkFact, tx: SinkTransaction): void
+  /**
+   * A fact was accepted: `send()` took it and routed it, before anything is produced. Called
+   * while `send()` runs, so a caller can time the hand-over.
+   */
+  accepted?(fact: SinkFact, envelope: RoutedEnvelope | undefined): void
+  /**
+   * A fact was acknowledged by Kafka (acks=all) on its topic; `seconds` from its acceptance to the
+   * acknowledgement, retries included.
+   */
+  delivered?(topic: string, fact: SinkFact, tx: SinkTransaction, seconds: number): void
+  /**
+   * A produce request failed for `facts` records of `topic`: `produce_error` for every record of a
+   * request that failed and is retried; `rejected` once for the record Kafka refused, found alone
+   * (it is then dead-lettered or halts the sink). Nothing is dropped.
+   */
+  deliveryFailed?(topic: string, facts: number, type: DeliveryFailureType, error: Error): void
   /** A fact was acknowledged on the dead-letter topic; `originalTopic` when it could be worked out. */
   deadLettered?(reason: string, originalTopic: string | undefined, fact: SinkFact): void
   /** The sink became unhealthy (with the error it keeps retrying on) or healthy again. */
