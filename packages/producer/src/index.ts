@@ -1,4 +1,5 @@
 export type { FactEnvelope, FactInput, TraceInfo } from '@factlib/core'
+export type { EmitFailureType, EmitMetrics } from './emit-metrics.js'
 export {
   EmitDatabaseError,
   InvalidFactError,

@@ -5,8 +5,9 @@ import {
   type FactInput,
   type TraceInfo,
 } from '@factlib/core'
+import type { EmitFailureType, EmitMetrics } from './emit-metrics.js'
 import { assertFoldable, EMIT_MANY, EMIT_ONE, StatementFolder } from './emit-statements.js'
-import { EmitDatabaseError, PayloadTooLargeError } from './errors.js'
+import { EmitDatabaseError, InvalidFactError, PayloadTooLargeError } from './errors.js'
 import type { Logger } from './logger.js'
 import { activeOpenTelemetryTrace } from './opentelemetry-trace.js'
 import { isPostgresJsSql, type PostgresJsQuery, postgresJsStatementText } from './postgres-js-executor.js'
@@ -31,6 +32,11 @@ export interface ProducerOptions {
   /** Clock in Unix epoch nanoseconds, for tests. */
   now?: () => bigint
   logger?: Logger
+  /**
+   * Per-fact counts and timings, e.g. `prometheusEmitMetrics(registry)` from
+   * `@factlib/producer/prometheus` for the Go producer's metric names. None by default, at no cost.
+   */
+  metrics?: EmitMetrics
 }
 
 export interface Producer {
@@ -60,7 +66,7 @@ export type FoldableStatement = { text: string; params?: readonly unknown[] } | 
  * Throws `InvalidPrefixError` for a prefix that cannot name Kafka topics.
  */
 export function createProducer(options: ProducerOptions): Producer {
-  const { prefix, logger } = options
+  const { prefix, logger, metrics } = options
   assertValidPrefix(prefix)
   const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
   if (!Number.isSafeInteger(maxPayloadBytes) || maxPayloadBytes <= 0) {
@@ -82,18 +88,43 @@ export function createProducer(options: ProducerOptions): Producer {
       const traceInfo = currentTrace()
       if (traceInfo) input = { ...fact, traceInfo }
     }
-    const envelope = createEnvelope(input, envelopeOptions)
-    const bytes = encodeEnvelope(envelope)
-    if (bytes.length > maxPayloadBytes)
+    let envelope: FactEnvelope
+    try {
+      envelope = createEnvelope(input, envelopeOptions)
+    } catch (error) {
+      if (metrics) reportFailure([fact], error instanceof InvalidFactError ? 'validation' : 'marshal')
+      throw error
+    }
+    let bytes: Uint8Array
+    try {
+      bytes = encodeEnvelope(envelope)
+    } catch (error) {
+      if (metrics) reportFailure([fact], 'marshal')
+      throw error
+    }
+    if (bytes.length > maxPayloadBytes) {
+      if (metrics) reportFailure([fact], 'validation')
       throw new PayloadTooLargeError(envelope, bytes.length, maxPayloadBytes)
+    }
     return { envelope, bytes }
   }
 
-  const run = async (query: () => PromiseLike<unknown>, count: number) => {
+  const reportFailure = (facts: readonly FactInput[], type: EmitFailureType) => {
+    for (const fact of facts) metrics?.failed(labelOf(fact.aggregateType), labelOf(fact.eventType), type)
+  }
+
+  /** Runs the emit statement; with metrics, times it and counts the facts it carried. */
+  const run = async (query: () => PromiseLike<unknown>, facts: readonly FactInput[]) => {
+    const started = metrics ? performance.now() : 0
     try {
       await query()
     } catch (error) {
-      throw new EmitDatabaseError(prefix, count, error)
+      if (metrics) reportFailure(facts, 'emit')
+      throw new EmitDatabaseError(prefix, facts.length, error)
+    }
+    if (metrics) {
+      const seconds = (performance.now() - started) / 1000
+      for (const fact of facts) metrics.emitted(fact.aggregateType, fact.eventType, seconds)
     }
   }
 
@@ -109,7 +140,7 @@ export function createProducer(options: ProducerOptions): Producer {
 
   const emitOne = async (executor: SqlExecutor, fact: FactInput): Promise<FactEnvelope> => {
     const { envelope, bytes } = prepare(fact)
-    await run(() => executor.query(EMIT_ONE, [prefix, asBuffer(bytes)]), 1)
+    await run(() => executor.query(EMIT_ONE, [prefix, asBuffer(bytes)]), [fact])
     logEmitted([envelope])
     return envelope
   }
@@ -130,7 +161,7 @@ export function createProducer(options: ProducerOptions): Producer {
     await run(
       () =>
         transaction`WITH factlib_statement AS (${statement}) SELECT pg_logical_emit_message(true, ${prefix}, ${asBuffer(bytes)}::bytea)`,
-      1,
+      [fact],
     )
     logEmitted([envelope])
     return envelope
@@ -161,7 +192,7 @@ export function createProducer(options: ProducerOptions): Producer {
         joined.set(bytes, offset)
         offset += bytes.length
       }
-      await run(() => executor.query(EMIT_MANY, [prefix, joined, starts, lengths]), facts.length)
+      await run(() => executor.query(EMIT_MANY, [prefix, joined, starts, lengths]), facts)
       const envelopes = prepared.map(({ envelope }) => envelope)
       logEmitted(envelopes)
       return envelopes
@@ -181,11 +212,16 @@ export function createProducer(options: ProducerOptions): Producer {
       // Run on the transaction given, whichever sql made the query: a pool-made query run as it
       // is would commit on its own, outside the business transaction.
       const parameters = [...params, prefix, asBuffer(bytes)]
-      await run(() => executor.query(folded, parameters), 1)
+      await run(() => executor.query(folded, parameters), [fact])
       logEmitted([envelope])
       return envelope
     },
   }
+}
+
+/** A label value from what the caller passed, which may not even be a string when validation fails. */
+function labelOf(value: unknown): string {
+  return typeof value === 'string' ? value : ''
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {
