@@ -1,6 +1,6 @@
 import { Counter, Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
-import { tallyPerLabel } from './metrics.js'
+import { createMetrics, tallyPerLabel, tallyPerLabelPair } from './metrics.js'
 
 describe('tallyPerLabel', () => {
   it('hands the counts of a tick to the counter once the tick is over', async () => {
@@ -22,5 +22,98 @@ describe('tallyPerLabel', () => {
     count('shop.payment')
     await Promise.resolve()
     expect(await valuesOf()).toEqual({ 'shop.order': 339, 'shop.payment': 667 })
+  })
+})
+
+describe('tallyPerLabelPair', () => {
+  it('hands the counts of a tick to a two-label counter once the tick is over', async () => {
+    const registry = new Registry()
+    const counter = new Counter({
+      name: 'events_total',
+      help: 'events',
+      labelNames: ['aggregate_type', 'event_type'],
+      registers: [registry],
+    })
+    const count = tallyPerLabelPair(counter)
+    for (let n = 0; n < 10; n++) count('order', n % 2 === 0 ? 'order.placed' : 'order.paid')
+    count('user', 'user.created', 3)
+    const valuesOf = async () =>
+      Object.fromEntries(
+        (await counter.get()).values.map((value) => [
+          `${value.labels.aggregate_type}/${value.labels.event_type}`,
+          value.value,
+        ]),
+      )
+    expect(await valuesOf()).toEqual({})
+    expect(await valuesOf()).toEqual({
+      'order/order.placed': 5,
+      'order/order.paid': 5,
+      'user/user.created': 3,
+    })
+  })
+})
+
+describe('the Go owlpost metrics', () => {
+  it('are registered beside ours with the Go names, types, label names and help texts', () => {
+    const { registry } = createMetrics()
+    const expected = [
+      [
+        'factlib_events_consumed_total',
+        'counter',
+        ['aggregate_type', 'event_type'],
+        'Total number of events consumed',
+      ],
+      [
+        'factlib_event_handler_success_total',
+        'counter',
+        ['aggregate_type', 'event_type'],
+        'Total number of successful event handler executions',
+      ],
+      [
+        'factlib_event_handler_failures_total',
+        'counter',
+        ['aggregate_type', 'event_type', 'error_type'],
+        'Total number of failed event handler executions',
+      ],
+      [
+        'factlib_event_handler_latency_seconds',
+        'histogram',
+        ['aggregate_type', 'event_type'],
+        'Event handler execution latency in seconds',
+      ],
+      [
+        'factlib_kafka_produce_success_total',
+        'counter',
+        ['topic'],
+        'Total number of successful Kafka produce calls',
+      ],
+      [
+        'factlib_kafka_produce_failures_total',
+        'counter',
+        ['topic', 'error_type'],
+        'Total number of failed Kafka produce calls',
+      ],
+      ['factlib_kafka_produce_latency_seconds', 'histogram', ['topic'], 'Kafka produce latency in seconds'],
+      [
+        'factlib_wal_replication_errors_total',
+        'counter',
+        ['slot', 'error_type'],
+        'Total number of WAL replication errors',
+      ],
+    ] as const
+    for (const [name, type, labelNames, help] of expected) {
+      const metric = registry.getSingleMetric(name) as unknown as {
+        type: string
+        labelNames: readonly string[]
+        help: string
+      }
+      expect(metric, name).toBeDefined()
+      expect({ type: metric.type, labelNames: [...metric.labelNames], help: metric.help }, name).toEqual({
+        type,
+        labelNames,
+        help,
+      })
+    }
+    expect(registry.getSingleMetric('owlpost_facts_delivered_total')).toBeDefined()
   })
 })

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { createGoMetrics } from './go-metrics.js'
 
 /** The relay's Prometheus metrics, on a registry of its own so tests and embedders do not collide. */
 export function createMetrics() {
@@ -56,6 +57,8 @@ export function createMetrics() {
       help: '1 while this instance holds the slot, 0 while it waits as a standby',
       registers: [registry],
     }),
+    /** The Go owlpost's metrics, under its names, beside ours. */
+    go: createGoMetrics(registry),
   }
   return metrics
 }
@@ -86,5 +89,45 @@ export function tallyPerLabel<Label extends string>(
   return (value, count = 1) => {
     if (pending.size === 0) queueMicrotask(flush)
     pending.set(value, (pending.get(value) ?? 0) + count)
+  }
+}
+
+/** As `tallyPerLabel`, for a counter of two labels. */
+export function tallyPerLabelPair<Label extends string>(
+  counter: Counter<Label>,
+): (first: string, second: string, count?: number) => void {
+  const children = new Map<string, Map<string, Counter.Internal>>()
+  const pending = new Map<string, Map<string, number>>()
+  let scheduled = false
+  const flush = () => {
+    scheduled = false
+    for (const [first, counts] of pending) {
+      let bySecond = children.get(first)
+      if (!bySecond) {
+        bySecond = new Map()
+        children.set(first, bySecond)
+      }
+      for (const [second, count] of counts) {
+        let child = bySecond.get(second)
+        if (!child) {
+          child = counter.labels(first, second)
+          bySecond.set(second, child)
+        }
+        child.inc(count)
+      }
+    }
+    pending.clear()
+  }
+  return (first, second, count = 1) => {
+    if (!scheduled) {
+      scheduled = true
+      queueMicrotask(flush)
+    }
+    let counts = pending.get(first)
+    if (!counts) {
+      counts = new Map()
+      pending.set(first, counts)
+    }
+    counts.set(second, (counts.get(second) ?? 0) + count)
   }
 }

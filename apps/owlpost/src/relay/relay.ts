@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs'
-import { createKafkaSink, type KafkaSink, type KafkaSinkOptions, type SinkFact } from '@factlib/kafka-sink'
+import { readEnvelopeHeader } from '@factlib/core/wire'
+import {
+  createKafkaSink,
+  type KafkaSink,
+  type KafkaSinkOptions,
+  type SinkFact,
+  type SinkTransaction,
+} from '@factlib/kafka-sink'
 import {
   formatLsn,
+  PgoutputDecodeError,
   PostgresError,
   ReplicationConnection,
   type ReplicationEvent,
@@ -10,7 +18,8 @@ import {
 import type { Logger } from 'pino'
 import type { OwlpostConfig } from '../config/load-config.js'
 import { redactUrl } from '../config/redact.js'
-import { type RelayMetrics, tallyPerLabel } from '../operations/metrics.js'
+import type { WalErrorType } from '../operations/go-metrics.js'
+import { type RelayMetrics, tallyPerLabel, tallyPerLabelPair } from '../operations/metrics.js'
 import { Aborted, abortable, backoffDelay, Interrupter, pause } from './abortable.js'
 import { ensurePublicationAndSlot } from './slot-setup.js'
 import { type AssemblerOutput, TransactionAssembler } from './transaction-assembler.js'
@@ -41,6 +50,10 @@ export class Relay {
   private readonly sink: KafkaSink
   private readonly assembler: TransactionAssembler
   private readonly factsRead: (prefix: string) => void
+  /** performance.now() when the transaction being handed to the sink was offered. */
+  private handingSince = 0
+  /** The step of the replication session under way, to name what failed. */
+  private step: 'connect' | 'slot_setup' | 'start_replication' | 'stream' = 'connect'
 
   constructor(
     private readonly config: OwlpostConfig,
@@ -85,6 +98,10 @@ export class Relay {
           if (signal.aborted || error instanceof Aborted) break
           if (isHalting(error)) throw error
           this.metrics.reconnects.inc({ target: 'postgres' })
+          this.metrics.go.walReplicationErrors.inc({
+            slot: this.config.slotName,
+            error_type: this.walErrorType(error),
+          })
           this.logger.warn({ err: error }, 'replication interrupted; reconnecting')
           this.role = 'reconnecting'
           await pause(backoffDelay(attempt++, this.config.reconnectMaxBackoffMs), signal)
@@ -99,11 +116,23 @@ export class Relay {
     }
   }
 
+  /** The Go owlpost's word for what broke the replication session, where the cause is the same. */
+  private walErrorType(error: unknown): WalErrorType {
+    if (this.step !== 'stream') return this.step
+    if (error instanceof PgoutputDecodeError) return 'parse_logical_msg'
+    if (error instanceof PostgresError) return 'pg_error'
+    return 'receive_message'
+  }
+
   private sinkOptions(): KafkaSinkOptions {
     const kafka = this.config.kafka
     const ssl = kafka.sslCaFile ? { ca: [readFileSync(kafka.sslCaFile, 'utf8')] } : kafka.ssl
     const metrics = this.metrics
+    const go = metrics.go
     const factsDelivered = tallyPerLabel(metrics.factsDelivered)
+    const produced = tallyPerLabel(go.produceSuccess)
+    const consumed = tallyPerLabelPair(go.eventsConsumed)
+    const handed = tallyPerLabelPair(go.handlerSuccess)
     return {
       brokers: [...kafka.brokers],
       clientId: kafka.clientId,
@@ -118,15 +147,33 @@ export class Relay {
       createTopics: kafka.createTopics ?? false,
       logger: this.logger.child({ component: 'kafka-sink' }),
       hooks: {
-        delivered(topic, _fact, transaction) {
+        // Called while sink.send() runs: the fact was read and handed on (the Go handler's success).
+        accepted: (_fact, envelope) => {
+          const aggregateType = envelope?.aggregateType ?? ''
+          const eventType = envelope?.eventType ?? ''
+          consumed(aggregateType, eventType)
+          handed(aggregateType, eventType)
+          go.handlerLatency.observe(
+            (performance.now() - this.handingSince) / 1000,
+            1,
+            aggregateType,
+            eventType,
+          )
+        },
+        delivered(topic, _fact, transaction, seconds) {
           factsDelivered(topic)
+          produced(topic)
+          go.produceLatency.observe(seconds, 1, topic)
           if (transaction.commitTime) {
             metrics.commitToAck.observe(Math.max(0, Date.now() - transaction.commitTime.getTime()) / 1000)
           }
         },
-        deadLettered(reason, originalTopic) {
+        deliveryFailed(topic, facts, type) {
+          go.produceFailures.inc({ topic, error_type: type }, facts)
+        },
+        deadLettered(_reason, originalTopic) {
           metrics.factsDeadLettered.inc({ topic: originalTopic ?? 'unknown' })
-          void reason
+          go.produceFailures.inc({ topic: originalTopic ?? 'unknown', error_type: 'dead_letter' })
         },
         healthChanged: (healthy, error) => {
           if (healthy) this.logger.info('kafka healthy')
@@ -156,6 +203,7 @@ export class Relay {
 
   /** One replication session. Returns whether it got as far as streaming. */
   private async replicate(signal: AbortSignal): Promise<boolean> {
+    this.step = 'connect'
     const connection = await ReplicationConnection.connect({
       connectionString: this.config.databaseUrl,
       applicationName: this.config.appName,
@@ -164,12 +212,14 @@ export class Relay {
     this.postgresConnected = true
     this.session = { connection }
     try {
+      this.step = 'slot_setup'
       await ensurePublicationAndSlot(
         connection,
         { publication: this.config.publicationName, slot: this.config.slotName },
         this.logger,
       )
       let stream: ReplicationStream
+      this.step = 'start_replication'
       try {
         stream = await connection.startReplication({
           slot: this.config.slotName,
@@ -195,6 +245,7 @@ export class Relay {
         throw error
       }
       this.session.stream = stream
+      this.step = 'stream'
       this.assembler.resetConnection()
       if (this.sink.deliveredLsn > 0n) stream.acknowledge(this.sink.deliveredLsn)
       this.role = 'active'
@@ -261,8 +312,30 @@ export class Relay {
       }
       const transaction = output.transaction
       this.countRead(transaction.facts)
-      await this.sink.send(transaction)
+      this.handingSince = performance.now()
+      try {
+        await this.sink.send(transaction)
+      } catch (error) {
+        this.countHandlerFailure(transaction)
+        throw error
+      }
       this.metrics.inFlightFacts.set(this.sink.inFlight)
+    }
+  }
+
+  /** A transaction the sink refused (halted, closed): its facts were read but not handed on. */
+  private countHandlerFailure(transaction: SinkTransaction): void {
+    const go = this.metrics.go
+    for (const fact of transaction.facts) {
+      let labels = { aggregate_type: '', event_type: '' }
+      try {
+        const header = readEnvelopeHeader(fact.value)
+        labels = { aggregate_type: header.aggregateType, event_type: header.eventType }
+      } catch {
+        // An envelope that does not decode is counted with empty labels.
+      }
+      go.eventsConsumed.inc(labels)
+      go.handlerFailures.inc({ ...labels, error_type: 'handler_error' })
     }
   }
 
