@@ -70,8 +70,14 @@ export interface StartReplicationOptions {
   streaming?: boolean
   twoPhase?: boolean
   origin?: 'any' | 'none'
-  /** Status update period. Default 10 000 ms. */
+  /** Status update period: the keepalive that tells the server this client is alive. Default 10 000 ms. */
   statusIntervalMs?: number
+  /**
+   * Confirm promptly: after `acknowledge()` moves the position, a status update goes out within
+   * this many ms of the previous one, once per move, instead of waiting for the periodic one, so a
+   * crash replays little. Default 0: only the periodic, requested and closing updates.
+   */
+  confirmIntervalMs?: number
   /**
    * Fail the iterator when the server sends nothing for this long while the consumer waits
    * (a reply is requested at half of it). Default 60 000 ms; 0 disables.
@@ -601,6 +607,7 @@ export class ReplicationConnection {
         new PgoutputDecoder(),
         {
           statusIntervalMs: options.statusIntervalMs ?? 10_000,
+          confirmIntervalMs: options.confirmIntervalMs ?? 0,
           silenceTimeoutMs: options.silenceTimeoutMs ?? 60_000,
           logger: this.logger,
         },

@@ -22,7 +22,9 @@ afterEach(async () => {
   fake = undefined
 })
 
-async function streamFromFake(options: { statusIntervalMs?: number; silenceTimeoutMs?: number } = {}) {
+async function streamFromFake(
+  options: { statusIntervalMs?: number; silenceTimeoutMs?: number; confirmIntervalMs?: number } = {},
+) {
   fake = await FakeWalSender.start()
   const connection = await ReplicationConnection.connect({
     host: '127.0.0.1',
@@ -92,6 +94,37 @@ describe('ReplicationStream against a fake walsender', () => {
     expect(flushed).toContain(0x200n)
     expect(flushed.at(-1)).toBe(0x300n)
     expect(flushed.every((value, index) => index === 0 || value >= flushed[index - 1]!)).toBe(true)
+  })
+
+  it('confirms a moved position promptly, once per move, and at most once per confirmIntervalMs', async () => {
+    const { stream, fake } = await streamFromFake({ statusIntervalMs: 60_000, confirmIntervalMs: 200 })
+    const flushedValues = () => fake.statusUpdates.map((update) => update.flushed)
+    const before = performance.now()
+    stream.acknowledge(0x100n)
+    await until(() => flushedValues().includes(0x100n))
+    // Long before the 60 s periodic update: the move itself sent it.
+    expect(performance.now() - before).toBeLessThan(5_000)
+    // Moves within the interval share one update, sent no sooner than the interval allows.
+    const firstAt = performance.now()
+    stream.acknowledge(0x200n)
+    stream.acknowledge(0x300n)
+    await until(() => flushedValues().includes(0x300n))
+    expect(performance.now() - firstAt).toBeGreaterThanOrEqual(150)
+    expect(flushedValues()).toEqual([0x100n, 0x300n])
+    // No move, no update: a lower or equal position is not news.
+    stream.acknowledge(0x300n)
+    stream.acknowledge(0x80n)
+    await sleep(400)
+    expect(flushedValues()).toEqual([0x100n, 0x300n])
+    await stream.close()
+  })
+
+  it('sends no prompt updates without confirmIntervalMs', async () => {
+    const { stream, fake } = await streamFromFake({ statusIntervalMs: 60_000 })
+    stream.acknowledge(0x100n)
+    await sleep(300)
+    expect(fake.statusUpdates).toEqual([])
+    await stream.close()
   })
 
   it('stops reading while the consumer does not pull, then delivers everything in order', async () => {

@@ -19,7 +19,8 @@ export interface ReplicationStream extends AsyncIterable<ReplicationEvent> {
   /**
    * Records that everything up to `lsn` is durably processed (for a transaction: its commit's
    * endLsn). Monotonic: a lower value is ignored. Only acknowledged positions are ever confirmed
-   * to the server, in the next status update (periodic, on request, and on close).
+   * to the server: in the next status update (periodic, on request, on close) or, with
+   * `confirmIntervalMs`, in a prompt one soon after the move.
    */
   acknowledge(lsn: bigint): void
   /**
@@ -43,6 +44,8 @@ export interface ReplicationStream extends AsyncIterable<ReplicationEvent> {
 
 export interface ReplicationStreamSettings {
   statusIntervalMs: number
+  /** 0: no prompt updates; otherwise the least time between a prompt update and the one before. */
+  confirmIntervalMs: number
   silenceTimeoutMs: number
   logger: Logger
 }
@@ -58,6 +61,11 @@ export class ReplicationStreamImpl implements ReplicationStream {
   private readonly reader = new BufferReader()
   private readonly statusTimer: NodeJS.Timeout
   private readonly silenceTimer: NodeJS.Timeout | undefined
+  /** Pending prompt status update after the acknowledged position moved. */
+  private confirmTimer: NodeJS.Timeout | undefined
+  /** The flushed position of the last status update sent, and when (performance.now()). */
+  private sentFlushed = 0n
+  private sentAt = Number.NEGATIVE_INFINITY
   private pingedAt = -1
   private closing: Promise<void> | undefined
   private iterator: AsyncIterator<ReplicationEvent> | undefined
@@ -90,7 +98,22 @@ export class ReplicationStreamImpl implements ReplicationStream {
   }
 
   acknowledge(lsn: bigint): void {
-    if (lsn > this.acknowledged) this.acknowledged = lsn
+    if (lsn <= this.acknowledged) return
+    this.acknowledged = lsn
+    if (this.settings.confirmIntervalMs > 0 && !this.confirmTimer && !this.finished) this.scheduleConfirm()
+  }
+
+  /**
+   * One status update for however many moves come before it, spaced at least confirmIntervalMs
+   * from the previous update: prompt on a quiet stream, a bounded rate on a busy one.
+   */
+  private scheduleConfirm(): void {
+    const wait = Math.max(0, this.sentAt + this.settings.confirmIntervalMs - performance.now())
+    this.confirmTimer = setTimeout(() => {
+      this.confirmTimer = undefined
+      if (this.acknowledged > this.sentFlushed && !this.finished) this.sendStatusUpdate(false)
+    }, wait)
+    this.confirmTimer.unref()
   }
 
   acknowledgeIdle(walEnd: bigint): boolean {
@@ -107,6 +130,8 @@ export class ReplicationStreamImpl implements ReplicationStream {
     // Written may run ahead (received is not confirmed); flushed and applied never do.
     // biome-ignore lint/complexity/useMathMinMax: Math.max does not take bigint
     const written = this.received > this.acknowledged ? this.received : this.acknowledged
+    this.sentFlushed = this.acknowledged
+    this.sentAt = performance.now()
     const update = encodeStandbyStatusUpdate({
       written,
       flushed: this.acknowledged,
@@ -264,6 +289,7 @@ export class ReplicationStreamImpl implements ReplicationStream {
 
   private stopTimers(): void {
     clearInterval(this.statusTimer)
+    clearTimeout(this.confirmTimer)
     if (this.silenceTimer) clearInterval(this.silenceTimer)
   }
 
