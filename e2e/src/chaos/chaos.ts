@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 import { runChaos } from './run-chaos.js'
-import { ciSchedule, fullSchedule } from './schedules.js'
+import { ciSchedule, fullSchedule, killsSchedule } from './schedules.js'
 
 // kafkajs on Node 24 warns about negative timeouts on every retry; the noise would bury the progress lines.
 const emitWarning = process.emitWarning.bind(process)
@@ -11,13 +11,14 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   return (emitWarning as (...args: unknown[]) => void)(warning, ...rest)
 }) as typeof process.emitWarning
 
-const usage = `pnpm chaos [--facts N] [--rate FACTS_PER_S] [--schedule full|ci]
+const usage = `pnpm chaos [--facts N] [--rate FACTS_PER_S] [--schedule full|ci|kills]
 
 Emits N facts (default 200000) from 8 writers while SIGKILLing owlpost, stopping Kafka and
 restarting PostgreSQL, then checks every committed fact arrived in order and every poison
 message was dead-lettered. Ends with one line:
 facts=N lost=0 reordered=0 duplicates=D deadlettered=P kills=K
-Exit code 1 on any loss, reordering, rolled-back or uncommitted arrival, or missing poison.`
+Exit code 1 on any loss, reordering, rolled-back or uncommitted arrival, or missing poison.
+--schedule kills injects only owlpost SIGKILLs, to measure duplicates per crash.`
 
 const { values } = parseArgs({
   options: {
@@ -45,7 +46,8 @@ process.once('SIGTERM', () => process.exit(143))
 const result = await runChaos({
   facts,
   ...(rate > 0 ? { ratePerSecond: rate } : {}),
-  schedule: values.schedule === 'ci' ? ciSchedule : fullSchedule,
+  schedule:
+    values.schedule === 'ci' ? ciSchedule : values.schedule === 'kills' ? killsSchedule : fullSchedule,
   log: (line) => console.log(line),
 })
 for (const problem of result.problems) console.log(`FAIL: ${problem}`)

@@ -24,7 +24,9 @@ export class OwlpostSupervisor {
   }
 
   async start(): Promise<OwlpostProcess> {
-    const owlpost = await startOwlpost(this.env)
+    // owlpost's own defaults (status interval, standby retry), as deployed: what a crash costs
+    // in redelivered facts depends on them.
+    const owlpost = await startOwlpost(this.env, { testSettings: false })
     this.current = owlpost
     void owlpost.exited.then((code) => {
       if (this.killedByUs.has(owlpost) || this.closed) return

@@ -18,3 +18,15 @@ export const ciSchedule: FaultSchedule = {
   poisonPerInjection: 2,
   owlpostReadyTimeoutMs: 20_000,
 }
+
+/**
+ * Only SIGKILLs of owlpost, every 3 to 8 s: what a crash costs in redelivered facts, measured
+ * per kill (duplicates / kills) at owlpost's default settings.
+ */
+export const killsSchedule: FaultSchedule = {
+  cycle: ['kill-owlpost'],
+  pauseMs: [3_000, 8_000],
+  kafkaOutageMs: [0, 0],
+  poisonPerInjection: 0,
+  owlpostReadyTimeoutMs: 30_000,
+}

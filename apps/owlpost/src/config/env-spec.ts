@@ -58,6 +58,7 @@ export const owlpostEnv = {
   MAX_IN_FLIGHT_BYTES: withDefault(positiveInt, 16 * 1024 * 1024),
   KAFKA_LINGER_MS: withDefault(nonNegativeInt, 0),
   STATUS_INTERVAL_MS: withDefault(positiveInt, 10_000),
+  CONFIRM_INTERVAL_MS: withDefault(nonNegativeInt, 100),
   WAL_SILENCE_TIMEOUT_MS: withDefault(positiveInt, 90_000),
   SHUTDOWN_TIMEOUT_MS: withDefault(positiveInt, 15_000),
   STANDBY_RETRY_MS: withDefault(positiveInt, 2_000),

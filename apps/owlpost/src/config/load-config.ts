@@ -27,6 +27,7 @@ export interface OwlpostConfig {
   metricsPort: number
   logLevel: string
   statusIntervalMs: number
+  confirmIntervalMs: number
   silenceTimeoutMs: number
   shutdownTimeoutMs: number
   standbyRetryMs: number
@@ -106,6 +107,7 @@ export function loadConfig(env: Record<string, string | undefined>): OwlpostConf
     metricsPort: e.METRICS_PORT,
     logLevel: e.LOG_LEVEL,
     statusIntervalMs: e.STATUS_INTERVAL_MS,
+    confirmIntervalMs: e.CONFIRM_INTERVAL_MS,
     silenceTimeoutMs: e.WAL_SILENCE_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     standbyRetryMs: e.STANDBY_RETRY_MS,

@@ -227,6 +227,7 @@ export class Relay {
           protoVersion: 1,
           messages: true,
           statusIntervalMs: this.config.statusIntervalMs,
+          confirmIntervalMs: this.config.confirmIntervalMs,
           silenceTimeoutMs: this.config.silenceTimeoutMs,
         })
       } catch (error) {
