@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { basename, dirname, join } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runInNewContext } from 'node:vm'
 import { createDatabase, startKafka, startPostgres, uniqueName } from '@factlib/testing'
@@ -138,6 +138,40 @@ describe('the published packages, installed from their tarballs', () => {
   it('type-checks every README block and the CommonJS requires with tsc --strict (nodenext)', async () => {
     expect(readmeBlocks.length).toBeGreaterThan(0)
     await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: project })
+  })
+
+  it('ships every source file its source maps and declaration maps name', () => {
+    const missing: string[] = []
+    let maps = 0
+    for (const pkg of packages) {
+      const installed = join(project, 'node_modules', pkg.name)
+      for (const file of readdirSync(installed, { recursive: true, encoding: 'utf8' })) {
+        if (!file.endsWith('.map')) continue
+        maps++
+        const map = join(installed, file)
+        for (const source of JSON.parse(readFileSync(map, 'utf8')).sources as string[]) {
+          if (!existsSync(resolve(dirname(map), source))) missing.push(`${pkg.name}/${file}: ${source}`)
+        }
+      }
+    }
+    expect(maps).toBeGreaterThan(0)
+    expect(missing).toEqual([])
+  })
+
+  it('names a shipped TypeScript file in a stack trace with --enable-source-maps', async () => {
+    const script = join(project, 'stack-trace.mjs')
+    await writeFile(
+      script,
+      "import { decodeEnvelope } from '@factlib/core/wire'\n" +
+        'try { decodeEnvelope(new Uint8Array([0xff])) } catch (error) { console.log(error.stack) }\n',
+    )
+    const output = await run(process.execPath, ['--enable-source-maps', script], { cwd: project })
+    // e.g. `at decodeEnvelope (file:///tmp/…/node_modules/@factlib/core/src/decode-envelope.ts:12:5)`
+    const frame = /\((?:file:\/\/)?([^()\s]+\/node_modules\/@factlib\/core\/src\/[^()\s:]+\.ts):\d+/.exec(
+      output,
+    )
+    expect(frame, output).not.toBeNull()
+    expect(existsSync(frame![1]!), frame![1]).toBe(true)
   })
 
   it('require()s every entry of every package from CommonJS', async () => {
