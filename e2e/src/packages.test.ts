@@ -29,16 +29,29 @@ const readmeBlocks = packages.flatMap((pkg) =>
     .map((block) => ({ pkg, block, file: `readme/${basename(pkg.name)}-line-${block.line}.mts` })),
 )
 
-// What the READMEs ask a user to install beside the packages, at the versions the workspace uses.
-const companions = ['effect', 'postgres', 'pg', 'kysely', '@types/pg', '@types/node']
+// Installed beside the packages, as their READMEs ask a user to: every peer dependency (optional
+// ones included, so that every entry and example can load), the drivers the examples use, and
+// Node's types. At the versions the workspace develops against.
+const companions = [
+  ...new Set([
+    ...packages.flatMap((pkg) => Object.keys(pkg.peerDependencies)),
+    'postgres',
+    'pg',
+    '@types/pg',
+    '@types/node',
+  ]),
+]
 const rootManifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 function workspaceRange(name: string): string {
-  for (const manifest of [...packages, { devDependencies: rootManifest.devDependencies }]) {
-    const range =
-      ('dependencies' in manifest && manifest.dependencies[name]) ||
-      ('peerDependencies' in manifest && manifest.peerDependencies[name]) ||
-      manifest.devDependencies[name]
-    if (range) return range
+  const manifests = [
+    ...packages,
+    { dependencies: {}, peerDependencies: {}, devDependencies: rootManifest.devDependencies },
+  ]
+  for (const field of ['devDependencies', 'dependencies', 'peerDependencies'] as const) {
+    for (const manifest of manifests) {
+      const range = manifest[field][name]
+      if (range) return range
+    }
   }
   throw new Error(`no workspace package names ${name}`)
 }
