@@ -1,5 +1,12 @@
 import { PgoutputDecodeError } from './pgoutput-decode-error.js'
 
+// Every JavaScript runtime has TextDecoder, but the ES library types do not declare it. Declared
+// here, as much of it as is used, so the decoder type-checks with no DOM or Node types at all.
+declare const TextDecoder: new (
+  label: 'utf-8',
+  options: { fatal: boolean; ignoreBOM: boolean },
+) => { decode(input: Uint8Array): string }
+
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /** Below this length a hand-rolled ASCII loop beats the TextDecoder call overhead. */

@@ -1,3 +1,5 @@
+// @factlib/wal: the decoder (also alone as @factlib/wal/decoder) and the replication client,
+// which speaks the PostgreSQL protocol over node:net and node:tls.
 export {
   ConnectionOptionsError,
   parseConnectionString,
@@ -6,13 +8,9 @@ export {
   resolveConnectionOptions,
   type SslMode,
 } from './connection-options.js'
+export * from './decoder.js'
 export type { Logger } from './logger.js'
-export { formatLsn, InvalidLsnError, invalidLsn, parseLsn } from './lsn.js'
-export { PgoutputDecodeError } from './pgoutput-decode-error.js'
-export { PgoutputDecoder } from './pgoutput-decoder.js'
-export type * from './pgoutput-messages.js'
 export { PostgresError, type PostgresErrorFields } from './postgres-error.js'
-export { dateToPostgresTime, postgresTimeToDate } from './postgres-time.js'
 export {
   type CreateReplicationSlotResult,
   type IdentifySystemResult,
@@ -27,12 +25,4 @@ export {
   ReplicationSilenceError,
   UnsupportedServerVersionError,
 } from './replication-errors.js'
-export {
-  encodeStandbyStatusUpdate,
-  type PrimaryKeepalive,
-  parseReplicationFrame,
-  type ReplicationFrame,
-  type StandbyStatusUpdate,
-  type XLogData,
-} from './replication-frames.js'
 export type { ReplicationEvent, ReplicationStream } from './replication-stream.js'

@@ -1,0 +1,338 @@
+import { spawn } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { basename, dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { runInNewContext } from 'node:vm'
+import { createDatabase, startKafka, startPostgres, uniqueName } from '@factlib/testing'
+import { build } from 'esbuild'
+import postgres from 'postgres'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { installSize, megabytes } from './packaging/install-size.js'
+import { publishedPackages, specifierOf } from './packaging/published-packages.js'
+import { typescriptBlocks } from './packaging/readme-blocks.js'
+import { run, runAllowingFailure } from './packaging/run-command.js'
+
+// The published packages as a stranger meets them: packed, installed with npm from the tarballs
+// into an empty project outside the repository, and every TypeScript block of every README
+// type-checked and run there. `pnpm check:packages` runs this file alone.
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const tool = (name: string) => join(root, 'e2e', 'node_modules', '.bin', name)
+const tsc = createRequire(join(root, 'e2e', 'package.json')).resolve('typescript/bin/tsc')
+const packages = publishedPackages(root)
+const readmeBlocks = packages.flatMap((pkg) =>
+  typescriptBlocks(pkg.readme)
+    .filter((block) => !block.tags.includes('fragment'))
+    .map((block) => ({ pkg, block, file: `readme/${basename(pkg.name)}-line-${block.line}.mts` })),
+)
+
+// Installed beside the packages, as their READMEs ask a user to: every peer dependency (optional
+// ones included, so that every entry and example can load), the drivers the examples use, and
+// Node's types. At the versions the workspace develops against.
+const companions = [
+  ...new Set([
+    ...packages.flatMap((pkg) => Object.keys(pkg.peerDependencies)),
+    'postgres',
+    'pg',
+    '@types/pg',
+    '@types/node',
+  ]),
+]
+const rootManifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+function workspaceRange(name: string): string {
+  const manifests = [
+    ...packages,
+    { dependencies: {}, peerDependencies: {}, devDependencies: rootManifest.devDependencies },
+  ]
+  for (const field of ['devDependencies', 'dependencies', 'peerDependencies'] as const) {
+    for (const manifest of manifests) {
+      const range = manifest[field][name]
+      if (range) return range
+    }
+  }
+  throw new Error(`no workspace package names ${name}`)
+}
+
+// pgoutput's Message for `select pg_logical_emit_message(true, 'demo', 'hi')` at 0/16B3748.
+const messageBytes = [
+  0x4d, 1, 0, 0, 0, 0, 0x01, 0x6b, 0x37, 0x48, 0x64, 0x65, 0x6d, 0x6f, 0, 0, 0, 0, 2, 0x68, 0x69,
+]
+
+describe('the published packages, installed from their tarballs', () => {
+  let work: string
+  let project: string
+  const tarballs = new Map<string, string>()
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'factlib-packages-'))
+    project = join(work, 'project')
+    await mkdir(join(work, 'tarballs'))
+    for (const pkg of packages) {
+      const output = await run('pnpm', ['pack', '--pack-destination', join(work, 'tarballs')], {
+        cwd: pkg.dir,
+      })
+      const tarball = output.trim().split('\n').at(-1)!
+      expect(tarball).toMatch(/\.tgz$/)
+      tarballs.set(pkg.name, tarball)
+    }
+
+    await mkdir(join(project, 'readme'), { recursive: true })
+    await mkdir(join(project, 'require'))
+    await mkdir(join(project, 'decoder'))
+    await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'stranger', private: true }))
+    await run(
+      'npm',
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--loglevel=error',
+        ...tarballs.values(),
+        ...companions.map((name) => `${name}@${workspaceRange(name)}`),
+      ],
+      { cwd: project, timeoutMs: 300_000 },
+    )
+
+    for (const { file, block } of readmeBlocks) await writeFile(join(project, file), block.code)
+    await writeRequireChecks(project)
+    await writeFile(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2023',
+          types: ['node'],
+          noEmit: true,
+        },
+        include: ['readme', 'require'],
+      }),
+    )
+  }, 400_000)
+
+  afterAll(async () => {
+    if (work) await rm(work, { recursive: true, force: true })
+  })
+
+  it('finds the published packages', () => {
+    expect(packages.map((pkg) => pkg.name)).toEqual(
+      expect.arrayContaining(['@factlib/core', '@factlib/kafka-sink', '@factlib/producer', '@factlib/wal']),
+    )
+  })
+
+  it.each(packages.map((pkg) => [pkg.name]))('publint finds nothing wrong with %s', async (name) => {
+    await run(tool('publint'), ['run', tarballs.get(name)!, '--strict'], { cwd: work })
+  })
+
+  // attw bundles TypeScript 5.6, which predates TypeScript's support (5.8) for Node's require() of
+  // ES modules, so it calls every entry "ESM (dynamic import only)" from CommonJS; that rule is
+  // off here and the CommonJS test below checks require() with the TypeScript this repo uses. The
+  // node16 profile leaves out node10 resolution, which cannot see `exports` subpaths at all.
+  it.each(packages.map((pkg) => [pkg.name]))('are the types wrong? not for %s', async (name) => {
+    await run(
+      tool('attw'),
+      [
+        tarballs.get(name)!,
+        '--profile',
+        'node16',
+        '--ignore-rules',
+        'cjs-resolves-to-esm',
+        '--no-emoji',
+        '--no-color',
+      ],
+      { cwd: work },
+    )
+  })
+
+  it('type-checks every README block and the CommonJS requires with tsc --strict (nodenext)', async () => {
+    expect(readmeBlocks.length).toBeGreaterThan(0)
+    await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: project })
+  })
+
+  it('ships every source file its source maps and declaration maps name', () => {
+    const missing: string[] = []
+    let maps = 0
+    for (const pkg of packages) {
+      const installed = join(project, 'node_modules', pkg.name)
+      for (const file of readdirSync(installed, { recursive: true, encoding: 'utf8' })) {
+        if (!file.endsWith('.map')) continue
+        maps++
+        const map = join(installed, file)
+        for (const source of JSON.parse(readFileSync(map, 'utf8')).sources as string[]) {
+          if (!existsSync(resolve(dirname(map), source))) missing.push(`${pkg.name}/${file}: ${source}`)
+        }
+      }
+    }
+    expect(maps).toBeGreaterThan(0)
+    expect(missing).toEqual([])
+  })
+
+  it('names a shipped TypeScript file in a stack trace with --enable-source-maps', async () => {
+    const script = join(project, 'stack-trace.mjs')
+    await writeFile(
+      script,
+      "import { decodeEnvelope } from '@factlib/core/wire'\n" +
+        'try { decodeEnvelope(new Uint8Array([0xff])) } catch (error) { console.log(error.stack) }\n',
+    )
+    const output = await run(process.execPath, ['--enable-source-maps', script], { cwd: project })
+    // e.g. `at decodeEnvelope (file:///tmp/…/node_modules/@factlib/core/src/decode-envelope.ts:12:5)`
+    const frame = /\((?:file:\/\/)?([^()\s]+\/node_modules\/@factlib\/core\/src\/[^()\s:]+\.ts):\d+/.exec(
+      output,
+    )
+    expect(frame, output).not.toBeNull()
+    expect(existsSync(frame![1]!), frame![1]).toBe(true)
+  })
+
+  it('require()s every entry of every package from CommonJS', async () => {
+    const output = await run(process.execPath, ['require/entries.cjs'], { cwd: project })
+    for (const pkg of packages)
+      for (const entry of pkg.entries) expect(output).toContain(specifierOf(pkg, entry))
+  })
+
+  // Each block gets a database of its own, as if it were the only program its reader runs.
+  it.each(readmeBlocks.map((entry) => [entry.file, entry]))(
+    'runs the README block %s',
+    async (file, { block }) => {
+      const databaseUrl = (await createDatabase(await startPostgres(), 'readme')).url
+      const kafkaBrokers = (await startKafka()).brokers.join(',')
+      const env = { ...process.env, DATABASE_URL: databaseUrl, KAFKA_BROKERS: kafkaBrokers }
+      if (!block.tags.includes('sigint')) {
+        await run(process.execPath, [file], { cwd: project, env, timeoutMs: 90_000 })
+        return
+      }
+      await runUntilInterrupted(join(project, file), env)
+    },
+  )
+
+  describe('@factlib/wal/decoder outside Node', () => {
+    it('type-checks with no Node types and an ES-only lib, where @factlib/wal does not', async () => {
+      const options = {
+        strict: true,
+        module: 'nodenext',
+        target: 'es2023',
+        lib: ['es2023'],
+        types: [],
+        noEmit: true,
+      }
+      const importing = (specifier: string) =>
+        `import { formatLsn, PgoutputDecoder, type PgoutputMessage } from '${specifier}'\n` +
+        `const message: PgoutputMessage = new PgoutputDecoder().decode(new Uint8Array(${JSON.stringify(messageBytes)}))\n` +
+        "export const seen = message.tag === 'message' ? formatLsn(message.lsn) : message.tag\n"
+      for (const [name, specifier] of [
+        ['decoder', '@factlib/wal/decoder'],
+        ['whole', '@factlib/wal'],
+      ]) {
+        await writeFile(join(project, 'decoder', `${name}.mts`), importing(specifier!))
+        await writeFile(
+          join(project, 'decoder', `tsconfig.${name}.json`),
+          JSON.stringify({ compilerOptions: options, files: [`${name}.mts`] }),
+        )
+      }
+      await run(process.execPath, [tsc, '-p', 'decoder/tsconfig.decoder.json'], { cwd: project })
+      // The control: the same program against the entry with the socket client fails for want of Node.
+      const whole = await runAllowingFailure(process.execPath, [tsc, '-p', 'decoder/tsconfig.whole.json'], {
+        cwd: project,
+      })
+      expect(whole.code).not.toBe(0)
+      expect(whole.output).toMatch(/NodeJS|node:/)
+    })
+
+    it('bundles for a neutral platform and decodes in a context with no Node globals', async () => {
+      const bundle = await build({
+        stdin: { contents: "export * from '@factlib/wal/decoder'", resolveDir: project },
+        bundle: true,
+        platform: 'neutral',
+        format: 'iife',
+        globalName: 'walDecoder',
+        write: false,
+        logLevel: 'silent',
+      })
+      const code = bundle.outputFiles[0]!.text
+      expect(code).not.toMatch(/\bnode:|\brequire\(/)
+      const decoded = runInNewContext(
+        `${code};\nconst message = new walDecoder.PgoutputDecoder().decode(new Uint8Array(bytes));\n` +
+          '[message.tag, message.prefix, walDecoder.formatLsn(message.lsn), new TextDecoder().decode(message.content)]',
+        { bytes: messageBytes, TextDecoder },
+      )
+      expect([...decoded]).toEqual(['message', 'demo', '0/16B3748', 'hi'])
+    })
+  })
+
+  it('installs no effect for a package that does not ask for it, and reports install sizes', () => {
+    const sizes = packages.map((pkg) => {
+      const size = installSize(project, pkg.name)
+      if (!pkg.dependencies.effect) expect(size.packages, pkg.name).not.toContain('effect')
+      return `${pkg.name} ${megabytes(size.bytes)} (${size.packages.length} packages)`
+    })
+    const effect = installSize(project, 'effect')
+    sizes.push(`effect ${megabytes(effect.bytes)}`)
+    console.log(`install sizes, each with its dependencies:\n  ${sizes.join('\n  ')}`)
+  })
+})
+
+/** Writes a CommonJS file that require()s every entry, and a .cts that type-checks the same imports. */
+async function writeRequireChecks(project: string): Promise<void> {
+  const specifiers = packages.flatMap((pkg) => pkg.entries.map((entry) => specifierOf(pkg, entry)))
+  const runtime = specifiers.map(
+    (specifier) =>
+      `{ const loaded = require('${specifier}'); if (Object.keys(loaded).length === 0) throw new Error('${specifier} exports nothing'); console.log('${specifier}', Object.keys(loaded).length) }`,
+  )
+  await writeFile(join(project, 'require', 'entries.cjs'), `${runtime.join('\n')}\n`)
+  const typed = specifiers.map((specifier, index) => `import entry${index} = require('${specifier}')`)
+  typed.push(`export const entries = [${specifiers.map((_, index) => `entry${index}`).join(', ')}]`)
+  await writeFile(join(project, 'require', 'entries.cts'), `${typed.join('\n')}\n`)
+}
+
+async function until(
+  condition: () => Promise<boolean>,
+  failure: () => string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(failure())
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+/**
+ * A README program that runs until interrupted (`ts sigint`, the slot tail): once its slot is
+ * streaming, give it a logical message, wait until it prints that, then Ctrl-C; it must stop
+ * cleanly. Its slot is dropped afterwards, so it holds no WAL on the shared server.
+ */
+async function runUntilInterrupted(file: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const sql = postgres(env.DATABASE_URL!, { max: 1, onnotice: () => {} })
+  const slot = uniqueName('readme_slot')
+  const child = spawn(process.execPath, [file], { cwd: dirname(file), env: { ...env, SLOT: slot } })
+  let output = ''
+  child.stdout.on('data', (chunk) => {
+    output += chunk
+  })
+  child.stderr.on('data', (chunk) => {
+    output += chunk
+  })
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+  try {
+    await until(
+      async () =>
+        (await sql`select 1 from pg_replication_slots where slot_name = ${slot} and active`).length > 0,
+      () => `${file} did not start streaming:\n${output}`,
+    )
+    await sql`select pg_logical_emit_message(true, 'readme', 'hello from the check')`
+    await until(
+      async () => output.includes('hello from the check'),
+      () => `${file} did not print the message:\n${output}`,
+    )
+    child.kill('SIGINT')
+    expect(await exited, output).toBe(0)
+  } finally {
+    child.kill()
+    await exited
+    await sql`select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = ${slot}`
+    await sql.end()
+  }
+}

@@ -1,0 +1,58 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+export interface PublishedPackage {
+  name: string
+  version: string
+  dir: string
+  /** Subpaths of `exports` that name code, e.g. `.` and `./wire` (not `./package.json`). */
+  entries: string[]
+  dependencies: Record<string, string>
+  peerDependencies: Record<string, string>
+  devDependencies: Record<string, string>
+  readme: string
+}
+
+/**
+ * The workspace packages that get published: every package under the workspace folders that is
+ * not private. Found rather than listed, so a new package is checked from its first commit.
+ */
+export function publishedPackages(root: string): PublishedPackage[] {
+  const found: PublishedPackage[] = []
+  for (const folder of workspaceFolders(root)) {
+    for (const entry of readdirSync(join(root, folder), { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue
+      const dir = join(root, folder, entry.name)
+      let manifest: Record<string, unknown>
+      try {
+        manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+      } catch {
+        continue
+      }
+      if (manifest.private === true) continue
+      const exports = (manifest.exports ?? {}) as Record<string, unknown>
+      found.push({
+        name: String(manifest.name),
+        version: String(manifest.version),
+        dir,
+        entries: Object.keys(exports).filter((subpath) => !subpath.endsWith('.json')),
+        dependencies: (manifest.dependencies ?? {}) as Record<string, string>,
+        peerDependencies: (manifest.peerDependencies ?? {}) as Record<string, string>,
+        devDependencies: (manifest.devDependencies ?? {}) as Record<string, string>,
+        readme: readFileSync(join(dir, 'README.md'), 'utf8'),
+      })
+    }
+  }
+  return found.sort((a, b) => a.name.localeCompare(b.name))
+}
+
+/** `packages/*` and the like, from pnpm-workspace.yaml (only its `- folder/*` lines). */
+function workspaceFolders(root: string): string[] {
+  const text = readFileSync(join(root, 'pnpm-workspace.yaml'), 'utf8')
+  return [...text.matchAll(/^\s*-\s*['"]?([^'"\s]+)\/\*['"]?\s*$/gm)].map((match) => match[1]!)
+}
+
+/** The import specifier of an entry: `@factlib/core` for `.`, `@factlib/core/wire` for `./wire`. */
+export function specifierOf(pkg: PublishedPackage, entry: string): string {
+  return entry === '.' ? pkg.name : `${pkg.name}${entry.slice(1)}`
+}
