@@ -26,3 +26,4 @@ export {
   UnsupportedServerVersionError,
 } from './replication-errors.js'
 export type { ReplicationEvent, ReplicationStream } from './replication-stream.js'
+export { sqlIdentifier, sqlLiteral } from './sql-text.js'

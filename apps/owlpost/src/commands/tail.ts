@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { type CreatedAtUnit, decodeEnvelope, envelopeToJson } from '@factlib/core/wire'
-import { formatLsn, ReplicationConnection } from '@factlib/wal'
-import { sqlIdentifier, sqlLiteral } from '../relay/sql-text.js'
+import { formatLsn, ReplicationConnection, sqlIdentifier, sqlLiteral } from '@factlib/wal'
 
 export interface TailOptions {
   databaseUrl: string

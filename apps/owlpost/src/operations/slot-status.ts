@@ -1,5 +1,4 @@
-import { parseLsn, type ReplicationConnection } from '@factlib/wal'
-import { sqlLiteral } from '../relay/sql-text.js'
+import { parseLsn, type ReplicationConnection, sqlLiteral } from '@factlib/wal'
 
 export interface SlotStatus {
   slot: string
