@@ -1,6 +1,5 @@
-import { PostgresError, type ReplicationConnection } from '@factlib/wal'
-import type { Logger } from 'pino'
-import { sqlIdentifier, sqlLiteral } from './sql-text.js'
+import { PostgresError, type ReplicationConnection, sqlIdentifier, sqlLiteral } from '@factlib/wal'
+import type { Logger } from './logger.js'
 
 const duplicateObject = '42710'
 

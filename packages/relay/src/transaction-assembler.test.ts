@@ -1,6 +1,11 @@
 import type { PgoutputMessage } from '@factlib/wal'
 import { describe, expect, it } from 'vitest'
-import { nonTransactionalReason, TransactionAssembler } from './transaction-assembler.js'
+import { Position } from './position.js'
+import {
+  type AssemblerOutput,
+  nonTransactionalReason,
+  TransactionAssembler,
+} from './transaction-assembler.js'
 
 const bytes = (text: string) => new TextEncoder().encode(text)
 const begin = (finalLsn: bigint): PgoutputMessage => ({ tag: 'begin', finalLsn, commitTime: 0n, xid: 1 })
@@ -19,14 +24,30 @@ const message = (lsn: bigint, prefix: string, text: string, transactional = true
   content: bytes(text),
 })
 
-function transactionsOf(assembler: TransactionAssembler, messages: PgoutputMessage[]) {
-  return messages.flatMap((m) => assembler.accept(m))
+/** Feeds messages; a commit is recorded in the position as the relay would, with its facts handed. */
+function feed(assembler: TransactionAssembler, position: Position, messages: PgoutputMessage[]) {
+  const out: AssemblerOutput[] = []
+  for (const m of messages) {
+    const output = assembler.accept(m)
+    if (!output) continue
+    out.push(output)
+    if (output.kind === 'commit') {
+      if (output.transaction) position.handed(0, output.endLsn, true)
+      position.commit(output.commitLsn, output.endLsn, output.transaction !== undefined, false)
+    }
+  }
+  return out
+}
+
+function setup(prefixes: string[], maxChunkFacts?: number) {
+  const position = new Position(1)
+  return { position, assembler: new TransactionAssembler(new Set(prefixes), position, maxChunkFacts) }
 }
 
 describe('TransactionAssembler', () => {
-  it('groups our facts per transaction, tagged with the commit end LSN', () => {
-    const assembler = new TransactionAssembler(new Set(['orders', 'billing']))
-    const out = transactionsOf(assembler, [
+  it("groups the prefixes' facts per transaction, tagged with the commit end LSN", () => {
+    const { assembler, position } = setup(['orders', 'billing'])
+    const out = feed(assembler, position, [
       begin(0x200n),
       message(0x110n, 'orders', 'a'),
       message(0x120n, 'other', 'ignored'),
@@ -34,80 +55,83 @@ describe('TransactionAssembler', () => {
       commit(0x200n, 0x228n),
     ])
     expect(out).toHaveLength(1)
-    const [first] = out
-    expect(first?.kind).toBe('transaction')
-    if (first?.kind !== 'transaction') return
-    expect(first.transaction.endLsn).toBe(0x228n)
+    const [only] = out
+    if (only?.kind !== 'commit') throw new Error('expected a commit')
+    expect(only.transaction?.endLsn).toBe(0x228n)
+    expect(only.transaction?.complete).toBe(true)
     expect(
-      first.transaction.facts.map((fact) => [fact.prefix, new TextDecoder().decode(fact.value)]),
+      only.transaction?.facts.map((fact) => [fact.prefix, new TextDecoder().decode(fact.value)]),
     ).toEqual([
       ['orders', 'a'],
       ['billing', 'b'],
     ])
   })
 
-  it('reports a transaction without facts as an empty commit', () => {
-    const assembler = new TransactionAssembler(new Set(['orders']))
+  it('reports a transaction without facts as a commit with nothing to hand over', () => {
+    const { assembler, position } = setup(['orders'])
     expect(
-      transactionsOf(assembler, [begin(0x10n), message(0x8n, 'other', 'x'), commit(0x10n, 0x38n)]),
-    ).toEqual([{ kind: 'empty-commit', endLsn: 0x38n }])
+      feed(assembler, position, [begin(0x10n), message(0x8n, 'other', 'x'), commit(0x10n, 0x38n)]),
+    ).toEqual([{ kind: 'commit', commitLsn: 0x10n, endLsn: 0x38n, replay: false, transaction: undefined }])
   })
 
-  it('dead-letters a non-transactional message under our prefix without moving the position', () => {
-    const assembler = new TransactionAssembler(new Set(['orders']))
-    transactionsOf(assembler, [begin(0x10n), commit(0x10n, 0x38n)])
-    const out = transactionsOf(assembler, [message(0x40n, 'orders', 'escaped', false)])
-    expect(out).toHaveLength(1)
-    const [only] = out
-    if (only?.kind !== 'transaction') throw new Error('expected a transaction')
+  it('hands a non-transactional message on at once, marked, without moving the position', () => {
+    const { assembler, position } = setup(['orders'])
+    feed(assembler, position, [begin(0x10n), commit(0x10n, 0x38n)])
+    const [only] = feed(assembler, position, [message(0x40n, 'orders', 'escaped', false)])
+    if (only?.kind !== 'part') throw new Error('expected a part')
     expect(only.transaction.endLsn).toBe(0x38n)
+    expect(only.transaction.complete).toBe(false)
     expect(only.transaction.facts[0]?.deadLetterReason).toBe(nonTransactionalReason)
   })
 
-  it('chunks a large transaction; only the last chunk carries its end LSN', () => {
-    const assembler = new TransactionAssembler(new Set(['p']), 2)
-    transactionsOf(assembler, [begin(0x10n), commit(0x10n, 0x20n)])
-    const out = transactionsOf(assembler, [
+  it('hands a large transaction on in parts; only the last carries its end LSN', () => {
+    const { assembler, position } = setup(['p'], 2)
+    feed(assembler, position, [begin(0x10n), commit(0x10n, 0x20n)])
+    const out = feed(assembler, position, [
       begin(0x100n),
       ...[1, 2, 3, 4, 5].map((n) => message(BigInt(0x20 + n), 'p', String(n))),
       commit(0x100n, 0x120n),
     ])
-    const sent = out.flatMap((o) => (o.kind === 'transaction' ? [o.transaction] : []))
-    expect(sent.map((t) => [t.endLsn, t.facts.length])).toEqual([
-      [0x20n, 2],
-      [0x20n, 2],
-      [0x120n, 1],
+    expect(
+      out.map((o) => [o.transaction?.endLsn, o.transaction?.complete, o.transaction?.facts.length]),
+    ).toEqual([
+      [0x20n, false, 2],
+      [0x20n, false, 2],
+      [0x120n, true, 1],
     ])
-    expect(assembler.inTransaction).toBe(false)
+    expect(position.inTransaction).toBe(false)
   })
 
-  it('skips transactions replayed after a reconnect that the sink already holds in full', () => {
-    const assembler = new TransactionAssembler(new Set(['p']))
+  it('skips transactions replayed after a reconnect that were handed in full', () => {
+    const { assembler, position } = setup(['p'])
     const first = [begin(0x100n), message(0x90n, 'p', 'one'), commit(0x100n, 0x128n)]
-    transactionsOf(assembler, first)
+    feed(assembler, position, first)
     assembler.resetConnection()
-    const replay = transactionsOf(assembler, [
+    position.connectionLost()
+    const replay = feed(assembler, position, [
       ...first,
       begin(0x200n),
       message(0x190n, 'p', 'two'),
       commit(0x200n, 0x228n),
     ])
-    expect(replay).toHaveLength(1)
-    expect(replay[0]?.kind === 'transaction' && replay[0].transaction.endLsn).toBe(0x228n)
+    expect(replay.map((o) => o.kind === 'commit' && [o.replay, o.transaction?.facts.length])).toEqual([
+      [true, undefined],
+      [false, 1],
+    ])
   })
 
-  it('replays a transaction that was only partly handed over before the connection dropped', () => {
-    const assembler = new TransactionAssembler(new Set(['p']), 1)
-    transactionsOf(assembler, [begin(0x100n), message(0x90n, 'p', 'a'), message(0x91n, 'p', 'b')])
-    expect(assembler.inTransaction).toBe(true)
+  it('hands again a transaction that was only partly handed before the connection dropped', () => {
+    const { assembler, position } = setup(['p'], 1)
+    feed(assembler, position, [begin(0x100n), message(0x90n, 'p', 'a'), message(0x91n, 'p', 'b')])
+    expect(position.inTransaction).toBe(true)
     assembler.resetConnection()
-    expect(assembler.inTransaction).toBe(false)
-    const again = transactionsOf(assembler, [
+    position.connectionLost()
+    const again = feed(assembler, position, [
       begin(0x100n),
       message(0x90n, 'p', 'a'),
       message(0x91n, 'p', 'b'),
       commit(0x100n, 0x128n),
     ])
-    expect(again.flatMap((o) => (o.kind === 'transaction' ? o.transaction.facts : []))).toHaveLength(2)
+    expect(again.flatMap((o) => o.transaction?.facts ?? [])).toHaveLength(2)
   })
 })

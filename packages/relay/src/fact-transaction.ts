@@ -1,0 +1,32 @@
+/** One fact read from the WAL: a logical decoding message under one of the relay's prefixes. */
+export interface RelayFact {
+  /** The `pg_logical_emit_message` prefix it was emitted with. */
+  prefix: string
+  /** The message's own LSN. */
+  lsn: bigint
+  /** The envelope bytes exactly as emitted (a copy, safe to keep). */
+  value: Uint8Array
+  /**
+   * Set when the fact cannot be delivered as it is, and why: today only a message emitted
+   * outside a transaction (`pg_logical_emit_message(false, …)`), which escapes rollbacks. A
+   * handler dead-letters it (the Kafka sink does) or refuses it; it must not skip it silently.
+   */
+  deadLetterReason?: string
+}
+
+/**
+ * What a handler receives: facts of one committed PostgreSQL transaction, in WAL order.
+ *
+ * `complete` is true for a whole transaction, or the last part of a large one: `endLsn` is then
+ * its commit's end LSN, which becomes the confirmed position once this and everything before it
+ * is delivered. A part handed before the commit (a chunk of a large transaction, a fact emitted
+ * outside any transaction) has `complete` false and carries the previous transaction's end LSN,
+ * so delivering it never moves the position into the transaction it belongs to.
+ */
+export interface FactTransaction {
+  endLsn: bigint
+  complete: boolean
+  /** When the transaction committed, from the Begin message. */
+  commitTime?: Date
+  facts: RelayFact[]
+}

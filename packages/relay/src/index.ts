@@ -1,0 +1,22 @@
+export type { FactTransaction, RelayFact } from './fact-transaction.js'
+export {
+  type FactFunction,
+  type FactHandler,
+  type HandlerErrorPolicy,
+  HandlerFailedError,
+} from './handler.js'
+export type { Logger } from './logger.js'
+export { Position } from './position.js'
+export {
+  createRelay,
+  type Relay,
+  type RelayHooks,
+  type RelayOptions,
+  type RelayRole,
+  type RelayStatus,
+  type SessionStep,
+  type SourceOptions,
+} from './relay.js'
+export { SlotSetupError } from './slot-setup.js'
+export { type FactDelivery, type SubscribeOptions, subscribeFacts } from './subscribe-facts.js'
+export { nonTransactionalReason } from './transaction-assembler.js'

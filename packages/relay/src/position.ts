@@ -1,0 +1,168 @@
+/**
+ * The one owner of the position a relay confirms to PostgreSQL. Pure: no I/O, no timers. The
+ * relay tells it what the replication stream says (begins, commits, keepalives, a lost
+ * connection), what it handed to which handler, and what each handler reports delivered; it
+ * answers with `confirmed`, the only LSN the relay may acknowledge. Its invariant: `confirmed`
+ * never covers a fact that was read and not yet delivered.
+ *
+ * Two rules live here and nowhere else:
+ * - The chunk rule. A unit handed before its transaction's commit is known (a chunk of a large
+ *   transaction, or a fact emitted outside any transaction) is tagged with the previous
+ *   transaction's end LSN (`unitLsn()`), so delivering it never moves the position into or past
+ *   the transaction it belongs to.
+ * - The replay rule. After a reconnect PostgreSQL resends from the confirmed position; a
+ *   transaction whose commit is at or before the last one handed in full is a replay (`begin()`
+ *   says so) and is not handed again: its facts are delivered or still on their way.
+ *
+ * Handlers report "delivered up to LSN" cumulatively, in the order units were handed to them:
+ * reporting X says every unit handed to that handler with LSN at most X is delivered, except
+ * units tagged by the chunk rule with exactly X, which a later, larger report covers. When a
+ * handler has nothing in flight at all, the relay says so with `idle()`.
+ */
+export class Position {
+  #confirmed: bigint
+  /** End LSN of the last commit seen on the stream (replays included): the chunk rule's tag. */
+  #lastEnd: bigint
+  /** Commit LSN of the last transaction handed in full: the replay rule's bound. */
+  #lastHandedCommit = -1n
+  #open = false
+  readonly #handlers: HandlerProgress[]
+
+  constructor(handlerCount: number, initialLsn = 0n) {
+    if (!Number.isInteger(handlerCount) || handlerCount < 1) {
+      throw new RangeError(`a position needs at least one handler, got ${handlerCount}`)
+    }
+    this.#confirmed = initialLsn
+    this.#lastEnd = initialLsn
+    this.#handlers = Array.from({ length: handlerCount }, () => ({
+      delivered: initialLsn,
+      lastComplete: initialLsn,
+      incomplete: [],
+    }))
+  }
+
+  /** The position that may be confirmed to PostgreSQL. Only grows. */
+  get confirmed(): bigint {
+    return this.#confirmed
+  }
+
+  /** Between a Begin and its Commit. */
+  get inTransaction(): boolean {
+    return this.#open
+  }
+
+  /** Whether some handler still has a unit that no report or idle signal has covered. */
+  get hasUndelivered(): boolean {
+    return this.#handlers.some(isBusy)
+  }
+
+  /** A Begin. Returns false for a replay: a transaction handed in full before, not to hand again. */
+  begin(finalLsn: bigint): boolean {
+    this.#open = true
+    return finalLsn > this.#lastHandedCommit
+  }
+
+  /** The LSN to hand a unit with whose commit is not known yet: the previous transaction's end. */
+  unitLsn(): bigint {
+    return this.#lastEnd
+  }
+
+  /** A unit went to handler `handler`: a whole transaction (`complete`, its end LSN) or a unit tagged by `unitLsn()`. */
+  handed(handler: number, lsn: bigint, complete: boolean): void {
+    const progress = this.#handler(handler)
+    if (complete) {
+      if (lsn > progress.lastComplete) progress.lastComplete = lsn
+    } else if (progress.incomplete.at(-1) !== lsn) {
+      progress.incomplete.push(lsn)
+    }
+  }
+
+  /**
+   * A Commit. `handedFacts` says whether any of its facts were handed (the last part among them);
+   * a commit without any (an empty or a replayed transaction) is confirmed when nothing is in
+   * flight, so a database busy with other writes does not pin WAL. `allIdle`: every handler
+   * reports nothing in flight at this moment.
+   */
+  commit(commitLsn: bigint, endLsn: bigint, handedFacts: boolean, allIdle: boolean): void {
+    this.#open = false
+    if (endLsn > this.#lastEnd) this.#lastEnd = endLsn
+    if (handedFacts && commitLsn > this.#lastHandedCommit) this.#lastHandedCommit = commitLsn
+    if (!handedFacts) this.#confirmIfIdle(endLsn, allIdle)
+    this.#recompute()
+  }
+
+  /** Handler `handler` reports everything handed to it up to `lsn` delivered (see the class comment). */
+  delivered(handler: number, lsn: bigint): void {
+    const progress = this.#handler(handler)
+    if (lsn > progress.delivered) progress.delivered = lsn
+    while (progress.incomplete.length > 0 && progress.incomplete[0]! < lsn) progress.incomplete.shift()
+    this.#recompute()
+  }
+
+  /** Handler `handler` has nothing in flight: everything handed to it so far is delivered. */
+  idle(handler: number): void {
+    const progress = this.#handler(handler)
+    progress.incomplete.length = 0
+    if (progress.lastComplete > progress.delivered) progress.delivered = progress.lastComplete
+    this.#recompute()
+  }
+
+  /**
+   * A keepalive: the server has sent everything before `walEnd`. With no transaction open and
+   * nothing in flight (`allIdle`), all of it is done with and may be confirmed.
+   */
+  keepalive(walEnd: bigint, allIdle: boolean): void {
+    this.#confirmIfIdle(walEnd, allIdle)
+  }
+
+  /** The replication connection dropped: a transaction half read is forgotten (it will be resent). */
+  connectionLost(): void {
+    this.#open = false
+  }
+
+  #confirmIfIdle(lsn: bigint, allIdle: boolean): void {
+    if (this.#open || !allIdle || this.hasUndelivered) return
+    if (lsn > this.#confirmed) this.#confirmed = lsn
+  }
+
+  /**
+   * Each busy handler holds the position at what it has delivered, or, once its whole
+   * transactions are delivered, at the tag of its oldest outstanding chunk (whose facts lie after
+   * it). With none busy, everything handed is delivered.
+   */
+  #recompute(): void {
+    let bound: bigint | undefined
+    let handedUpTo = this.#confirmed
+    for (const progress of this.#handlers) {
+      if (progress.lastComplete > handedUpTo) handedUpTo = progress.lastComplete
+      let hold: bigint | undefined
+      if (progress.delivered < progress.lastComplete) hold = progress.delivered
+      else if (progress.incomplete.length > 0) hold = progress.incomplete[0]!
+      if (hold !== undefined && (bound === undefined || hold < bound)) bound = hold
+    }
+    let candidate = bound ?? handedUpTo
+    // Parts of the open transaction may still be on their way to other handlers: until its commit
+    // is recorded, nothing after the previous transaction's end is settled.
+    if (this.#open && candidate > this.#lastEnd) candidate = this.#lastEnd
+    if (candidate > this.#confirmed) this.#confirmed = candidate
+  }
+
+  #handler(index: number): HandlerProgress {
+    const progress = this.#handlers[index]
+    if (!progress) throw new RangeError(`no handler ${index}; the position has ${this.#handlers.length}`)
+    return progress
+  }
+}
+
+interface HandlerProgress {
+  /** The largest LSN the handler reported delivered. */
+  delivered: bigint
+  /** End LSN of the last whole transaction handed to it. */
+  lastComplete: bigint
+  /** Tags of chunk-rule units handed to it and not yet covered, in handing order, distinct. */
+  incomplete: bigint[]
+}
+
+function isBusy(progress: HandlerProgress): boolean {
+  return progress.delivered < progress.lastComplete || progress.incomplete.length > 0
+}
