@@ -212,15 +212,12 @@ class FactSink implements KafkaSink {
   async send(tx: SinkTransaction): Promise<void> {
     this.#assertAccepting()
     if (tx.endLsn < this.#lastOfferedLsn) {
-      // Commit end LSNs only grow, so this transaction was accepted already: the relay replays
-      // the WAL from the confirmed position after a reconnect. It is delivered (or on its way).
-      // An equal end LSN is not a replay: it is how a caller hands over facts that must not move
-      // the position (a chunk of a transaction not yet committed, a fact to dead-letter).
-      this.#logger.debug(
-        { endLsn: lsnText(tx.endLsn), lastAccepted: lsnText(this.#lastOfferedLsn) },
-        'transaction accepted before (WAL replay); skipped',
+      // Skipping WAL replays is the relay's job (its position owner knows what it handed); a
+      // transaction ending before the last one here is a caller bug, refused before anything moves.
+      throw new RangeError(
+        `transaction ending at ${lsnText(tx.endLsn)} offered after one ending at ` +
+          `${lsnText(this.#lastOfferedLsn)}: send() takes transactions in WAL order, replays skipped`,
       )
-      return
     }
     this.#lastOfferedLsn = tx.endLsn
     let bytes = 0
