@@ -7,5 +7,4 @@ export { ConfigError, loadConfig, type OwlpostConfig } from './config/load-confi
 export { createLogger } from './operations/logger.js'
 export { createMetrics } from './operations/metrics.js'
 export { Relay, type RelayStatus } from './relay/relay.js'
-export { TransactionAssembler } from './relay/transaction-assembler.js'
 export { owlpostNodeFlags } from './runtime-flags.js'
