@@ -3,11 +3,11 @@
  * services, where their images (postgres:17, apache/kafka:4.1.0) cannot be pulled. The
  * servers come from @factlib/testing, the same ones every test runs against, on 127.0.0.1.
  *
- *   node dist/compose-services.js serve <file>
- *       PostgreSQL as compose describes it (logical decoding, 20 slots and senders, 2PC;
- *       superuser postgres / postgres, database app) and a single-node Kafka. Writes their
- *       addresses, and two free ports for owlpost's health and metrics servers, as JSON to
- *       <file>, then runs until SIGTERM or SIGINT and removes both servers.
+ *   node dist/compose-services.js serve <file> <password> <database> [setting=value …]
+ *       PostgreSQL as compose describes it: superuser `postgres` with <password>, a database
+ *       <database>, and compose's server settings on top of the test defaults; and a single-node
+ *       Kafka. Writes their addresses, and two free ports for owlpost's health and metrics
+ *       servers, as JSON to <file>, then runs until SIGTERM or SIGINT and removes both.
  *   node dist/compose-services.js consume <brokers> <topic> <count> [timeout-ms]
  *       What compose's `consumer` shows: records of <topic> from the beginning, one line
  *       each; exits 0 once <count> arrived, 1 if the timeout passes first.
@@ -19,8 +19,12 @@ import { readTopics } from './support/kafka-reader.js'
 
 const say = (line: string) => process.stdout.write(`${line}\n`)
 
-async function serve(file: string): Promise<void> {
-  const pg = await startPostgres({ dedicated: true, password: 'postgres' })
+async function serve(file: string, password: string, database: string, settings: string[]): Promise<void> {
+  const pg = await startPostgres({
+    dedicated: true,
+    password,
+    settings: Object.fromEntries(settings.map((setting) => setting.split('=', 2) as [string, string])),
+  })
   const kafka = await startKafka({ dedicated: true })
   let stopping = false
   const stop = async () => {
@@ -33,7 +37,7 @@ async function serve(file: string): Promise<void> {
   process.once('SIGINT', stop)
   try {
     const sql = postgres(pg.url, { max: 1, onnotice: () => {} })
-    await sql`create database app`
+    await sql`create database ${sql(database)}`
     await sql.end()
     const details = {
       postgres: `127.0.0.1:${pg.port}`,
@@ -68,8 +72,9 @@ async function consume(brokers: string, topic: string, count: number, timeoutMs:
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv
-  if (command === 'serve' && args[0]) {
-    await serve(args[0])
+  if (command === 'serve' && args.length >= 3) {
+    const [file = '', password = '', database = '', ...settings] = args
+    await serve(file, password, database, settings)
     return -1
   }
   if (command === 'consume' && args.length >= 3) {
@@ -77,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
     return (await consume(brokers, topic, Number(count), Number(timeout))) ? 0 : 1
   }
   process.stderr.write(
-    'usage: compose-services serve <file> | consume <brokers> <topic> <count> [timeout-ms]\n',
+    'usage: compose-services serve <file> <password> <database> [setting=value …] | consume <brokers> <topic> <count> [timeout-ms]\n',
   )
   return 2
 }
