@@ -12,6 +12,14 @@ const sql = postgres(url, { max: 2, onnotice: () => {} })
 const producer = createProducer({ prefix })
 const say = (line: string) => process.stdout.write(`${line}\n`)
 
+// In a container node is PID 1, and PID 1 gets no default signal handlers: without these,
+// `docker stop` and `docker compose down` wait out their timeout and then kill.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    void sql.end({ timeout: 5 }).finally(() => process.exit(0))
+  })
+}
+
 async function main(): Promise<void> {
   await sql`create table if not exists orders (id text primary key, total numeric not null, created_at timestamptz default now())`
   for (let n = 1; ; n++) {
