@@ -1,14 +1,2 @@
-/** A pino-compatible logger. The relay never prints; pass one to see what it does. */
-export interface Logger {
-  debug(obj: object, msg?: string): void
-  info(obj: object, msg?: string): void
-  warn(obj: object, msg?: string): void
-  error(obj: object, msg?: string): void
-}
-
-export const silentLogger: Logger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-}
+// One logger shape across the packages: @factlib/wal's (pino-compatible). The relay never prints.
+export { type Logger, silentLogger } from '@factlib/wal'

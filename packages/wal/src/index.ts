@@ -9,7 +9,7 @@ export {
   type SslMode,
 } from './connection-options.js'
 export * from './decoder.js'
-export type { Logger } from './logger.js'
+export { type Logger, silentLogger } from './logger.js'
 export { PostgresError, type PostgresErrorFields } from './postgres-error.js'
 export {
   type CreateReplicationSlotResult,
