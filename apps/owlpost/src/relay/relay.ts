@@ -36,6 +36,8 @@ export class Relay {
   private readonly relay: FactRelay
   /** performance.now() when the transaction being handed to the sink was offered. */
   private handingSince = 0
+  /** Seconds the sink took to accept it: one clock read per transaction, its facts are accepted together. */
+  private handingSeconds: number | undefined
 
   constructor(
     private readonly config: OwlpostConfig,
@@ -65,6 +67,7 @@ export class Relay {
       hooks: {
         handing: (transaction) => {
           this.handingSince = performance.now()
+          this.handingSeconds = undefined
           for (const fact of transaction.facts) {
             factsRead(fact.prefix)
             if (debug) {
@@ -153,12 +156,8 @@ export class Relay {
           const eventType = envelope?.eventType ?? ''
           consumed(aggregateType, eventType)
           handed(aggregateType, eventType)
-          go.handlerLatency.observe(
-            (performance.now() - this.handingSince) / 1000,
-            1,
-            aggregateType,
-            eventType,
-          )
+          this.handingSeconds ??= (performance.now() - this.handingSince) / 1000
+          go.handlerLatency.observe(this.handingSeconds, 1, aggregateType, eventType)
         },
         delivered(topic, _fact, transaction, seconds) {
           factsDelivered(topic)
