@@ -51,11 +51,6 @@ export class Position {
     return this.#open
   }
 
-  /** Whether some handler still has a unit that no report or idle signal has covered. */
-  get hasUndelivered(): boolean {
-    return this.#handlers.some(isBusy)
-  }
-
   /** A Begin. Returns false for a replay: a transaction handed in full before, not to hand again. */
   begin(finalLsn: bigint): boolean {
     this.#open = true
@@ -121,7 +116,8 @@ export class Position {
   }
 
   #confirmIfIdle(lsn: bigint, allIdle: boolean): void {
-    if (this.#open || !allIdle || this.hasUndelivered) return
+    // `allIdle` is what the relay sees; a handler still busy here is one whose report has not come yet.
+    if (this.#open || !allIdle || this.#handlers.some(isBusy)) return
     if (lsn > this.#confirmed) this.#confirmed = lsn
   }
 

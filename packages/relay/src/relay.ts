@@ -375,18 +375,14 @@ class SlotRelay implements Relay {
       }
       return
     }
-    let handed = false
     const parts = output.transaction ? this.#split(output.transaction) : new Map<number, FactTransaction>()
     // A handler that got part of this transaction gets its end too, so its report covers the parts.
     for (const index of this.#partsHandedTo) {
       if (!parts.has(index)) parts.set(index, { endLsn: output.endLsn, complete: true, facts: [] })
     }
     this.#partsHandedTo.clear()
-    for (const [index, part] of [...parts].sort(([left], [right]) => left - right)) {
-      await this.#send(index, part)
-      handed = true
-    }
-    this.#position.commit(output.commitLsn, output.endLsn, handed, this.#allIdle())
+    for (const [index, part] of parts) await this.#send(index, part)
+    this.#position.commit(output.commitLsn, output.endLsn, parts.size > 0, this.#allIdle())
     this.#confirm()
   }
 

@@ -66,23 +66,24 @@ export function createMetrics() {
 export type RelayMetrics = ReturnType<typeof createMetrics>
 
 /**
- * Counts per value of a one-label counter, handed to prom-client once per tick: the relay counts
+ * Counts per value of one-label counters, handed to prom-client once per tick: the relay counts
  * every fact, facts come by the thousand per tick, and each prom-client update hashes a labels
- * object. Scrapes run in a later tick, so they never see a count still pending.
+ * object. Counters that count the same events (ours and the Go owlpost's name for them) share
+ * one tally. Scrapes run in a later tick, so they never see a count still pending.
  */
 export function tallyPerLabel<Label extends string>(
-  counter: Counter<Label>,
+  ...counters: Counter<Label>[]
 ): (value: string, count?: number) => void {
-  const children = new Map<string, Counter.Internal>()
+  const children = new Map<string, Counter.Internal[]>()
   const pending = new Map<string, number>()
   const flush = () => {
     for (const [value, count] of pending) {
-      let child = children.get(value)
-      if (!child) {
-        child = counter.labels(value)
-        children.set(value, child)
+      let targets = children.get(value)
+      if (!targets) {
+        targets = counters.map((counter) => counter.labels(value))
+        children.set(value, targets)
       }
-      child.inc(count)
+      for (const child of targets) child.inc(count)
     }
     pending.clear()
   }
@@ -92,11 +93,11 @@ export function tallyPerLabel<Label extends string>(
   }
 }
 
-/** As `tallyPerLabel`, for a counter of two labels. */
+/** As `tallyPerLabel`, for counters of two labels. */
 export function tallyPerLabelPair<Label extends string>(
-  counter: Counter<Label>,
+  ...counters: Counter<Label>[]
 ): (first: string, second: string, count?: number) => void {
-  const children = new Map<string, Map<string, Counter.Internal>>()
+  const children = new Map<string, Map<string, Counter.Internal[]>>()
   const pending = new Map<string, Map<string, number>>()
   let scheduled = false
   const flush = () => {
@@ -108,12 +109,12 @@ export function tallyPerLabelPair<Label extends string>(
         children.set(first, bySecond)
       }
       for (const [second, count] of counts) {
-        let child = bySecond.get(second)
-        if (!child) {
-          child = counter.labels(first, second)
-          bySecond.set(second, child)
+        let targets = bySecond.get(second)
+        if (!targets) {
+          targets = counters.map((counter) => counter.labels(first, second))
+          bySecond.set(second, targets)
         }
-        child.inc(count)
+        for (const child of targets) child.inc(count)
       }
     }
     pending.clear()

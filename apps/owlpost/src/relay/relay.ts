@@ -132,10 +132,9 @@ export class Relay {
     const ssl = kafka.sslCaFile ? { ca: [readFileSync(kafka.sslCaFile, 'utf8')] } : kafka.ssl
     const metrics = this.metrics
     const go = metrics.go
-    const factsDelivered = tallyPerLabel(metrics.factsDelivered)
-    const produced = tallyPerLabel(go.produceSuccess)
-    const consumed = tallyPerLabelPair(go.eventsConsumed)
-    const handed = tallyPerLabelPair(go.handlerSuccess)
+    // Acknowledged on its topic: ours and Go's produce success. Accepted: Go's consumed and handled.
+    const countDelivered = tallyPerLabel(metrics.factsDelivered, go.produceSuccess)
+    const countAccepted = tallyPerLabelPair(go.eventsConsumed, go.handlerSuccess)
     return {
       brokers: [...kafka.brokers],
       clientId: kafka.clientId,
@@ -154,14 +153,12 @@ export class Relay {
         accepted: (_fact, envelope) => {
           const aggregateType = envelope?.aggregateType ?? ''
           const eventType = envelope?.eventType ?? ''
-          consumed(aggregateType, eventType)
-          handed(aggregateType, eventType)
+          countAccepted(aggregateType, eventType)
           this.handingSeconds ??= (performance.now() - this.handingSince) / 1000
           go.handlerLatency.observe(this.handingSeconds, 1, aggregateType, eventType)
         },
         delivered(topic, _fact, transaction, seconds) {
-          factsDelivered(topic)
-          produced(topic)
+          countDelivered(topic)
           go.produceLatency.observe(seconds, 1, topic)
           if (transaction.commitTime) {
             metrics.commitToAck.observe(Math.max(0, Date.now() - transaction.commitTime.getTime()) / 1000)
