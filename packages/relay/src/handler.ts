@@ -18,6 +18,21 @@ export interface FactHandler {
   /** Waits until nothing is in flight (true) or the timeout passes (false); used at shutdown. */
   drain?(timeoutMs: number): Promise<boolean>
   close?(): Promise<void>
+  /**
+   * A handler that keeps its own durable checkpoint (the exactly-once Kafka sink) has this. The
+   * relay then confirms only what the handler reports delivered (idle WAL is handed to it as empty
+   * transactions), and at the start of each replication session calls `resume()`: the handler
+   * drops whatever it took and did not checkpoint, and returns its checkpoint (an end LSN);
+   * transactions ending at or before it are not handed again, everything after it is. A rejection
+   * stops the relay. Such a handler must handle every prefix.
+   */
+  resume?(): Promise<bigint>
+  /**
+   * A checkpointed handler lost what it took and did not checkpoint (its Kafka transaction was
+   * aborted): the relay ends the replication session and starts another, which resumes. `fatal`:
+   * the handler stopped for good (fenced by a newer relay, halted); the relay stops too.
+   */
+  onLost?(listener: (error: Error, fatal: boolean) => void): () => void
 }
 
 /** A plain function as a handler: a transaction is delivered once the function's promise resolves. */

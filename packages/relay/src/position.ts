@@ -14,6 +14,13 @@
  *   transaction whose commit is at or before the last one handed in full is a replay (`begin()`
  *   says so) and is not handed again: its facts are delivered or still on their way.
  *
+ * A checkpointed position (a handler that keeps its own durable checkpoint, such as the
+ * exactly-once Kafka sink) confirms only what the handler reports: idle WAL is not confirmed
+ * here but handed to the handler as an empty transaction (`idleAdvance()`), so the confirmed
+ * position never leads the handler's checkpoint. After each reconnect `resume()` takes the
+ * checkpoint: transactions ending at or before it are replays, everything after it is handed
+ * afresh (what was handed and not checkpointed is lost to the handler and must be resent).
+ *
  * Handlers report "delivered up to LSN" cumulatively, in the order units were handed to them:
  * reporting X says every unit handed to that handler with LSN at most X is delivered, except
  * units tagged by the chunk rule with exactly X, which a later, larger report covers. When a
@@ -25,10 +32,19 @@ export class Position {
   #lastEnd: bigint
   /** Commit LSN of the last transaction handed in full: the replay rule's bound. */
   #lastHandedCommit = -1n
+  /** A checkpointed handler holds every transaction whose commit starts before this. */
+  #skipBefore = 0n
   #open = false
   readonly #handlers: HandlerProgress[]
 
-  constructor(handlerCount: number, initialLsn = 0n) {
+  constructor(
+    handlerCount: number,
+    initialLsn = 0n,
+    private readonly checkpointed = false,
+  ) {
+    if (checkpointed && handlerCount !== 1) {
+      throw new RangeError('a checkpointed position has exactly one handler')
+    }
     if (!Number.isInteger(handlerCount) || handlerCount < 1) {
       throw new RangeError(`a position needs at least one handler, got ${handlerCount}`)
     }
@@ -54,7 +70,38 @@ export class Position {
   /** A Begin. Returns false for a replay: a transaction handed in full before, not to hand again. */
   begin(finalLsn: bigint): boolean {
     this.#open = true
-    return finalLsn > this.#lastHandedCommit
+    // A commit starting before the checkpoint ends at or before it: the checkpoint is an end LSN.
+    return finalLsn > this.#lastHandedCommit && finalLsn >= this.#skipBefore
+  }
+
+  /**
+   * A checkpointed handler says, at the start of a replication session, what it holds durably
+   * (an end LSN). That becomes confirmed; what was handed after it is forgotten, to be resent.
+   */
+  resume(checkpoint: bigint): void {
+    if (!this.checkpointed) throw new Error('resume() is for a checkpointed position')
+    this.#open = false
+    this.#skipBefore = checkpoint
+    this.#lastHandedCommit = -1n
+    if (checkpoint > this.#confirmed) this.#confirmed = checkpoint
+    // Ends seen after the checkpoint belong to transactions that will be resent.
+    this.#lastEnd = this.#confirmed
+    for (const progress of this.#handlers) {
+      progress.delivered = this.#lastEnd
+      progress.lastComplete = this.#lastEnd
+      progress.incomplete.length = 0
+    }
+  }
+
+  /**
+   * A checkpointed position's keepalive: with no transaction open, everything before `walEnd` is
+   * done with. Returns true when that moves past the last end seen; the relay then hands an empty
+   * transaction ending at `walEnd`, confirmed once the handler checkpoints it.
+   */
+  idleAdvance(walEnd: bigint): boolean {
+    if (!this.checkpointed || this.#open || walEnd <= this.#lastEnd) return false
+    this.#lastEnd = walEnd
+    return true
   }
 
   /** The LSN to hand a unit with whose commit is not known yet: the previous transaction's end. */
@@ -96,6 +143,8 @@ export class Position {
 
   /** Handler `handler` has nothing in flight: everything handed to it so far is delivered. */
   idle(handler: number): void {
+    // A checkpointed handler's "nothing in flight" is not a checkpoint: only its reports count.
+    if (this.checkpointed) return
     const progress = this.#handler(handler)
     progress.incomplete.length = 0
     if (progress.lastComplete > progress.delivered) progress.delivered = progress.lastComplete
@@ -117,7 +166,7 @@ export class Position {
 
   #confirmIfIdle(lsn: bigint, allIdle: boolean): void {
     // `allIdle` is what the relay sees; a handler still busy here is one whose report has not come yet.
-    if (this.#open || !allIdle || this.#handlers.some(isBusy)) return
+    if (this.checkpointed || this.#open || !allIdle || this.#handlers.some(isBusy)) return
     if (lsn > this.#confirmed) this.#confirmed = lsn
   }
 

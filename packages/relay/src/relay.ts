@@ -122,6 +122,13 @@ class SlotRelay implements Relay {
   /** Handlers that received part of the transaction being read: they get its end too. */
   readonly #partsHandedTo = new Set<number>()
   #lastConfirmed = 0n
+  /** The one handler keeps its own checkpoint (see FactHandler.resume). */
+  readonly #checkpointed: boolean
+  /** Ends the current replication session when a checkpointed handler lost its uncommitted facts. */
+  #endSession: ((error: Error) => void) | undefined
+  /** Why the current session is ending, when the handler lost what it had not checkpointed. */
+  #lost: Error | undefined
+  #lostFatal = false
 
   constructor(private readonly options: RelayOptions) {
     const source = options.source
@@ -160,7 +167,13 @@ class SlotRelay implements Relay {
       }
       this.#route.set(prefix, index)
     }
-    this.#position = new Position(this.#handlers.length)
+    this.#checkpointed = this.#handlers.some((handler) => typeof handler.resume === 'function')
+    if (this.#checkpointed && this.#handlers.length > 1) {
+      throw new RangeError(
+        'a handler that keeps its own checkpoint (resume) must handle every prefix: give it as `handler`',
+      )
+    }
+    this.#position = new Position(this.#handlers.length, 0n, this.#checkpointed)
     this.#assembler = new TransactionAssembler(
       new Set(source.prefixes),
       this.#position,
@@ -171,6 +184,13 @@ class SlotRelay implements Relay {
         this.#position.delivered(index, lsn)
         if (handler.inFlight === 0) this.#position.idle(index)
         this.#confirm()
+      })
+      handler.onLost?.((error, fatal) => {
+        if (fatal && !this.#lostFatal) {
+          this.#lostFatal = true
+          this.#lost = error
+        }
+        this.#endSession?.(error)
       })
     }
   }
@@ -195,6 +215,8 @@ class SlotRelay implements Relay {
       await this.#connectHandlers(signal)
       let attempt = 0
       while (!signal.aborted) {
+        // A handler that stopped for good between sessions (while this relay waits as a standby).
+        if (this.#lostFatal) throw this.#lost
         try {
           const progressed = await this.#replicate(signal)
           attempt = progressed ? 0 : attempt + 1
@@ -320,15 +342,49 @@ class SlotRelay implements Relay {
       this.#assembler.resetConnection()
       this.#position.connectionLost()
       this.#partsHandedTo.clear()
+      const session = new AbortController()
+      if (!this.#lostFatal) this.#lost = undefined
+      this.#endSession = (error) => {
+        this.#lost ??= error
+        session.abort()
+      }
+      if (this.#checkpointed) await this.#resumeHandler(signal)
       if (this.#lastConfirmed > 0n) stream.acknowledge(this.#lastConfirmed)
       this.#setRole('active')
       this.#logger.info({ slot: source.slot, publication: source.publication }, 'streaming facts')
-      await this.#pump(stream, signal)
+      try {
+        await this.#pump(stream, AbortSignal.any([signal, session.signal]))
+      } catch (error) {
+        if (this.#lost && !signal.aborted) throw this.#lostError()
+        throw error
+      } finally {
+        this.#endSession = undefined
+      }
+      if (this.#lost && !signal.aborted) throw this.#lostError()
       return true
     } finally {
       this.#postgresConnected = false
       if (!signal.aborted) await this.#closeSession()
     }
+  }
+
+  /** A handler that stopped for good stops the relay; one that lost a transaction gets a new session. */
+  #lostError(): Error {
+    return this.#lostFatal ? new HandingError(this.#lost) : this.#lost!
+  }
+
+  /** A checkpointed handler drops what it did not checkpoint and says where to resume. */
+  async #resumeHandler(signal: AbortSignal): Promise<void> {
+    let checkpoint: bigint
+    try {
+      checkpoint = await abortable(this.#handlers[0]!.resume!(), signal)
+    } catch (error) {
+      if (error instanceof Aborted) throw error
+      throw new HandingError(error)
+    }
+    this.#position.resume(checkpoint)
+    this.#logger.info({ checkpoint: formatLsn(checkpoint) }, 'resuming after the handler checkpoint')
+    this.#confirm()
   }
 
   async #closeSession(): Promise<void> {
@@ -358,6 +414,11 @@ class SlotRelay implements Relay {
   /** Returns a promise when something went to a handler, else nothing to wait for. */
   #handle(event: ReplicationEvent): Promise<void> | undefined {
     if (event.type === 'keepalive') {
+      if (this.#checkpointed) {
+        // Confirmed only once the handler has checkpointed it, so hand it over like a transaction.
+        if (!this.#position.idleAdvance(event.walEnd)) return undefined
+        return this.#send(0, { endLsn: event.walEnd, complete: true, facts: [] })
+      }
       this.#position.keepalive(event.walEnd, this.#allIdle())
       this.#confirm()
       return undefined
@@ -381,6 +442,10 @@ class SlotRelay implements Relay {
       if (!parts.has(index)) parts.set(index, { endLsn: output.endLsn, complete: true, facts: [] })
     }
     this.#partsHandedTo.clear()
+    if (this.#checkpointed && parts.size === 0 && !output.replay) {
+      // A commit without facts still moves the checkpoint, so an idle prefix does not pin WAL.
+      parts.set(0, { endLsn: output.endLsn, complete: true, facts: [] })
+    }
     for (const [index, part] of parts) await this.#send(index, part)
     this.#position.commit(output.commitLsn, output.endLsn, parts.size > 0, this.#allIdle())
     this.#confirm()
@@ -411,7 +476,8 @@ class SlotRelay implements Relay {
     try {
       await this.#handlers[index]!.send(transaction)
     } catch (error) {
-      if (error instanceof Aborted) throw error
+      // A refusal because the handler lost its uncommitted facts ends the session, not the relay.
+      if (error instanceof Aborted || this.#lost) throw new Aborted()
       this.#hooks.handingFailed?.(transaction, error)
       throw new HandingError(error)
     }
