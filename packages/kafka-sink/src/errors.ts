@@ -88,3 +88,36 @@ export class KafkaConnectError extends Error {
     super(`connecting to Kafka at ${brokers.join(', ')} failed: ${detail}`)
   }
 }
+
+/**
+ * The exactly-once sink's transactional id was taken over by a newer producer (a standby that
+ * became active), or its transaction outlived transaction.timeout.ms. This sink never writes again.
+ */
+export class ProducerFencedError extends Error {
+  override readonly name = 'ProducerFencedError'
+  constructor(
+    readonly transactionalId: string,
+    detail: string,
+  ) {
+    super(
+      `the Kafka producer with transactional id '${transactionalId}' was fenced (${detail}): another ` +
+        'relay took over this slot, or a transaction outlived transaction.timeout.ms; this one stops writing',
+    )
+  }
+}
+
+/**
+ * The exactly-once sink aborted its open Kafka transaction: the facts in it were not delivered and
+ * must be resent from the last committed checkpoint (the relay does so by resuming).
+ */
+export class TransactionAbortedError extends Error {
+  override readonly name = 'TransactionAbortedError'
+  constructor(
+    readonly checkpoint: bigint,
+    detail: string,
+  ) {
+    super(
+      `Kafka transaction aborted (${detail}); facts after checkpoint ${lsnText(checkpoint)} will be resent`,
+    )
+  }
+}

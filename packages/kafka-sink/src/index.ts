@@ -3,10 +3,12 @@ export {
   KafkaConnectError,
   KafkaDeliveryError,
   KafkaSinkConfigError,
+  ProducerFencedError,
   SinkClosedError,
   SinkHaltedError,
   SinkNotConnectedError,
   TopicMissingError,
+  TransactionAbortedError,
 } from './errors.js'
 export { DeadLetterHeaderName } from './fact-routing.js'
 export { createKafkaSink } from './kafka-sink.js'
@@ -15,6 +17,8 @@ export type { Logger } from './logger.js'
 export type {
   CompressionName,
   DeliveryFailureType,
+  DeliveryGuarantee,
+  ExactlyOnceOptions,
   KafkaSink,
   KafkaSinkOptions,
   RoutedEnvelope,

@@ -30,6 +30,7 @@ import {
 import { type BackoffSettings, backoffDelay, defaultBackoff, pause } from './retry-backoff.js'
 import type { KafkaSink, KafkaSinkOptions, SinkFact, SinkHooks, SinkTransaction } from './sink-types.js'
 import { TopicNames } from './topic-names.js'
+import { TransactionalSink } from './transactional-sink.js'
 
 /** One fact on its way: where it goes, and what to settle once Kafka has it. */
 interface PendingFact {
@@ -61,8 +62,14 @@ const defaults = {
   clientId: 'factlib-kafka-sink',
 }
 
-/** Creates a sink on kafkajs. Call connect() before send(). */
+/**
+ * Creates a sink on kafkajs. Call connect() before send(). With `deliveryGuarantee:
+ * 'exactly-once'` it is the transactional sink, which also needs resume() (the relay calls it).
+ */
 export function createKafkaSink(options: KafkaSinkOptions): KafkaSink {
+  if (options.deliveryGuarantee === 'exactly-once') {
+    return new TransactionalSink(options, (settings) => createKafkajsClient(settings))
+  }
   return createSinkOnClient(options, (settings) => createKafkajsClient(settings))
 }
 

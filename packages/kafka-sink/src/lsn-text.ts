@@ -16,3 +16,10 @@ export function lsnText(lsn: bigint): string {
   }
   return `${high.toString(16).toUpperCase()}/${low.toString(16).toUpperCase()}`
 }
+
+/** Reads `X/Y` (hex, either case) back into an LSN; undefined when the text is not one. */
+export function parseLsnText(text: string): bigint | undefined {
+  const match = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/.exec(text)
+  if (!match) return undefined
+  return (BigInt(`0x${match[1]}`) << 32n) | BigInt(`0x${match[2]}`)
+}

@@ -31,6 +31,23 @@ export interface ProducerClient {
   disconnect(): Promise<void>
 }
 
+/**
+ * A ProducerClient whose producer has a transactional id: `produce()` writes inside the open
+ * transaction. Only the exactly-once sink uses it.
+ */
+export interface TransactionalProducerClient extends ProducerClient {
+  /** InitProducerId for the transactional id: fences every older producer with the same id. */
+  initTransactions(): Promise<void>
+  beginTransaction(): Promise<void>
+  commitTransaction(): Promise<void>
+  /** Aborts the open transaction, if any. */
+  abortTransaction(): Promise<void>
+  /** Creates a compacted topic with one partition when missing. */
+  createCompactedTopic(topic: string, replicationFactor: number | undefined): Promise<void>
+  /** The last committed value of `key` in `topic` (read_committed); undefined when none. */
+  readLatestCommitted(topic: string, key: string): Promise<Buffer | undefined>
+}
+
 export interface OutgoingRecord {
   topic: string
   key: Buffer | null
@@ -52,6 +69,8 @@ export interface ProducerClientSettings {
   ssl?: boolean | tls.ConnectionOptions
   compression: CompressionName
   logger: Logger
+  /** Set for the exactly-once sink: the producer's transactional id and transaction timeout. */
+  transactional?: { id: string; timeoutMs: number }
 }
 
 /**
@@ -59,9 +78,16 @@ export interface ProducerClientSettings {
  *   of a batch is not said, and other partitions of the same request may have been written.
  * - producer-state: the broker no longer agrees on the producer's sequence numbers; start over.
  * - topic-missing: a topic does not exist and was not created.
+ * - fenced: a newer producer with the same transactional id took over (or the coordinator ended
+ *   this producer's transaction): it must never write again.
  * - transient: anything else (broker down, leader moving, timeout): retry.
  */
-export type ProduceFailureKind = 'record-rejected' | 'producer-state' | 'topic-missing' | 'transient'
+export type ProduceFailureKind =
+  | 'record-rejected'
+  | 'producer-state'
+  | 'topic-missing'
+  | 'fenced'
+  | 'transient'
 
 /** A failed client call, classified; the message never carries credentials. */
 export class ProduceFailure extends Error {

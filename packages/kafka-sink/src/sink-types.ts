@@ -17,6 +17,12 @@ export interface SinkFact {
 export interface SinkTransaction {
   /** Commit end LSN: the position confirmed to PostgreSQL once the transaction is delivered. */
   endLsn: bigint
+  /**
+   * False for a part of a large transaction handed before its commit (its `endLsn` is then the
+   * previous transaction's end, see @factlib/relay). The exactly-once sink never commits a Kafka
+   * transaction after a part, only after a whole transaction's end. Default true.
+   */
+  complete?: boolean
   commitTime?: Date
   facts: SinkFact[]
 }
@@ -55,6 +61,39 @@ export interface SinkHooks {
   deadLettered?(reason: string, originalTopic: string | undefined, fact: SinkFact): void
   /** The sink became unhealthy (with the error it keeps retrying on) or healthy again. */
   healthChanged?(healthy: boolean, error?: Error): void
+  /** Exactly-once: a Kafka transaction committed `facts` facts and moved the checkpoint to `checkpoint`. */
+  transactionCommitted?(checkpoint: bigint, facts: number, seconds: number): void
+  /** Exactly-once: a Kafka transaction was aborted, its facts to be resent. */
+  transactionAborted?(error: Error): void
+}
+
+/**
+ * - at-least-once: each fact is acknowledged by Kafka before its position is confirmed; a crash
+ *   may write it again.
+ * - exactly-once: facts go in Kafka transactions together with a checkpoint; read_committed
+ *   consumers see each committed fact once, even across crashes and takeovers.
+ */
+export type DeliveryGuarantee = 'at-least-once' | 'exactly-once'
+
+/** The exactly-once sink's settings. */
+export interface ExactlyOnceOptions {
+  /**
+   * The producer's transactional.id: stable across restarts and the same on active and standby
+   * (derive it from the slot name), so a standby that takes over fences the old active.
+   */
+  transactionalId: string
+  /** The compacted topic that holds the checkpoint; created (one partition) when missing. */
+  checkpointTopic: string
+  /** The checkpoint record's key: the slot name. */
+  checkpointKey: string
+  /** A Kafka transaction commits after this long... Default 100 ms. */
+  commitIntervalMs?: number
+  /** ...or after this many facts, whichever comes first (never inside a PostgreSQL transaction). Default 10,000. */
+  maxFacts?: number
+  /** transaction.timeout.ms: the coordinator aborts a transaction open longer. Default 60,000 ms. */
+  transactionTimeoutMs?: number
+  /** How often a transaction holding no facts moves the checkpoint over idle WAL. Default 1,000 ms. */
+  idleCheckpointMs?: number
 }
 
 export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
@@ -82,6 +121,9 @@ export interface KafkaSinkOptions {
   onPermanentError?: 'dead-letter' | 'halt'
   /** Create topics on first use with these settings; `false` or absent leaves it to the broker. */
   createTopics?: { partitions: number; replicationFactor: number } | false
+  /** Default 'at-least-once'. 'exactly-once' needs `exactlyOnce`. */
+  deliveryGuarantee?: DeliveryGuarantee
+  exactlyOnce?: ExactlyOnceOptions
   logger?: Logger
   hooks?: SinkHooks
 }
@@ -102,4 +144,14 @@ export interface KafkaSink {
   drain(timeoutMs: number): Promise<boolean>
   /** Stops retrying, refuses further sends and disconnects; undelivered facts stay unconfirmed. */
   close(): Promise<void>
+  /**
+   * Exactly-once only (see @factlib/relay's FactHandler): aborts what is not committed, fences any
+   * older producer the first time, and returns the committed checkpoint to resume after.
+   */
+  resume?(): Promise<bigint>
+  /**
+   * Exactly-once only: the open Kafka transaction was aborted; call resume() and resend. `fatal`
+   * when the sink stopped for good (fenced, halted): resume() will reject.
+   */
+  onLost?(listener: (error: Error, fatal: boolean) => void): () => void
 }

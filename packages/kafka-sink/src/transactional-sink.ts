@@ -1,0 +1,714 @@
+import { deadLetterTopicFor } from '@factlib/core/wire'
+import {
+  KafkaConnectError,
+  KafkaSinkConfigError,
+  ProducerFencedError,
+  SinkClosedError,
+  SinkHaltedError,
+  SinkNotConnectedError,
+  TransactionAbortedError,
+} from './errors.js'
+import { deadLetterRoute, recordWireSize, routeFact } from './fact-routing.js'
+import { InFlightLimit } from './in-flight-limit.js'
+import { type Logger, silentLogger } from './logger.js'
+import { lsnText, parseLsnText } from './lsn-text.js'
+import {
+  type OutgoingRecord,
+  ProduceFailure,
+  type ProducerClientSettings,
+  type TransactionalProducerClient,
+} from './producer-client.js'
+import { type BackoffSettings, backoffDelay, defaultBackoff, pause } from './retry-backoff.js'
+import type {
+  ExactlyOnceOptions,
+  KafkaSink,
+  KafkaSinkOptions,
+  SinkFact,
+  SinkHooks,
+  SinkTransaction,
+} from './sink-types.js'
+import { TopicNames } from './topic-names.js'
+
+/** A fact accepted and not yet produced. */
+interface QueuedFact {
+  readonly fact: SinkFact
+  readonly tx: SinkTransaction
+  readonly record: OutgoingRecord
+  readonly wireSize: number
+  readonly acceptedAt: number
+  readonly deadLetter: { reason: string; originalTopic: string | undefined } | undefined
+  /** Suspected of being refused by the broker: produced in a request of its own. */
+  readonly alone: boolean
+}
+
+/** What the queue holds, in order: facts, and the end of each whole PostgreSQL transaction. */
+type QueueItem = QueuedFact | { readonly end: bigint }
+
+/** What the delivery loop takes in one go: facts for one request, and the last end passed. */
+interface Step {
+  facts: QueuedFact[]
+  end: bigint | undefined
+  /** Facts of a later PostgreSQL transaction follow `end` in this step. */
+  factsAfterEnd: boolean
+}
+
+const maxRequestBytes = 768 * 1024
+const maxRequestFacts = 10_000
+const closeGraceMs = 2_000
+
+/**
+ * Thrown inside the delivery loop when it must stop (lost, fenced, halted, closed); never escapes.
+ */
+class LoopStopped extends Error {}
+
+/**
+ * The exactly-once sink. Facts go in Kafka transactions, each holding whole PostgreSQL
+ * transactions and, last, a checkpoint record: the end LSN of its last PostgreSQL transaction,
+ * keyed by slot in a compacted topic. A fact is delivered when its Kafka transaction commits,
+ * so the position reported to the relay is always a committed checkpoint.
+ *
+ * Anything that goes wrong inside a transaction aborts it: its facts are lost to the sink, which
+ * tells the relay (`onLost`); the relay starts a new replication session, calls `resume()`, and
+ * PostgreSQL resends everything after the checkpoint. Nothing is retried inside a transaction
+ * beyond kafkajs's own retries, because a request that failed half-way may have written some
+ * partitions: resending it in the same transaction would commit duplicates.
+ */
+export class TransactionalSink implements KafkaSink {
+  readonly #options: KafkaSinkOptions
+  readonly #eos: Required<ExactlyOnceOptions>
+  readonly #createClient: (settings: ProducerClientSettings) => TransactionalProducerClient
+  readonly #backoff: BackoffSettings
+  readonly #logger: Logger
+  readonly #hooks: SinkHooks
+  readonly #halt: boolean
+  readonly #deadLetterTopic: (prefix: string) => string
+  readonly #topicNames = new TopicNames()
+  readonly #knownTopics = new Set<string>()
+  readonly #deliveredListeners = new Set<(lsn: bigint) => void>()
+  readonly #lostListeners = new Set<(error: Error, fatal: boolean) => void>()
+  readonly #drainWaiters = new Set<() => void>()
+  /** Facts to produce alone after a request was refused, and facts the broker refused for good. */
+  readonly #suspects = new Set<bigint>()
+  readonly #refused = new Map<bigint, string>()
+  #client: TransactionalProducerClient | undefined
+  #state: 'new' | 'connecting' | 'standby' | 'active' | 'lost' | 'halted' | 'closed' = 'new'
+  #haltError: Error | undefined
+  #healthy = false
+  #checkpointTopicReady = false
+  #limit: InFlightLimit
+  #committed = 0n
+  #lastOffered = 0n
+  #queue: QueueItem[] = []
+  #head = 0
+  /** Facts accepted and not yet committed. */
+  #uncommitted = 0
+  /** The open Kafka transaction: when it began, facts produced, its last whole PostgreSQL end. */
+  #open = false
+  #openedAt = 0
+  #txFacts = 0
+  #txEnd: bigint | undefined
+  /** Nothing produced in the open transaction after #txEnd: it may commit. */
+  #atBoundary = true
+  #flushRequested = false
+  #wake: (() => void) | undefined
+  #loop: Promise<void> | undefined
+  #stopLoop = new AbortController()
+
+  constructor(
+    options: KafkaSinkOptions,
+    createClient: (settings: ProducerClientSettings) => TransactionalProducerClient,
+    backoff: BackoffSettings = defaultBackoff,
+  ) {
+    const eos = options.exactlyOnce
+    if (!eos) throw new KafkaSinkConfigError('exactlyOnce', "deliveryGuarantee 'exactly-once' needs it")
+    for (const name of ['transactionalId', 'checkpointTopic', 'checkpointKey'] as const) {
+      if (!eos[name]) throw new KafkaSinkConfigError(`exactlyOnce.${name}`, 'must not be empty')
+    }
+    this.#eos = {
+      commitIntervalMs: 100,
+      maxFacts: 10_000,
+      transactionTimeoutMs: 60_000,
+      idleCheckpointMs: 1_000,
+      ...eos,
+    }
+    for (const name of [
+      'commitIntervalMs',
+      'maxFacts',
+      'transactionTimeoutMs',
+      'idleCheckpointMs',
+    ] as const) {
+      const value = this.#eos[name]
+      if (!(Number.isFinite(value) && value > 0)) {
+        throw new KafkaSinkConfigError(`exactlyOnce.${name}`, `must be a positive number, got ${value}`)
+      }
+    }
+    this.#options = options
+    this.#createClient = createClient
+    this.#backoff = backoff
+    this.#logger = options.logger ?? silentLogger
+    this.#hooks = options.hooks ?? {}
+    this.#halt = options.onPermanentError === 'halt'
+    this.#deadLetterTopic = options.deadLetterTopic ?? deadLetterTopicFor
+    this.#limit = this.#newLimit()
+  }
+
+  get deliveredLsn(): bigint {
+    return this.#committed
+  }
+
+  get inFlight(): number {
+    return this.#uncommitted
+  }
+
+  get healthy(): boolean {
+    return this.#healthy
+  }
+
+  /** Connects to the cluster without touching the transactional id: a standby must not fence. */
+  async connect(): Promise<void> {
+    if (this.#state === 'closed') throw new SinkClosedError('connect')
+    if (this.#state !== 'new') return
+    this.#state = 'connecting'
+    const client = this.#createClient({
+      brokers: this.#options.brokers,
+      clientId: this.#options.clientId ?? 'factlib-kafka-sink',
+      ...(this.#options.sasl ? { sasl: this.#options.sasl } : {}),
+      ...(this.#options.ssl ? { ssl: this.#options.ssl } : {}),
+      compression: this.#options.compression ?? 'none',
+      logger: this.#logger,
+      transactional: { id: this.#eos.transactionalId, timeoutMs: this.#eos.transactionTimeoutMs },
+    })
+    try {
+      await client.connect()
+    } catch (error) {
+      this.#state = 'new'
+      await client.disconnect().catch(() => {})
+      throw new KafkaConnectError(
+        this.#options.brokers,
+        error instanceof Error ? error.message : String(error),
+      )
+    }
+    if (this.#state !== 'connecting') {
+      await client.disconnect().catch(() => {})
+      throw new SinkClosedError('connect')
+    }
+    this.#client = client
+    this.#state = 'standby'
+  }
+
+  /**
+   * Called by the relay once it holds the slot, at the start of every replication session: stops
+   * the delivery loop, drops what is not committed, registers the transactional id afresh (which
+   * fences any older holder) and returns the committed checkpoint read back from Kafka. Transient
+   * failures are retried here; fencing rejects.
+   */
+  async resume(): Promise<bigint> {
+    const client = this.#client
+    if (!client) throw new SinkNotConnectedError()
+    await this.#stopDelivering()
+    for (let attempt = 0; ; attempt++) {
+      this.#assertNotStopped()
+      try {
+        // Every session starts over: a new producer (InitProducerId fences any other holder of the
+        // transactional id and aborts its open transaction), then the checkpoint read back, since
+        // another relay may have committed after ours while it held the slot.
+        await client.resetProducer()
+        await client.initTransactions()
+        if (!this.#checkpointTopicReady) {
+          const replication = this.#options.createTopics ? this.#options.createTopics.replicationFactor : undefined
+          await client.createCompactedTopic(this.#eos.checkpointTopic, replication)
+          this.#checkpointTopicReady = true
+        }
+        this.#committed = await this.#readCheckpoint(client)
+        this.#logger.info(
+          { transactionalId: this.#eos.transactionalId, checkpoint: lsnText(this.#committed) },
+          'exactly-once: transactional id registered, resuming after the checkpoint',
+        )
+        break
+      } catch (error) {
+        if (error instanceof SinkHaltedError) {
+          this.#stopWith(error)
+          throw error
+        }
+        const failure = asFailure(error)
+        if (failure.kind === 'fenced') {
+          this.#fence(failure)
+          throw this.#haltError
+        }
+        const delay = backoffDelay(attempt, this.#backoff)
+        this.#setHealth(false, failure)
+        this.#logger.warn({ error: failure.message, retryInMs: delay }, 'exactly-once: cannot resume yet')
+        await pause(delay, this.#stopLoop.signal)
+      }
+    }
+    this.#assertNotStopped()
+    this.#state = 'active'
+    this.#lastOffered = this.#committed
+    this.#stopLoop = new AbortController()
+    this.#loop = this.#deliverLoop(client).catch((error: unknown) => {
+      if (error instanceof LoopStopped) return
+      // A bug, not a Kafka failure: stop visibly.
+      this.#stopWith(
+        new SinkHaltedError(
+          `internal error in the delivery loop: ${String(error)}`,
+          this.#committed,
+          undefined,
+        ),
+      )
+    })
+    this.#setHealth(true)
+    return this.#committed
+  }
+
+  onLost(listener: (error: Error, fatal: boolean) => void): () => void {
+    this.#lostListeners.add(listener)
+    return () => this.#lostListeners.delete(listener)
+  }
+
+  onDelivered(listener: (lsn: bigint) => void): () => void {
+    this.#deliveredListeners.add(listener)
+    return () => this.#deliveredListeners.delete(listener)
+  }
+
+  async send(tx: SinkTransaction): Promise<void> {
+    this.#assertActive()
+    if (tx.endLsn < this.#lastOffered) {
+      throw new RangeError(
+        `transaction ending at ${lsnText(tx.endLsn)} offered after one ending at ` +
+          `${lsnText(this.#lastOffered)}: send() takes transactions in WAL order, replays skipped`,
+      )
+    }
+    this.#lastOffered = tx.endLsn
+    let bytes = 0
+    for (const fact of tx.facts) bytes += fact.value.byteLength
+    const limit = this.#limit
+    if (tx.facts.length > 0) await limit.acquire(tx.facts.length, bytes)
+    if (this.#state !== 'active' || limit !== this.#limit) {
+      // Lost meanwhile: what it took is gone and will be resent after resume().
+      this.#assertActive()
+    }
+    const acceptedAt = performance.now()
+    for (const fact of tx.facts) this.#queue.push(this.#route(fact, tx, acceptedAt))
+    this.#uncommitted += tx.facts.length
+    if (tx.complete !== false) this.#queue.push({ end: tx.endLsn })
+    this.#wake?.()
+  }
+
+  drain(timeoutMs: number): Promise<boolean> {
+    if (this.#uncommitted === 0 && !this.#open) return Promise.resolve(true)
+    this.#flushRequested = true
+    this.#wake?.()
+    return new Promise((resolve) => {
+      const finish = (drained: boolean) => {
+        clearTimeout(timer)
+        this.#drainWaiters.delete(onDrained)
+        resolve(drained)
+      }
+      const onDrained = () => finish(true)
+      const timer = setTimeout(() => finish(false), Math.max(0, timeoutMs))
+      this.#drainWaiters.add(onDrained)
+    })
+  }
+
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return
+    this.#state = 'closed'
+    this.#healthy = false
+    this.#limit.refuseAll(new SinkClosedError('send'))
+    this.#stopLoop.abort()
+    this.#wake?.()
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([this.#loop, new Promise((resolve) => (timer = setTimeout(resolve, closeGraceMs)))])
+    clearTimeout(timer)
+    if (this.#client) await this.#abortQuietly(this.#client)
+    await this.#client?.disconnect()
+    this.#logger.info(
+      { checkpoint: lsnText(this.#committed), uncommitted: this.#uncommitted },
+      'Kafka sink closed',
+    )
+  }
+
+  #route(fact: SinkFact, tx: SinkTransaction, acceptedAt: number): QueuedFact {
+    const deadLetterTopic = this.#deadLetterTopic(fact.prefix)
+    let route = routeFact(fact, deadLetterTopic, this.#topicNames)
+    const refusal = this.#refused.get(fact.lsn)
+    if (refusal !== undefined && route.kind === 'topic') {
+      route = deadLetterRoute(fact, deadLetterTopic, refusal, route.record.topic, route.header)
+    }
+    const accepted = this.#hooks.accepted
+    if (accepted) this.#callHook('accepted', () => accepted(fact, route.header))
+    return {
+      fact,
+      tx,
+      record: route.record,
+      wireSize: recordWireSize(route.record),
+      acceptedAt,
+      deadLetter:
+        route.kind === 'dead-letter'
+          ? { reason: route.reason, originalTopic: route.originalTopic }
+          : undefined,
+      alone: this.#suspects.has(fact.lsn),
+    }
+  }
+
+  /** Produces what is queued inside Kafka transactions and commits them, until stopped. */
+  async #deliverLoop(client: TransactionalProducerClient): Promise<void> {
+    while (this.#state === 'active') {
+      if (this.#open && this.#atBoundary && this.#txEnd !== undefined && this.#commitDue()) {
+        await this.#commit(client)
+        continue
+      }
+      const step = this.#takeStep()
+      if (step.facts.length === 0 && step.end === undefined) {
+        await this.#waitForWork()
+        continue
+      }
+      if (!this.#open) {
+        await this.#attempt(client, 'begin', () => client.beginTransaction())
+        this.#open = true
+        this.#openedAt = performance.now()
+        this.#txFacts = 0
+      }
+      if (step.facts.length > 0) await this.#produce(client, step.facts)
+      if (step.end !== undefined) this.#txEnd = step.end
+      this.#atBoundary =
+        step.end !== undefined ? !step.factsAfterEnd : step.facts.length === 0 && this.#atBoundary
+    }
+    throw new LoopStopped()
+  }
+
+  #commitDue(): boolean {
+    if (this.#flushRequested) return true
+    if (this.#txFacts >= this.#eos.maxFacts) return true
+    const interval = this.#txFacts > 0 ? this.#eos.commitIntervalMs : this.#eos.idleCheckpointMs
+    return performance.now() - this.#openedAt >= interval
+  }
+
+  /**
+   * Facts for one request, in order. Once the transaction is due to commit, stops right after
+   * the next PostgreSQL transaction's end, so that the commit is not put off by a busy stream.
+   */
+  #takeStep(): Step {
+    const step: Step = { facts: [], end: undefined, factsAfterEnd: false }
+    const stopAtEnd = this.#open && this.#commitDue()
+    let bytes = 0
+    while (this.#head < this.#queue.length) {
+      const item = this.#queue[this.#head]!
+      if ('end' in item) {
+        step.end = item.end
+        step.factsAfterEnd = false
+        this.#head++
+        if (stopAtEnd) break
+        continue
+      }
+      if (step.facts.length > 0) {
+        if (step.facts.length >= maxRequestFacts || bytes + item.wireSize > maxRequestBytes) break
+        if (item.alone || step.facts.at(-1)!.alone) break
+      }
+      if (this.#halt && item.deadLetter) {
+        if (step.facts.length > 0 || step.end !== undefined) break
+        this.#haltAt(item)
+      }
+      step.facts.push(item)
+      bytes += item.wireSize
+      if (step.end !== undefined) step.factsAfterEnd = true
+      this.#head++
+    }
+    if (this.#head === this.#queue.length) {
+      this.#queue = []
+      this.#head = 0
+    } else if (this.#head > 4096) {
+      this.#queue = this.#queue.slice(this.#head)
+      this.#head = 0
+    }
+    return step
+  }
+
+  async #waitForWork(): Promise<void> {
+    // A commit waits for its time; a transaction waiting for the rest of a PostgreSQL transaction waits for send().
+    const committable = this.#open && this.#atBoundary && this.#txEnd !== undefined
+    const wait = committable
+      ? Math.max(1, this.#openedAt + this.#commitIntervalNow() - performance.now())
+      : undefined
+    await new Promise<void>((resolve) => {
+      const timer = wait === undefined ? undefined : setTimeout(resolve, wait)
+      this.#wake = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    this.#wake = undefined
+  }
+
+  #commitIntervalNow(): number {
+    return this.#txFacts > 0 ? this.#eos.commitIntervalMs : this.#eos.idleCheckpointMs
+  }
+
+  async #produce(client: TransactionalProducerClient, facts: QueuedFact[]): Promise<void> {
+    await this.#ensureTopics(client, facts)
+    try {
+      await client.produce(facts.map((queued) => queued.record))
+    } catch (error) {
+      const failure = asFailure(error)
+      this.#reportFailure(facts, failure)
+      if (failure.kind === 'record-rejected') this.#noteRefusal(facts, failure)
+      return this.#fail(client, failure)
+    }
+    this.#txFacts += facts.length
+    let bytes = 0
+    const now = performance.now()
+    for (const queued of facts) {
+      bytes += queued.fact.value.byteLength
+      this.#suspects.delete(queued.fact.lsn)
+      if (queued.deadLetter) {
+        this.#logger.error(
+          {
+            lsn: lsnText(queued.fact.lsn),
+            deadLetterTopic: queued.record.topic,
+            reason: queued.deadLetter.reason,
+          },
+          'fact dead-lettered (visible once its transaction commits)',
+        )
+        const hook = this.#hooks.deadLettered
+        if (hook)
+          this.#callHook('deadLettered', () =>
+            hook(queued.deadLetter!.reason, queued.deadLetter!.originalTopic, queued.fact),
+          )
+      } else {
+        const hook = this.#hooks.delivered
+        if (hook)
+          this.#callHook('delivered', () =>
+            hook(queued.record.topic, queued.fact, queued.tx, (now - queued.acceptedAt) / 1000),
+          )
+      }
+    }
+    // Memory is bounded by what is not yet produced; a fact produced waits for its commit in Kafka.
+    this.#limit.release(facts.length, bytes)
+  }
+
+  async #commit(client: TransactionalProducerClient): Promise<void> {
+    const checkpoint = this.#txEnd!
+    const record: OutgoingRecord = {
+      topic: this.#eos.checkpointTopic,
+      key: Buffer.from(this.#eos.checkpointKey, 'utf8'),
+      value: Buffer.from(lsnText(checkpoint), 'utf8'),
+      headers: {},
+    }
+    await this.#attempt(client, 'checkpoint', () => client.produce([record]))
+    await this.#attempt(client, 'commit', () => client.commitTransaction())
+    const seconds = (performance.now() - this.#openedAt) / 1000
+    const facts = this.#txFacts
+    this.#open = false
+    this.#txEnd = undefined
+    this.#txFacts = 0
+    this.#uncommitted -= facts
+    this.#committed = checkpoint
+    if (this.#head === this.#queue.length) this.#flushRequested = false
+    this.#setHealth(true)
+    const hook = this.#hooks.transactionCommitted
+    if (hook) this.#callHook('transactionCommitted', () => hook(checkpoint, facts, seconds))
+    for (const listener of this.#deliveredListeners) {
+      try {
+        listener(checkpoint)
+      } catch (error) {
+        this.#logger.warn({ error: String(error) }, 'onDelivered listener threw; ignored')
+      }
+    }
+    if (this.#uncommitted === 0) for (const waiter of [...this.#drainWaiters]) waiter()
+  }
+
+  /** Runs one transaction operation; any failure ends the transaction (see the class comment). */
+  async #attempt(
+    client: TransactionalProducerClient,
+    what: string,
+    operation: () => Promise<void>,
+  ): Promise<void> {
+    try {
+      await operation()
+    } catch (error) {
+      const failure = asFailure(error)
+      this.#logger.warn(
+        { error: failure.message, code: failure.code, during: what },
+        'exactly-once: transaction failed',
+      )
+      return this.#fail(client, failure)
+    }
+  }
+
+  /** Fenced: stop for good. Anything else: abort the transaction and have the relay resend. */
+  async #fail(client: TransactionalProducerClient, failure: ProduceFailure): Promise<never> {
+    if (this.#state !== 'active') throw new LoopStopped()
+    if (failure.kind === 'fenced') {
+      this.#fence(failure)
+      throw new LoopStopped()
+    }
+    if (failure.kind === 'producer-state') await client.resetProducer()
+    const lost = new TransactionAbortedError(this.#committed, failure.message)
+    this.#forgetUncommitted(lost)
+    this.#state = 'lost'
+    this.#setHealth(false, lost)
+    await this.#abortQuietly(client)
+    const hook = this.#hooks.transactionAborted
+    if (hook) this.#callHook('transactionAborted', () => hook(lost))
+    for (const listener of this.#lostListeners) listener(lost, false)
+    throw new LoopStopped()
+  }
+
+  /** A refused request: its facts go alone next time; a fact refused alone is dead-lettered next time. */
+  #noteRefusal(facts: QueuedFact[], failure: ProduceFailure): void {
+    if (facts.length > 1) {
+      for (const queued of facts) this.#suspects.add(queued.fact.lsn)
+      return
+    }
+    const queued = facts[0]!
+    this.#suspects.delete(queued.fact.lsn)
+    if (queued.deadLetter || this.#halt) {
+      const reason = queued.deadLetter
+        ? `even the dead-letter topic '${queued.record.topic}' refused it: ${failure.message}`
+        : `Kafka refused the record: ${failure.message}`
+      this.#stopWith(
+        new SinkHaltedError(reason, queued.fact.lsn, queued.deadLetter?.originalTopic ?? queued.record.topic),
+      )
+      return
+    }
+    this.#refused.set(queued.fact.lsn, `Kafka refused the record: ${failure.message}`)
+  }
+
+  async #ensureTopics(client: TransactionalProducerClient, facts: QueuedFact[]): Promise<void> {
+    const settings = this.#options.createTopics
+    if (!settings) return
+    const unknown = [...new Set(facts.map((queued) => queued.record.topic))].filter(
+      (topic) => !this.#knownTopics.has(topic),
+    )
+    if (unknown.length === 0) return
+    await this.#attempt(client, 'create topics', () => client.createTopics(unknown, settings))
+    for (const topic of unknown) this.#knownTopics.add(topic)
+  }
+
+  async #readCheckpoint(client: TransactionalProducerClient): Promise<bigint> {
+    const value = await client.readLatestCommitted(this.#eos.checkpointTopic, this.#eos.checkpointKey)
+    if (value === undefined) return 0n
+    const lsn = parseLsnText(value.toString('utf8'))
+    if (lsn === undefined) {
+      throw new SinkHaltedError(
+        `the checkpoint record for key '${this.#eos.checkpointKey}' in '${this.#eos.checkpointTopic}' ` +
+          `is not an LSN: '${value.toString('utf8').slice(0, 40)}'`,
+        0n,
+        this.#eos.checkpointTopic,
+      )
+    }
+    return lsn
+  }
+
+  async #stopDelivering(): Promise<void> {
+    if (this.#state === 'active') this.#state = 'lost'
+    this.#stopLoop.abort()
+    this.#wake?.()
+    await this.#loop
+    this.#loop = undefined
+    this.#forgetUncommitted(new TransactionAbortedError(this.#committed, 'a new replication session resumes'))
+  }
+
+  /** Drops everything accepted and not committed: it will be resent after the checkpoint. */
+  #forgetUncommitted(error: Error): void {
+    this.#limit.refuseAll(error)
+    this.#limit = this.#newLimit()
+    this.#queue = []
+    this.#head = 0
+    this.#uncommitted = 0
+    this.#open = false
+    this.#txEnd = undefined
+    this.#txFacts = 0
+    this.#atBoundary = true
+    this.#flushRequested = false
+  }
+
+  async #abortQuietly(client: TransactionalProducerClient): Promise<void> {
+    try {
+      await client.abortTransaction()
+    } catch (error) {
+      const failure = asFailure(error)
+      if (failure.kind === 'fenced') return this.#fence(failure)
+      // The transaction is in an unknown state: a new producer's InitProducerId aborts it for us.
+      await client.resetProducer()
+    }
+  }
+
+  #fence(failure: ProduceFailure): void {
+    const error = new ProducerFencedError(this.#eos.transactionalId, failure.message)
+    this.#stopWith(error)
+  }
+
+  #haltAt(item: QueuedFact): never {
+    this.#stopWith(
+      new SinkHaltedError(item.deadLetter!.reason, item.fact.lsn, item.deadLetter!.originalTopic),
+    )
+    throw new LoopStopped()
+  }
+
+  #stopWith(error: Error): void {
+    if (this.#state === 'halted' || this.#state === 'closed') return
+    const wasActive = this.#state === 'active'
+    this.#state = 'halted'
+    this.#haltError = error
+    this.#limit.refuseAll(error)
+    this.#logger.error({ error: error.message }, 'Kafka sink halted')
+    this.#healthy = false
+    this.#callHook('healthChanged', () => this.#hooks.healthChanged?.(false, error))
+    // The relay may be waiting on PostgreSQL, not on a send: tell it now.
+    if (wasActive) for (const listener of this.#lostListeners) listener(error, true)
+  }
+
+  #assertActive(): void {
+    if (this.#state === 'active') return
+    this.#assertNotStopped()
+    if (this.#state === 'lost') throw new TransactionAbortedError(this.#committed, 'waiting for resume()')
+    throw new SinkNotConnectedError()
+  }
+
+  #assertNotStopped(): void {
+    if (this.#state === 'halted') throw this.#haltError!
+    if (this.#state === 'closed') throw new SinkClosedError('send')
+  }
+
+  #newLimit(): InFlightLimit {
+    try {
+      return new InFlightLimit(
+        this.#options.maxInFlightFacts ?? 10_000,
+        this.#options.maxInFlightBytes ?? 16 * 1024 * 1024,
+      )
+    } catch (error) {
+      throw new KafkaSinkConfigError('maxInFlightFacts/maxInFlightBytes', (error as Error).message)
+    }
+  }
+
+  #reportFailure(facts: QueuedFact[], failure: ProduceFailure): void {
+    const hook = this.#hooks.deliveryFailed
+    if (!hook) return
+    const perTopic = new Map<string, number>()
+    for (const { record } of facts) perTopic.set(record.topic, (perTopic.get(record.topic) ?? 0) + 1)
+    const type = failure.kind === 'record-rejected' && facts.length === 1 ? 'rejected' : 'produce_error'
+    for (const [topic, count] of perTopic)
+      this.#callHook('deliveryFailed', () => hook(topic, count, type, failure))
+  }
+
+  #setHealth(healthy: boolean, error?: Error): void {
+    if (healthy === this.#healthy) return
+    this.#healthy = healthy
+    this.#callHook('healthChanged', () => this.#hooks.healthChanged?.(healthy, error))
+  }
+
+  #callHook(name: string, call: () => void): void {
+    try {
+      call()
+    } catch (error) {
+      this.#logger.warn({ hook: name, error: String(error) }, 'sink hook threw; ignored')
+    }
+  }
+}
+
+function asFailure(error: unknown): ProduceFailure {
+  return error instanceof ProduceFailure
+    ? error
+    : new ProduceFailure('transient', undefined, error instanceof Error ? error.message : String(error))
+}
