@@ -18,6 +18,8 @@ export async function readTopics(
   topics: string[],
   done: (records: ReadRecord[]) => boolean,
   timeoutMs = 60_000,
+  /** Read what open and aborted Kafka transactions wrote too. Default false: read_committed. */
+  readUncommitted = false,
 ): Promise<ReadRecord[]> {
   const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING, clientId: 'e2e-reader' })
   const records: ReadRecord[] = []
@@ -27,6 +29,7 @@ export async function readTopics(
   const consumer = kafka.consumer({
     groupId: `e2e-${Math.random().toString(36).slice(2)}`,
     maxWaitTimeInMs: 200,
+    readUncommitted,
   })
   await consumer.connect()
   try {

@@ -20,6 +20,9 @@ export interface OwlpostProcess {
   stop(): Promise<number | null>
   /** SIGKILL: a crash. */
   kill(): Promise<void>
+  /** SIGSTOP / SIGCONT: a process that hangs (a long GC pause, a frozen VM) and comes back. */
+  freeze(): void
+  thaw(): void
 }
 
 export interface OwlpostProcessOptions {
@@ -101,6 +104,12 @@ export async function startOwlpost(
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
       await exited
+    },
+    freeze() {
+      child.kill('SIGSTOP')
+    },
+    thaw() {
+      child.kill('SIGCONT')
     },
   }
   return handle

@@ -64,6 +64,12 @@ export const owlpostEnv = {
   STANDBY_RETRY_MS: withDefault(positiveInt, 2_000),
   RECONNECT_MAX_BACKOFF_MS: withDefault(positiveInt, 30_000),
   LAG_POLL_INTERVAL_MS: withDefault(positiveInt, 10_000),
+  DELIVERY_GUARANTEE: withDefault(oneOf('at-least-once', 'exactly-once'), 'at-least-once'),
+  EOS_COMMIT_INTERVAL_MS: withDefault(positiveInt, 100),
+  EOS_MAX_FACTS: withDefault(positiveInt, 10_000),
+  EOS_TRANSACTION_TIMEOUT_MS: withDefault(positiveInt, 60_000),
+  EOS_CHECKPOINT_TOPIC: optional(text),
+  EOS_TRANSACTIONAL_ID: optional(text),
 }
 
 export type OwlpostEnv = EnvOf<typeof owlpostEnv>

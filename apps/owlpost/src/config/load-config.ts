@@ -20,6 +20,15 @@ export interface OwlpostConfig {
     maxInFlightFacts: number
     maxInFlightBytes: number
     lingerMs: number
+    deliveryGuarantee: 'at-least-once' | 'exactly-once'
+    /** Set with deliveryGuarantee 'exactly-once'. */
+    exactlyOnce?: {
+      transactionalId: string
+      checkpointTopic: string
+      commitIntervalMs: number
+      maxFacts: number
+      transactionTimeoutMs: number
+    }
   }
   slotName: string
   publicationName: string
@@ -100,6 +109,19 @@ export function loadConfig(env: Record<string, string | undefined>): OwlpostConf
       maxInFlightFacts: e.MAX_IN_FLIGHT_FACTS,
       maxInFlightBytes: e.MAX_IN_FLIGHT_BYTES,
       lingerMs: e.KAFKA_LINGER_MS,
+      deliveryGuarantee: e.DELIVERY_GUARANTEE,
+      ...(e.DELIVERY_GUARANTEE === 'exactly-once'
+        ? {
+            exactlyOnce: {
+              // The same on active and standby and across restarts: the newest one fences the others.
+              transactionalId: e.EOS_TRANSACTIONAL_ID ?? `owlpost.${e.REPLICATION_SLOT_NAME}`,
+              checkpointTopic: e.EOS_CHECKPOINT_TOPIC ?? `${e.WAL_PREFIX[0]}.owlpost-checkpoints`,
+              commitIntervalMs: e.EOS_COMMIT_INTERVAL_MS,
+              maxFacts: e.EOS_MAX_FACTS,
+              transactionTimeoutMs: e.EOS_TRANSACTION_TIMEOUT_MS,
+            },
+          }
+        : {}),
     },
     slotName: e.REPLICATION_SLOT_NAME,
     publicationName: e.PUBLICATION_NAME,

@@ -57,6 +57,24 @@ export function createMetrics() {
       help: '1 while this instance holds the slot, 0 while it waits as a standby',
       registers: [registry],
     }),
+    eosTransactions: new Counter({
+      name: 'owlpost_kafka_transactions_total',
+      help: 'Exactly-once: Kafka transactions ended, committed or aborted (an abort resends from the checkpoint)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    eosTransactionSeconds: new Histogram({
+      name: 'owlpost_kafka_transaction_seconds',
+      help: 'Exactly-once: from a Kafka transaction beginning to its commit',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    eosTransactionFacts: new Histogram({
+      name: 'owlpost_kafka_transaction_facts',
+      help: 'Exactly-once: facts per committed Kafka transaction',
+      buckets: [0, 1, 10, 100, 500, 1_000, 2_500, 5_000, 10_000, 50_000],
+      registers: [registry],
+    }),
     /** The Go owlpost's metrics, under its names, beside ours. */
     go: createGoMetrics(registry),
   }

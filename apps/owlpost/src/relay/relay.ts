@@ -147,6 +147,10 @@ export class Relay {
       ...(kafka.deadLetterTopic ? { deadLetterTopic: () => kafka.deadLetterTopic as string } : {}),
       onPermanentError: kafka.onPermanentError,
       createTopics: kafka.createTopics ?? false,
+      deliveryGuarantee: kafka.deliveryGuarantee,
+      ...(kafka.exactlyOnce
+        ? { exactlyOnce: { ...kafka.exactlyOnce, checkpointKey: this.config.slotName } }
+        : {}),
       logger: this.logger.child({ component: 'kafka-sink' }),
       hooks: {
         // Called while sink.send() runs: the fact was read and handed on (the Go handler's success).
@@ -170,6 +174,15 @@ export class Relay {
         deadLettered(_reason, originalTopic) {
           metrics.factsDeadLettered.inc({ topic: originalTopic ?? 'unknown' })
           go.produceFailures.inc({ topic: originalTopic ?? 'unknown', error_type: 'dead_letter' })
+        },
+        transactionCommitted(_checkpoint, facts, seconds) {
+          metrics.eosTransactions.inc({ outcome: 'committed' })
+          metrics.eosTransactionSeconds.observe(seconds)
+          metrics.eosTransactionFacts.observe(facts)
+        },
+        transactionAborted: (error) => {
+          metrics.eosTransactions.inc({ outcome: 'aborted' })
+          this.logger.warn({ err: error }, 'Kafka transaction aborted; resending from the checkpoint')
         },
         healthChanged: (healthy, error) => {
           if (healthy) this.logger.info('kafka healthy')
