@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { runChaos } from './chaos/run-chaos.js'
-import { ciSchedule } from './chaos/schedules.js'
+import { ciExactlyOnceSchedule, ciSchedule } from './chaos/schedules.js'
 
 describe('chaos: facts survive owlpost kills, Kafka outages, PostgreSQL restarts and poison', () => {
   it('delivers every committed fact in aggregate order, no rolled-back one, and dead-letters all poison', async () => {
@@ -34,6 +34,35 @@ describe('chaos: facts survive owlpost kills, Kafka outages, PostgreSQL restarts
     expect(result.problems, progress.join('\n')).toEqual([])
     expect(result.summary).toMatch(
       /^facts=20000 lost=0 reordered=0 duplicates=\d+ deadlettered=\d+ kills=\d+$/,
+    )
+  }, 240_000)
+
+  it('with exactly-once, read_committed sees every committed fact exactly once, and a frozen active is fenced', async () => {
+    const progress: string[] = []
+    const result = await runChaos({
+      facts: 10_000,
+      ratePerSecond: 500,
+      schedule: ciExactlyOnceSchedule,
+      exactlyOnce: true,
+      catchUpTimeoutMs: 60_000,
+      readTimeoutMs: 60_000,
+      log: (line) => progress.push(line),
+    }).catch((error: unknown) => {
+      throw new Error(`chaos run failed: ${String(error)}\n${progress.join('\n')}`, { cause: error })
+    })
+    const { verdict, faults } = result
+    expect(faults.kills).toBeGreaterThan(0)
+    expect(faults.kafkaStops).toBeGreaterThan(0)
+    expect(faults.takeovers).toBeGreaterThan(0)
+    expect(faults.fenced, progress.join('\n')).toBeGreaterThan(0)
+    expect(verdict.facts).toBe(10_000)
+    expect(verdict.duplicates, progress.join('\n')).toBe(0)
+    expect(verdict.lost).toEqual([])
+    expect(verdict.reordered).toEqual([])
+    expect(verdict.deadLettered).toBe(faults.poisonInjected)
+    expect(result.problems, progress.join('\n')).toEqual([])
+    expect(result.summary).toMatch(
+      /^facts=10000 lost=0 reordered=0 duplicates=0 deadlettered=\d+ kills=\d+ fenced=\d+$/,
     )
   }, 240_000)
 })

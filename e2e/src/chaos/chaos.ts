@@ -1,6 +1,12 @@
 import { parseArgs } from 'node:util'
 import { runChaos } from './run-chaos.js'
-import { ciSchedule, fullSchedule, killsSchedule } from './schedules.js'
+import {
+  ciExactlyOnceSchedule,
+  ciSchedule,
+  exactlyOnceSchedule,
+  fullSchedule,
+  killsSchedule,
+} from './schedules.js'
 
 // kafkajs on Node 24 warns about negative timeouts on every retry; the noise would bury the progress lines.
 const emitWarning = process.emitWarning.bind(process)
@@ -11,20 +17,24 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   return (emitWarning as (...args: unknown[]) => void)(warning, ...rest)
 }) as typeof process.emitWarning
 
-const usage = `pnpm chaos [--facts N] [--rate FACTS_PER_S] [--schedule full|ci|kills]
+const usage = `pnpm chaos [--facts N] [--rate FACTS_PER_S] [--schedule full|ci|kills] [--exactly-once]
 
 Emits N facts (default 200000) from 8 writers while SIGKILLing owlpost, stopping Kafka and
 restarting PostgreSQL, then checks every committed fact arrived in order and every poison
 message was dead-lettered. Ends with one line:
 facts=N lost=0 reordered=0 duplicates=D deadlettered=P kills=K
 Exit code 1 on any loss, reordering, rolled-back or uncommitted arrival, or missing poison.
---schedule kills injects only owlpost SIGKILLs, to measure duplicates per crash.`
+--schedule kills injects only owlpost SIGKILLs, to measure duplicates per crash.
+--exactly-once runs owlpost with DELIVERY_GUARANTEE=exactly-once, adds takeovers (a standby
+replaces a frozen active, which must be fenced) to full and ci, reads with read_committed,
+ends the line with fenced=F, and fails on any duplicate.`
 
 const { values } = parseArgs({
   options: {
     facts: { type: 'string', default: '200000' },
     rate: { type: 'string', default: '1000' },
     schedule: { type: 'string', default: 'full' },
+    'exactly-once': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 })
@@ -39,6 +49,12 @@ if (!Number.isInteger(facts) || facts <= 0 || !Number.isFinite(rate) || rate < 0
   process.exit(2)
 }
 
+function chooseSchedule(name: string, exactlyOnce: boolean) {
+  if (name === 'kills') return killsSchedule
+  if (name === 'ci') return exactlyOnce ? ciExactlyOnceSchedule : ciSchedule
+  return exactlyOnce ? exactlyOnceSchedule : fullSchedule
+}
+
 // Exit through process.exit so the exit hooks stop the dedicated servers and owlpost.
 process.once('SIGINT', () => process.exit(130))
 process.once('SIGTERM', () => process.exit(143))
@@ -46,8 +62,8 @@ process.once('SIGTERM', () => process.exit(143))
 const result = await runChaos({
   facts,
   ...(rate > 0 ? { ratePerSecond: rate } : {}),
-  schedule:
-    values.schedule === 'ci' ? ciSchedule : values.schedule === 'kills' ? killsSchedule : fullSchedule,
+  schedule: chooseSchedule(values.schedule, values['exactly-once']),
+  exactlyOnce: values['exactly-once'],
   log: (line) => console.log(line),
 })
 for (const problem of result.problems) console.log(`FAIL: ${problem}`)

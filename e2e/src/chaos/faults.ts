@@ -11,6 +11,7 @@ export type FaultKind =
   | 'restart-postgres-fast'
   | 'restart-postgres-immediate'
   | 'poison'
+  | 'takeover'
 
 export interface FaultSchedule {
   /** Faults in the order they repeat; the first full cycle always runs, even after the writers finish. */
@@ -32,6 +33,8 @@ export interface FaultCounts {
   postgresRestartsImmediate: number
   poisonInjected: number
   poisonInDoubtLost: number
+  takeovers: number
+  fenced: number
 }
 
 export interface FaultTargets {
@@ -42,6 +45,7 @@ export interface FaultTargets {
   /** Where poison transactions open their own session. */
   url: string
   prefix: string
+  slot: string
   log: (line: string) => void
 }
 
@@ -94,6 +98,17 @@ export async function runFaults(
           log(`fault: PostgreSQL ${mode} shutdown and start, ${Date.now() - begun} ms`)
           break
         }
+        case 'takeover': {
+          const outcome = await owlpost.takeover(async () => {
+            await sql`select pg_terminate_backend(active_pid) from pg_replication_slots where slot_name = ${targets.slot} and active_pid is not null`
+          }, schedule.owlpostReadyTimeoutMs)
+          counts.takeovers = owlpost.takeovers
+          counts.fenced = owlpost.fenced
+          log(
+            `fault: standby took over from a frozen active, which then ${outcome === 'fenced' ? 'was fenced and exited' : outcome === 'standby' ? 'went back to standby' : 'was gone already'}`,
+          )
+          break
+        }
         case 'poison': {
           for (let i = 0; i < schedule.poisonPerInjection; i++) {
             if (await injectPoison(session, sql, prefix)) counts.poisonInjected++
@@ -119,5 +134,7 @@ export function emptyFaultCounts(): FaultCounts {
     postgresRestartsImmediate: 0,
     poisonInjected: 0,
     poisonInDoubtLost: 0,
+    takeovers: 0,
+    fenced: 0,
   }
 }

@@ -20,6 +20,8 @@ export interface ChaosOptions {
   /** After the writers: how long owlpost may take to confirm the WAL end, and to read everything back. */
   catchUpTimeoutMs?: number
   readTimeoutMs?: number
+  /** DELIVERY_GUARANTEE=exactly-once: any duplicate fails the run, and takeovers must fence. */
+  exactlyOnce?: boolean
   /** Progress lines; silent when absent. */
   log?: (line: string) => void
   progressIntervalMs?: number
@@ -31,7 +33,7 @@ export interface ChaosResult {
   writers: WritersReport
   caughtUp: boolean
   owlpostUnexpectedExits: UnexpectedExit[]
-  /** `facts=N lost=L reordered=R duplicates=D deadlettered=P kills=K` */
+  /** `facts=N lost=L reordered=R duplicates=D deadlettered=P kills=K`, plus ` fenced=F` with exactly-once */
   summary: string
   /** Empty when the run passed. */
   problems: string[]
@@ -87,6 +89,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       KAFKA_TOPIC_PARTITIONS: '3',
       RECONNECT_MAX_BACKOFF_MS: '2000',
       LOG_LEVEL: 'warn',
+      ...(options.exactlyOnce ? { DELIVERY_GUARANTEE: 'exactly-once' } : {}),
     })
     // The slot must exist before the first fact commits, or that fact is legitimately never seen.
     await (await owlpost.start()).ready()
@@ -116,7 +119,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       })
       const faulting$ = runFaults(
         options.schedule,
-        { postgres: pg, kafka, owlpost, sql, url: db.url, prefix, log },
+        { postgres: pg, kafka, owlpost, sql, url: db.url, prefix, slot, log },
         () => writing,
         faults,
       )
@@ -149,14 +152,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       poison,
       rolledBackIds: report.rolledBackIds,
       readTimeoutMs: options.readTimeoutMs ?? 120_000,
+      exactlyOnce: options.exactlyOnce ?? false,
     })
     log(
       `read back ${verdict.records} records; faults: kills ${faults.kills}, Kafka stops ${faults.kafkaStops} ` +
         `(${faults.kafkaDownMs} ms down), PostgreSQL restarts fast ${faults.postgresRestartsFast} ` +
         `immediate ${faults.postgresRestartsImmediate}, poison ${faults.poisonInjected}, ` +
+        `takeovers ${faults.takeovers} (fenced ${faults.fenced}), ` +
         `owlpost exits not caused by us ${owlpost.unexpectedExits.length}`,
     )
-    const problems = problemsOf(verdict)
+    const problems = problemsOf(verdict, options.exactlyOnce ?? false)
     for (const exit of owlpost.unexpectedExits)
       log(`owlpost exited on its own with ${exit.code}: ${exit.lastLines.join(' | ')}`)
     return {
@@ -165,7 +170,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       writers: report,
       caughtUp,
       owlpostUnexpectedExits: owlpost.unexpectedExits,
-      summary: summaryLine(verdict, faults),
+      summary: summaryLine(verdict, faults, options.exactlyOnce ?? false),
       problems,
       durationMs: Date.now() - begun,
     }

@@ -30,3 +30,15 @@ export const killsSchedule: FaultSchedule = {
   poisonPerInjection: 0,
   owlpostReadyTimeoutMs: 30_000,
 }
+
+/**
+ * With exactly-once, a takeover of a frozen active follows the first kill: early, while facts
+ * flow, so the frozen active has a Kafka transaction open and must be fenced.
+ */
+const exactlyOnceCycle = [faultCycle[0], 'takeover', ...faultCycle.slice(1)] as const
+
+/** The full schedule plus standby takeovers, for `--exactly-once`. */
+export const exactlyOnceSchedule: FaultSchedule = { ...fullSchedule, cycle: exactlyOnceCycle }
+
+/** The CI schedule plus a takeover. */
+export const ciExactlyOnceSchedule: FaultSchedule = { ...ciSchedule, cycle: exactlyOnceCycle }

@@ -2,16 +2,19 @@ import type { FaultCounts } from './faults.js'
 import type { Verdict } from './verify.js'
 
 /** The one line a chaos run ends with. */
-export function summaryLine(verdict: Verdict, faults: FaultCounts): string {
+export function summaryLine(verdict: Verdict, faults: FaultCounts, exactlyOnce = false): string {
   return (
     `facts=${verdict.facts} lost=${verdict.lost.length} reordered=${verdict.reordered.length} ` +
-    `duplicates=${verdict.duplicates} deadlettered=${verdict.deadLettered} kills=${faults.kills}`
+    `duplicates=${verdict.duplicates} deadlettered=${verdict.deadLettered} kills=${faults.kills}` +
+    (exactlyOnce ? ` fenced=${faults.fenced}` : '')
   )
 }
 
 /** Every way the run failed, one sentence each; empty when it passed. */
-export function problemsOf(verdict: Verdict): string[] {
+export function problemsOf(verdict: Verdict, exactlyOnce = false): string[] {
   const problems: string[] = []
+  if (exactlyOnce && verdict.duplicates > 0)
+    problems.push(`${verdict.duplicates} duplicates read with read_committed under exactly-once`)
   const sample = (items: unknown[]) => JSON.stringify(items.slice(0, 5))
   if (verdict.lost.length > 0)
     problems.push(`${verdict.lost.length} committed facts lost, e.g. ${sample(verdict.lost)}`)
