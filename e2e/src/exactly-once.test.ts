@@ -33,7 +33,12 @@ function ids(records: ReadRecord[]): string[] {
 
 function duplicates(values: string[]): string[] {
   const seen = new Set<string>()
-  return values.filter((value) => (seen.has(value) ? true : (seen.add(value), false)))
+  const repeated: string[] = []
+  for (const value of values) {
+    if (seen.has(value)) repeated.push(value)
+    seen.add(value)
+  }
+  return repeated
 }
 
 /** Reads the item topic until every id is there, with read_committed unless asked otherwise. */

@@ -9,7 +9,6 @@ import {
   type OutgoingRecord,
   ProduceFailure,
   type ProduceFailureKind,
-  type ProducerClient,
   type ProducerClientSettings,
   type TopicSettings,
   type TransactionalProducerClient,

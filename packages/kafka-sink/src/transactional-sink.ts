@@ -215,7 +215,9 @@ export class TransactionalSink implements KafkaSink {
         await client.resetProducer()
         await client.initTransactions()
         if (!this.#checkpointTopicReady) {
-          const replication = this.#options.createTopics ? this.#options.createTopics.replicationFactor : undefined
+          const replication = this.#options.createTopics
+            ? this.#options.createTopics.replicationFactor
+            : undefined
           await client.createCompactedTopic(this.#eos.checkpointTopic, replication)
           this.#checkpointTopicReady = true
         }
