@@ -30,6 +30,8 @@ replaces a frozen active, which must be fenced) to full and ci, reads with read_
 ends the line with fenced=F, and fails on any duplicate.`
 
 const { values } = parseArgs({
+  // `pnpm chaos -- --exactly-once` passes the `--` on.
+  args: process.argv.slice(2).filter((arg) => arg !== '--'),
   options: {
     facts: { type: 'string', default: '200000' },
     rate: { type: 'string', default: '1000' },
