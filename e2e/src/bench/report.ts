@@ -1,4 +1,5 @@
 import type { DrainResult } from './drain-phase.js'
+import type { GuaranteeComparison, GuaranteeRow } from './guarantee-phase.js'
 import type { LatencyResult } from './latency-phase.js'
 import type { MachineInfo, Versions } from './machine.js'
 import type { OutageResult } from './outage-phase.js'
@@ -25,6 +26,7 @@ export interface BenchReport {
   baselines: { seconds: number; walDelivery: LatencySummary; kafkaAck: LatencySummary }
   outage: OutageResult
   profiled: ProfiledDrainResult | undefined
+  guarantees: GuaranteeComparison | undefined
   packages: PackageBenchResult[]
   targets?: Target[]
 }
@@ -66,7 +68,62 @@ export function targetsOf(report: BenchReport): Target[] {
       target: `<= ${limitMiB} MB`,
       met: outage.peakRssDuringOutageBytes <= limitMiB * 1e6,
     },
+    ...guaranteeTargets(report.guarantees),
   ]
+}
+
+function guaranteeTargets(comparison: GuaranteeComparison | undefined): Target[] {
+  if (!comparison) return []
+  const [atLeastOnce, exactlyOnce] = comparison.rows as [GuaranteeRow, GuaranteeRow]
+  return [
+    {
+      name: 'exactly-once drain / at-least-once drain (same run)',
+      value: comparison.drainRatio.toFixed(2),
+      target: '>= 0.7',
+      met: comparison.drainRatio >= 0.7,
+    },
+    {
+      name: 'exactly-once p99, commit to read_committed visibility',
+      value: `${exactlyOnce.latencyMs.p99} ms`,
+      target: `<= ${comparison.latencyTargetMs} ms (EOS_COMMIT_INTERVAL_MS ${comparison.commitIntervalMs} + at-least-once p99 ${atLeastOnce.latencyMs.p99} of this run)`,
+      met: exactlyOnce.latencyMs.p99 <= comparison.latencyTargetMs && exactlyOnce.unmatched === 0,
+    },
+    {
+      name: 'exactly-once peak RSS (drain and steady)',
+      value: mib(exactlyOnce.peakRssBytes),
+      target: `<= ${limitMiB} MB`,
+      met: exactlyOnce.peakRssBytes <= limitMiB * 1e6,
+    },
+  ]
+}
+
+function guaranteeSection(comparison: GuaranteeComparison): string {
+  return `## 5. At-least-once beside exactly-once
+
+${comparison.facts} facts for each guarantee, committed in the same transactions (so both owlposts decode the same
+WAL), each guarantee on its own slot and topics. Drain: from spawn until the slot's confirmed_flush_lsn passed the
+backlog (with exactly-once, the last Kafka transaction committed). Steady: ${comparison.rate} facts/s for
+${comparison.seconds} s, one fact per transaction, latency from the writer's commit returning to a read_committed
+kafkajs consumer receiving the record (the same method for both rows). EOS_COMMIT_INTERVAL_MS ${comparison.commitIntervalMs}.
+
+${table(
+  ['guarantee', 'drain facts/s', 'drain s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'unmatched', 'peak RSS'],
+  comparison.rows.map((row) => [
+    row.guarantee,
+    `**${row.drainFactsPerSecond}**`,
+    row.drainSeconds,
+    row.latencyMs.p50,
+    row.latencyMs.p90,
+    `**${row.latencyMs.p99}**`,
+    row.latencyMs.max,
+    row.unmatched,
+    mib(row.peakRssBytes),
+  ]),
+)}
+
+Exactly-once / at-least-once drain: **${comparison.drainRatio.toFixed(2)}** (target >= 0.7). Exactly-once p99 target:
+${comparison.commitIntervalMs} ms + the at-least-once p99 above = ${comparison.latencyTargetMs} ms.
+`
 }
 
 function table(header: string[], rows: (string | number)[][]): string {
@@ -310,6 +367,7 @@ ${tail(result.output, 60)}
 \`\`\`
 `)
   }
+  if (report.guarantees) parts.push(guaranteeSection(report.guarantees))
   parts.push(`## Settings
 
 \`\`\`json

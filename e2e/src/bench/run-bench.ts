@@ -7,6 +7,7 @@ import { parseBenchOptions } from './bench-options.js'
 import { createBenchWorld, owlpostEnvFor, postgresSettings, prefixes, publication } from './bench-world.js'
 import { runDrainPhase } from './drain-phase.js'
 import { createWorkload } from './fact-workload.js'
+import { runGuaranteePhase } from './guarantee-phase.js'
 import { kafkaAckLatency, walDeliveryLatency } from './latency-baselines.js'
 import { runLatencyPhase } from './latency-phase.js'
 import { machineInfo, versions } from './machine.js'
@@ -86,6 +87,7 @@ try {
           log,
         )
       : undefined
+  const guarantees = options.guarantees ? await runGuaranteePhase(world, workload, options, log) : undefined
   const packages = []
   if (options.packages) {
     for (const pkg of packageBenches) {
@@ -137,6 +139,7 @@ try {
     baselines,
     outage,
     profiled,
+    guarantees,
     packages,
   }
   report.targets = targetsOf(report)

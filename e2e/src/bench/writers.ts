@@ -55,7 +55,14 @@ export function startPacedWriters(
   sql: Sql,
   producer: Producer,
   workload: Workload,
-  options: { ratePerSecond: number; concurrency: number; firstFact: number; durationSeconds?: number },
+  options: {
+    ratePerSecond: number
+    concurrency: number
+    firstFact: number
+    durationSeconds?: number
+    /** Called with each fact's id when its commit returned (Date.now()). */
+    onCommitted?: (id: string, at: number) => void
+  },
 ): PacedWriters {
   const started = performance.now()
   let scheduled = 0
@@ -84,8 +91,9 @@ export function startPacedWriters(
       const commit = Promise.resolve()
         .then(() => producer.emit(autocommit, workload.fact(n)))
         .then(
-          () => {
+          (fact) => {
             committed++
+            options.onCommitted?.(fact.id, Date.now())
           },
           () => {
             failed++
