@@ -86,7 +86,8 @@ export class TransactionalSink implements KafkaSink {
   readonly #knownTopics = new Set<string>()
   readonly #deliveredListeners = new Set<(lsn: bigint) => void>()
   readonly #lostListeners = new Set<(error: Error, fatal: boolean) => void>()
-  readonly #drainWaiters = new Set<() => void>()
+  /** Called with true once nothing is uncommitted, with false when what was uncommitted is lost. */
+  readonly #drainWaiters = new Set<(drained: boolean) => void>()
   /** Facts to produce alone after a request was refused, and facts the broker refused for good. */
   readonly #suspects = new Set<bigint>()
   readonly #refused = new Map<bigint, string>()
@@ -297,7 +298,8 @@ export class TransactionalSink implements KafkaSink {
   }
 
   drain(timeoutMs: number): Promise<boolean> {
-    if (this.#uncommitted === 0 && !this.#open) return Promise.resolve(true)
+    if (this.#uncommitted === 0 && !this.#open && this.#head === this.#queue.length)
+      return Promise.resolve(true)
     this.#flushRequested = true
     this.#wake?.()
     return new Promise((resolve) => {
@@ -306,8 +308,8 @@ export class TransactionalSink implements KafkaSink {
         this.#drainWaiters.delete(onDrained)
         resolve(drained)
       }
-      const onDrained = () => finish(true)
       const timer = setTimeout(() => finish(false), Math.max(0, timeoutMs))
+      const onDrained = (drained: boolean) => finish(drained)
       this.#drainWaiters.add(onDrained)
     })
   }
@@ -366,10 +368,11 @@ export class TransactionalSink implements KafkaSink {
         continue
       }
       if (!this.#open) {
-        await this.#attempt(client, 'begin', () => client.beginTransaction())
+        // Open before the await: drain() must not see the items just taken as nothing to commit.
         this.#open = true
         this.#openedAt = performance.now()
         this.#txFacts = 0
+        await this.#attempt(client, 'begin', () => client.beginTransaction())
       }
       if (step.facts.length > 0) await this.#produce(client, step.facts)
       if (step.end !== undefined) this.#txEnd = step.end
@@ -516,7 +519,9 @@ export class TransactionalSink implements KafkaSink {
         this.#logger.warn({ error: String(error) }, 'onDelivered listener threw; ignored')
       }
     }
-    if (this.#uncommitted === 0) for (const waiter of [...this.#drainWaiters]) waiter()
+    if (this.#uncommitted === 0 && this.#head === this.#queue.length) {
+      for (const waiter of [...this.#drainWaiters]) waiter(true)
+    }
   }
 
   /** Runs one transaction operation; any failure ends the transaction (see the class comment). */
@@ -546,13 +551,14 @@ export class TransactionalSink implements KafkaSink {
     }
     if (failure.kind === 'producer-state') await client.resetProducer()
     const lost = new TransactionAbortedError(this.#committed, failure.message)
-    this.#forgetUncommitted(lost)
     this.#state = 'lost'
+    // The relay hears of it before any send() is refused for it (in this same tick).
+    for (const listener of this.#lostListeners) listener(lost, false)
+    this.#forgetUncommitted(lost)
     this.#setHealth(false, lost)
-    await this.#abortQuietly(client)
     const hook = this.#hooks.transactionAborted
     if (hook) this.#callHook('transactionAborted', () => hook(lost))
-    for (const listener of this.#lostListeners) listener(lost, false)
+    await this.#abortQuietly(client)
     throw new LoopStopped()
   }
 
@@ -613,6 +619,7 @@ export class TransactionalSink implements KafkaSink {
 
   /** Drops everything accepted and not committed: it will be resent after the checkpoint. */
   #forgetUncommitted(error: Error): void {
+    for (const waiter of [...this.#drainWaiters]) waiter(false)
     this.#limit.refuseAll(error)
     this.#limit = this.#newLimit()
     this.#queue = []
