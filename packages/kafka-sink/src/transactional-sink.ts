@@ -50,6 +50,8 @@ interface Step {
   end: bigint | undefined
   /** Facts of a later PostgreSQL transaction follow `end` in this step. */
   factsAfterEnd: boolean
+  /** The transaction is due and this step ends at `end`: the commit follows it. */
+  closes: boolean
 }
 
 const maxRequestBytes = 768 * 1024
@@ -108,6 +110,8 @@ export class TransactionalSink implements KafkaSink {
   #openedAt = 0
   #txFacts = 0
   #txEnd: bigint | undefined
+  /** The checkpoint already produced in the open transaction, with its last facts. */
+  #checkpointWritten: bigint | undefined
   /** Nothing produced in the open transaction after #txEnd: it may commit. */
   #atBoundary = true
   #flushRequested = false
@@ -374,8 +378,11 @@ export class TransactionalSink implements KafkaSink {
         this.#txFacts = 0
         await this.#attempt(client, 'begin', () => client.beginTransaction())
       }
-      if (step.facts.length > 0) await this.#produce(client, step.facts)
+      // A step that closes a due transaction carries its checkpoint in the same request.
+      const closing = step.closes ? this.#checkpointRecord(step.end!) : undefined
+      if (step.facts.length > 0) await this.#produce(client, step.facts, closing)
       if (step.end !== undefined) this.#txEnd = step.end
+      if (closing && step.facts.length > 0) this.#checkpointWritten = step.end
       this.#atBoundary =
         step.end !== undefined ? !step.factsAfterEnd : step.facts.length === 0 && this.#atBoundary
     }
@@ -394,7 +401,7 @@ export class TransactionalSink implements KafkaSink {
    * the next PostgreSQL transaction's end, so that the commit is not put off by a busy stream.
    */
   #takeStep(): Step {
-    const step: Step = { facts: [], end: undefined, factsAfterEnd: false }
+    const step: Step = { facts: [], end: undefined, factsAfterEnd: false, closes: false }
     const stopAtEnd = this.#open && this.#commitDue()
     let bytes = 0
     while (this.#head < this.#queue.length) {
@@ -403,7 +410,10 @@ export class TransactionalSink implements KafkaSink {
         step.end = item.end
         step.factsAfterEnd = false
         this.#head++
-        if (stopAtEnd) break
+        if (stopAtEnd) {
+          step.closes = true
+          break
+        }
         continue
       }
       if (step.facts.length > 0) {
@@ -449,10 +459,16 @@ export class TransactionalSink implements KafkaSink {
     return this.#txFacts > 0 ? this.#eos.commitIntervalMs : this.#eos.idleCheckpointMs
   }
 
-  async #produce(client: TransactionalProducerClient, facts: QueuedFact[]): Promise<void> {
+  async #produce(
+    client: TransactionalProducerClient,
+    facts: QueuedFact[],
+    checkpoint: OutgoingRecord | undefined,
+  ): Promise<void> {
     await this.#ensureTopics(client, facts)
+    const records = facts.map((queued) => queued.record)
+    if (checkpoint) records.push(checkpoint)
     try {
-      await client.produce(facts.map((queued) => queued.record))
+      await client.produce(records)
     } catch (error) {
       const failure = asFailure(error)
       this.#reportFailure(facts, failure)
@@ -491,16 +507,23 @@ export class TransactionalSink implements KafkaSink {
     this.#limit.release(facts.length, bytes)
   }
 
-  async #commit(client: TransactionalProducerClient): Promise<void> {
-    const checkpoint = this.#txEnd!
-    const record: OutgoingRecord = {
+  #checkpointRecord(checkpoint: bigint): OutgoingRecord {
+    return {
       topic: this.#eos.checkpointTopic,
       key: Buffer.from(this.#eos.checkpointKey, 'utf8'),
       value: Buffer.from(lsnText(checkpoint), 'utf8'),
       headers: {},
     }
-    await this.#attempt(client, 'checkpoint', () => client.produce([record]))
+  }
+
+  async #commit(client: TransactionalProducerClient): Promise<void> {
+    const checkpoint = this.#txEnd!
+    if (this.#checkpointWritten !== checkpoint) {
+      const record = this.#checkpointRecord(checkpoint)
+      await this.#attempt(client, 'checkpoint', () => client.produce([record]))
+    }
     await this.#attempt(client, 'commit', () => client.commitTransaction())
+    this.#checkpointWritten = undefined
     const seconds = (performance.now() - this.#openedAt) / 1000
     const facts = this.#txFacts
     this.#open = false
@@ -627,6 +650,7 @@ export class TransactionalSink implements KafkaSink {
     this.#uncommitted = 0
     this.#open = false
     this.#txEnd = undefined
+    this.#checkpointWritten = undefined
     this.#txFacts = 0
     this.#atBoundary = true
     this.#flushRequested = false
