@@ -22,6 +22,8 @@ export interface GuaranteeRow {
   /** Commit returned to the writer, to the fact read by a read_committed consumer. */
   latencyMs: LatencySummary
   unmatched: number
+  /** Exactly-once: Kafka transactions committed and aborted over the whole phase (aborts resend). */
+  transactions: { committed: number; aborted: number }
 }
 
 export interface GuaranteeComparison {
@@ -121,6 +123,7 @@ export async function runGuaranteePhase(
       )
       const latency = await steadyLatency(world, workload, steady, options, seconds)
       const peak = pid ? (memoryOf(pid)?.peak ?? 0) : 0
+      const metrics = await owlpost.metrics().catch(() => '')
       rows.push({
         guarantee,
         drainFactsPerSecond: Math.round(facts / drainSeconds),
@@ -129,6 +132,10 @@ export async function runGuaranteePhase(
         peakRssBytes: peak,
         latencyMs: latency.summary,
         unmatched: latency.unmatched,
+        transactions: {
+          committed: transactionsEnded(metrics, 'committed'),
+          aborted: transactionsEnded(metrics, 'aborted'),
+        },
       })
       log(
         `guarantees: ${guarantee} p99 ${latency.summary.p99} ms, peak RSS ${(peak / 2 ** 20).toFixed(1)} MiB`,
@@ -225,5 +232,13 @@ const deliveredFacts = (metrics: string, prefix: string) => deliveredFor(metrics
 /** Facts in committed Kafka transactions (owlpost_kafka_transaction_facts_sum); one prefix per owlpost here. */
 function committedFacts(metrics: string): number {
   const match = /^owlpost_kafka_transaction_facts_sum\s+([\d.e+]+)/m.exec(metrics)
+  return match ? Number(match[1]) : 0
+}
+
+function transactionsEnded(metrics: string, outcome: 'committed' | 'aborted'): number {
+  const match = new RegExp(
+    `^owlpost_kafka_transactions_total\\{outcome="${outcome}"\\}\\s+([\\d.e+]+)`,
+    'm',
+  ).exec(metrics)
   return match ? Number(match[1]) : 0
 }

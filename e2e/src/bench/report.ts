@@ -131,6 +131,7 @@ ${table(
     row.latencyMs.max,
     row.unmatched,
     mib(row.peakRssBytes),
+    row.guarantee === 'exactly-once' ? `${row.transactions.committed} (${row.transactions.aborted})` : '-',
   ]),
 )}
 
