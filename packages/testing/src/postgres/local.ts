@@ -15,11 +15,6 @@ const superuser = 'postgres'
 /** An ephemeral cluster: initdb into a temp dir, then the postmaster in its own process group. */
 export async function startLocalPostgres(options: PostgresOptions = {}): Promise<PostgresService> {
   const bin = postgresBinDir()
-  if (!bin) {
-    throw new Error(
-      'no PostgreSQL server binaries (initdb, postgres) found; install them or set FACTLIB_PG_BIN',
-    )
-  }
   const account = unprivilegedAccount()
   const root = mkdtempSync(join(tmpdir(), 'factlib-pg-'))
   const dataDir = join(root, 'data')
