@@ -1,0 +1,172 @@
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import postgres from 'postgres'
+import type { PostgresService } from '../services.js'
+import { waitFor } from '../wait.js'
+import { unprivilegedAccount } from './binaries.js'
+import { type LocalPostgres, makeServerRoot, serveLocalPostgres, startLocalPostgres } from './local.js'
+import type { PostgresOptions } from './settings.js'
+import { postgresMajor } from './version.js'
+
+/** The physical slot the primary keeps for its standby, so the WAL the standby needs stays. */
+export const standbySlotName = 'factlib_standby'
+const standbyName = 'factlib_standby'
+
+export interface PostgresPairOptions extends Pick<PostgresOptions, 'settings'> {
+  /**
+   * Commits wait until the standby has flushed them (synchronous_standby_names), so a commit
+   * the application saw survives the primary's death: the loss a test measures is then the
+   * relay's alone.
+   */
+  synchronousCommit?: boolean
+}
+
+/** A primary and its streaming hot standby; on 17 the standby synchronises failover slots. */
+export interface PostgresPair {
+  readonly primary: PostgresService
+  readonly standby: PostgresService
+  readonly major: number
+  /** `postgres://...@primary,standby/<database>?target_session_attrs=read-write`. */
+  multiHostUrl(database: string): string
+  /** Promotes the standby and waits until it takes writes. */
+  promote(): Promise<void>
+  dispose(): Promise<void>
+}
+
+async function withSql<T>(url: string, work: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  const sql = postgres(url, { max: 1, connect_timeout: 5, onnotice: () => {} })
+  try {
+    return await work(sql)
+  } finally {
+    await sql.end({ timeout: 1 })
+  }
+}
+
+/**
+ * A low-level base backup without pg_basebackup (whose client may be older than the server):
+ * pg_backup_start, a copy of the data directory, pg_backup_stop's label written beside it.
+ * WAL is left out; the standby streams it through its physical slot.
+ */
+async function baseBackup(primary: LocalPostgres, target: string): Promise<void> {
+  const sql = postgres(primary.url, { max: 1, onnotice: () => {} })
+  try {
+    await sql.reserve().then(async (session) => {
+      try {
+        await session`select pg_backup_start('factlib standby', true)`
+        copyDataDir(primary.dataDir, target)
+        const [stopped] = await session<{ labelfile: string; spcmapfile: string | null }[]>`
+          select labelfile, spcmapfile from pg_backup_stop(false)`
+        writeFileSync(join(target, 'backup_label'), stopped!.labelfile)
+        if (stopped!.spcmapfile) writeFileSync(join(target, 'tablespace_map'), stopped!.spcmapfile)
+      } finally {
+        session.release()
+      }
+    })
+  } finally {
+    await sql.end({ timeout: 1 })
+  }
+}
+
+/** cp -a keeps ownership and modes; files the server removes meanwhile are not needed. */
+function copyDataDir(source: string, target: string): void {
+  try {
+    execFileSync('cp', ['-a', source, target], { stdio: 'pipe' })
+  } catch (error) {
+    const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? ''
+    const problems = stderr.split('\n').filter((line) => line && !line.includes('No such file or directory'))
+    if (problems.length > 0) throw new Error(`copying ${source} to ${target} failed: ${problems.join('; ')}`)
+  }
+  // What belongs to the running primary, not to a backup of it.
+  for (const name of ['postmaster.pid', 'postmaster.opts', 'backup_label.old']) {
+    rmSync(join(target, name), { force: true })
+  }
+  for (const dir of ['pg_wal', 'pg_replslot']) {
+    for (const entry of readdirSync(join(target, dir))) {
+      if (entry !== 'archive_status') rmSync(join(target, dir, entry), { recursive: true, force: true })
+    }
+  }
+}
+
+/**
+ * Starts a primary and a hot standby built from a base backup of it, streaming through a
+ * physical slot with hot_standby_feedback. On PostgreSQL 17 the standby runs
+ * sync_replication_slots, and the primary's synchronized_standby_slots names the standby's
+ * slot, so a logical failover slot never runs ahead of the standby. Local backend only.
+ */
+export async function startPostgresPair(options: PostgresPairOptions = {}): Promise<PostgresPair> {
+  const major = postgresMajor()
+  const primary = await startLocalPostgres({ settings: { ...options.settings } })
+  try {
+    return await attachStandby(primary, major, options)
+  } catch (error) {
+    await primary.dispose()
+    throw error
+  }
+}
+
+async function attachStandby(
+  primary: LocalPostgres,
+  major: number,
+  options: PostgresPairOptions,
+): Promise<PostgresPair> {
+  await withSql(primary.url, async (sql) => {
+    await sql`select pg_create_physical_replication_slot(${standbySlotName}, true)`
+    if (major >= 17) await sql.unsafe(`alter system set synchronized_standby_slots = '${standbySlotName}'`)
+    if (options.synchronousCommit) {
+      await sql.unsafe(`alter system set synchronous_standby_names = '${standbyName}'`)
+    }
+    await sql`select pg_reload_conf()`
+  })
+  const root = makeServerRoot()
+  const dataDir = join(root, 'data')
+  await baseBackup(primary, dataDir)
+  const account = unprivilegedAccount()
+  writeFileSync(join(dataDir, 'standby.signal'), '')
+  if (account) execFileSync('chown', ['-R', `${account.uid}:${account.gid}`, dataDir])
+  mkdirSync(join(dataDir, 'pg_wal', 'archive_status'), { recursive: true })
+  // The primary's postgresql.auto.conf came along; on the standby these must not apply.
+  const standbySettings: Record<string, string> = {
+    ...options.settings,
+    // Each setting is one argument of its own (no shell), so no quoting.
+    primary_conninfo: `host=127.0.0.1 port=${primary.port} user=postgres dbname=postgres application_name=${standbyName}`,
+    primary_slot_name: standbySlotName,
+    hot_standby: 'on',
+    hot_standby_feedback: 'on',
+    synchronous_standby_names: '',
+    ...(major >= 17 ? { sync_replication_slots: 'on', synchronized_standby_slots: '' } : {}),
+  }
+  const standby = await serveLocalPostgres(root, { settings: standbySettings })
+  await waitFor(
+    `standby on port ${standby.port} streaming from the primary`,
+    () =>
+      withSql(primary.url, async (sql) => {
+        const rows =
+          await sql`select 1 from pg_stat_replication where application_name = ${standbyName} and state = 'streaming'`
+        return rows.length > 0
+      }),
+    60_000,
+  )
+  return {
+    primary,
+    standby,
+    major,
+    multiHostUrl: (database) =>
+      `postgres://postgres@127.0.0.1:${primary.port},127.0.0.1:${standby.port}/${database}?target_session_attrs=read-write`,
+    promote: async () => {
+      await withSql(standby.url, (sql) => sql`select pg_promote(true, 60)`)
+      await waitFor(
+        `promoted standby on port ${standby.port} taking writes`,
+        () =>
+          withSql(standby.url, async (sql) => {
+            const [row] = await sql<{ recovering: boolean }[]>`select pg_is_in_recovery() as recovering`
+            return !row!.recovering
+          }),
+        60_000,
+      )
+    },
+    dispose: async () => {
+      await Promise.all([standby.dispose(), primary.dispose()])
+    },
+  }
+}
