@@ -68,7 +68,8 @@ export interface StartReplicationOptions {
   protoVersion?: 1 | 2 | 3 | 4
   messages?: boolean
   binary?: boolean
-  streaming?: boolean
+  /** 'parallel' (PostgreSQL 16, protocol 4) also makes Stream Abort carry the abort LSN and time. */
+  streaming?: boolean | 'parallel'
   twoPhase?: boolean
   origin?: 'any' | 'none'
   /** Status update period: the keepalive that tells the server this client is alive. Default 10 000 ms. */
@@ -92,6 +93,7 @@ const minimumServerVersion = {
   messages: 140000,
   binary: 140000,
   streaming: 140000,
+  parallelStreaming: 160000,
   twoPhase: 150000,
   origin: 160000,
   failoverSlot: 170000,
@@ -609,10 +611,13 @@ export class ReplicationConnection {
     if (!slotNamePattern.test(options.slot)) throw invalidSlotName(options.slot)
     if (options.publicationNames.length === 0)
       throw new RangeError('publicationNames must name at least one publication')
-    const protoVersion = options.protoVersion ?? (options.twoPhase ? 3 : options.streaming ? 2 : 1)
+    const parallel = options.streaming === 'parallel'
+    const protoVersion =
+      options.protoVersion ?? (parallel ? 4 : options.twoPhase ? 3 : options.streaming ? 2 : 1)
     this.requireVersion(`proto_version ${protoVersion}`, minimumServerVersion.protoVersion[protoVersion])
     if (options.streaming && protoVersion < 2) throw new RangeError('streaming needs protoVersion 2 or later')
     if (options.twoPhase && protoVersion < 3) throw new RangeError('twoPhase needs protoVersion 3 or later')
+    if (parallel && protoVersion < 4) throw new RangeError("streaming 'parallel' needs protoVersion 4")
     const pluginOptions = [
       `proto_version '${protoVersion}'`,
       `publication_names ${quoteLiteral(options.publicationNames.map(quoteIdentifier).join(','))}`,
@@ -620,13 +625,17 @@ export class ReplicationConnection {
     const flags = [
       ['messages', options.messages, minimumServerVersion.messages],
       ['binary', options.binary, minimumServerVersion.binary],
-      ['streaming', options.streaming, minimumServerVersion.streaming],
+      [
+        'streaming',
+        options.streaming,
+        parallel ? minimumServerVersion.parallelStreaming : minimumServerVersion.streaming,
+      ],
       ['two_phase', options.twoPhase, minimumServerVersion.twoPhase],
     ] as const
     for (const [name, value, version] of flags) {
       if (value === undefined) continue
       this.requireVersion(name, version)
-      pluginOptions.push(`${name} '${value ? 'on' : 'off'}'`)
+      pluginOptions.push(`${name} '${value === 'parallel' ? 'parallel' : value ? 'on' : 'off'}'`)
     }
     if (options.origin !== undefined) {
       this.requireVersion('origin', minimumServerVersion.origin)
