@@ -15,6 +15,7 @@ import {
   isFactHandler,
 } from './handler.js'
 import { type Logger, silentLogger } from './logger.js'
+import { type MissingSlotGuard, SlotRecreateRefusedError } from './missing-slot.js'
 import { Position } from './position.js'
 import { ensurePublicationAndSlot } from './slot-setup.js'
 import { type AssemblerOutput, TransactionAssembler } from './transaction-assembler.js'
@@ -40,6 +41,10 @@ export interface SourceOptions {
   silenceTimeoutMs?: number
   /** Facts of one transaction held before they go out as a part. Default 1,000. */
   maxChunkFacts?: number
+  /** On PostgreSQL 17, create the slot with failover = true (and switch an existing one). Default true. */
+  failoverSlot?: boolean
+  /** Asked before a missing slot is created; throws SlotRecreateRefusedError to halt instead. */
+  missingSlotGuard?: MissingSlotGuard
 }
 
 /** The relay's state, for readiness probes and logs. */
@@ -110,7 +115,8 @@ class SlotRelay implements Relay {
   #step: SessionStep = 'connect'
   /** The live session; kept past an abort so shutdown can confirm before closing it. */
   #session: { connection: ReplicationConnection; stream?: ReplicationStream } | undefined
-  readonly #source: Required<Omit<SourceOptions, 'applicationName'>> & { applicationName: string }
+  readonly #source: Required<Omit<SourceOptions, 'applicationName' | 'missingSlotGuard'>> &
+    Pick<SourceOptions, 'missingSlotGuard'> & { applicationName: string }
   readonly #handlers: FactHandler[]
   /** Handler index per prefix. */
   readonly #route = new Map<string, number>()
@@ -131,6 +137,7 @@ class SlotRelay implements Relay {
       confirmIntervalMs: 100,
       silenceTimeoutMs: 90_000,
       maxChunkFacts: 1_000,
+      failoverSlot: true,
       applicationName: 'factlib-relay',
       ...source,
     }
@@ -201,6 +208,7 @@ class SlotRelay implements Relay {
         } catch (error) {
           if (signal.aborted || error instanceof Aborted) break
           if (error instanceof HandingError) throw error.cause
+          if (error instanceof SlotRecreateRefusedError) throw error
           this.#hooks.sessionFailed?.(error, this.#step)
           this.#logger.warn({ err: error, step: this.#step }, 'replication interrupted; reconnecting')
           this.#setRole('reconnecting')
@@ -290,6 +298,11 @@ class SlotRelay implements Relay {
           connection,
           { publication: source.publication, slot: source.slot },
           this.#logger,
+          {
+            failover: source.failoverSlot,
+            ...(source.missingSlotGuard ? { guard: source.missingSlotGuard } : {}),
+            confirmedBefore: this.#lastConfirmed,
+          },
         )
       }
       this.#step = 'start_replication'
