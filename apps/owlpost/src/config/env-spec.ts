@@ -64,6 +64,8 @@ export const owlpostEnv = {
   STANDBY_RETRY_MS: withDefault(positiveInt, 2_000),
   RECONNECT_MAX_BACKOFF_MS: withDefault(positiveInt, 30_000),
   LAG_POLL_INTERVAL_MS: withDefault(positiveInt, 10_000),
+  FAILOVER_SLOT: withDefault(flag, true),
+  ALLOW_SLOT_RECREATE: withDefault(flag, false),
 }
 
 export type OwlpostEnv = EnvOf<typeof owlpostEnv>
