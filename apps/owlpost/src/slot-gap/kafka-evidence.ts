@@ -84,7 +84,11 @@ async function readPartitions(
   let header: RelayedPosition | undefined
   let lastProgress = 0
   let read = 0
+  // Seeking is possible once the group is joined: then start each partition where it should.
   consumer.on(consumer.events.GROUP_JOIN, () => {
+    for (const start of starts) {
+      consumer.seek({ topic: start.topic, partition: start.partition, offset: start.offset })
+    }
     lastProgress = Date.now()
   })
   await consumer.connect()
