@@ -41,4 +41,28 @@ describe('a primary with a hot standby', () => {
     await standby`insert into written values (2)`
     expect((await standby`select count(*)::int as n from written`)[0]!.n).toBe(2)
   }, 180_000)
+
+  it('fails over again and again, the host list naming both servers throughout', async () => {
+    const pair = await startPostgresPair({ synchronousCommit: true })
+    afterAll(() => pair.dispose())
+    const sql = postgres(pair.multiHostUrl('postgres'), { max: 1, onnotice: () => {}, connect_timeout: 5 })
+    afterAll(() => sql.end())
+    await sql`create table written (id int)`
+    for (const id of [1, 2, 3]) {
+      await sql`insert into written values (${id})`
+      const primaryPort = pair.primary.port
+      await pair.failover()
+      expect(pair.primary.port).not.toBe(primaryPort)
+      expect(pair.standby.port).toBe(primaryPort)
+    }
+    await waitFor(
+      'a connection to the third primary',
+      async () => {
+        await sql`insert into written values (4)`
+        return true
+      },
+      30_000,
+    )
+    expect((await sql`select count(*)::int as n from written`)[0]!.n).toBe(4)
+  }, 180_000)
 })

@@ -85,13 +85,15 @@ export async function startLocalPostgres(options: PostgresOptions = {}): Promise
 export async function serveLocalPostgres(
   root: string,
   options: PostgresOptions = {},
+  /** A given port, e.g. a dead server's, so a host list naming it stays valid. Default: a free one. */
+  fixedPort?: number,
 ): Promise<LocalPostgres> {
   const bin = postgresBinDir()
   const account = unprivilegedAccount()
   const dataDir = join(root, 'data')
   const socketDir = join(root, 'socket')
   const password = options.password ?? ''
-  const port = await freePort()
+  const port = fixedPort ?? (await freePort())
   const settings = {
     ...logicalReplicationSettings,
     fsync: 'off',

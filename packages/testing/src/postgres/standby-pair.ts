@@ -24,13 +24,20 @@ export interface PostgresPairOptions extends Pick<PostgresOptions, 'settings'> {
 
 /** A primary and its streaming hot standby; on 17 the standby synchronises failover slots. */
 export interface PostgresPair {
+  /** The current primary (after failover(), the promoted standby). */
   readonly primary: PostgresService
+  /** The current standby. */
   readonly standby: PostgresService
   readonly major: number
-  /** `postgres://...@primary,standby/<database>?target_session_attrs=read-write`. */
+  /** `postgres://...@<both ports>/<database>?target_session_attrs=read-write`; valid across failover(). */
   multiHostUrl(database: string): string
   /** Promotes the standby and waits until it takes writes. */
   promote(): Promise<void>
+  /**
+   * A whole failover, repeatable: SIGKILL the primary, promote the standby, then build a new
+   * standby from the new primary on the dead one's port, so multiHostUrl still names both.
+   */
+  failover(): Promise<void>
   dispose(): Promise<void>
 }
 
@@ -51,18 +58,17 @@ async function withSql<T>(url: string, work: (sql: postgres.Sql) => Promise<T>):
 async function baseBackup(primary: LocalPostgres, target: string): Promise<void> {
   const sql = postgres(primary.url, { max: 1, onnotice: () => {} })
   try {
-    await sql.reserve().then(async (session) => {
-      try {
-        await session`select pg_backup_start('factlib standby', true)`
-        copyDataDir(primary.dataDir, target)
-        const [stopped] = await session<{ labelfile: string; spcmapfile: string | null }[]>`
-          select labelfile, spcmapfile from pg_backup_stop(false)`
-        writeFileSync(join(target, 'backup_label'), stopped!.labelfile)
-        if (stopped!.spcmapfile) writeFileSync(join(target, 'tablespace_map'), stopped!.spcmapfile)
-      } finally {
-        session.release()
-      }
-    })
+    const session = await sql.reserve()
+    try {
+      await session`select pg_backup_start('factlib standby', true)`
+      copyDataDir(primary.dataDir, target)
+      const [stopped] = await session<{ labelfile: string; spcmapfile: string | null }[]>`
+        select labelfile, spcmapfile from pg_backup_stop(false)`
+      writeFileSync(join(target, 'backup_label'), stopped!.labelfile)
+      if (stopped!.spcmapfile) writeFileSync(join(target, 'tablespace_map'), stopped!.spcmapfile)
+    } finally {
+      session.release()
+    }
   } finally {
     await sql.end({ timeout: 1 })
   }
@@ -86,6 +92,71 @@ function copyDataDir(source: string, target: string): void {
       if (entry !== 'archive_status') rmSync(join(target, dir, entry), { recursive: true, force: true })
     }
   }
+  // The primary's ALTER SYSTEM settings (synchronized_standby_slots, synchronous_standby_names)
+  // are its own; the standby sets them only once promoted.
+  writeFileSync(join(target, 'postgresql.auto.conf'), '# written by @factlib/testing for a standby\n')
+}
+
+/** Settings of a primary that has a standby: set with ALTER SYSTEM, so a promoted standby can take them too. */
+async function configurePrimary(primary: LocalPostgres, major: number, options: PostgresPairOptions) {
+  await withSql(primary.url, async (sql) => {
+    await sql`select pg_create_physical_replication_slot(${standbySlotName}, true)`
+    if (major >= 17) await sql.unsafe(`alter system set synchronized_standby_slots = '${standbySlotName}'`)
+    if (options.synchronousCommit) {
+      await sql.unsafe(`alter system set synchronous_standby_names = '${standbyName}'`)
+    }
+    await sql`select pg_reload_conf()`
+  })
+}
+
+/** A standby of `primary` from a base backup, streaming through its physical slot. */
+async function startStandby(
+  primary: LocalPostgres,
+  major: number,
+  options: PostgresPairOptions,
+  port?: number,
+): Promise<LocalPostgres> {
+  const root = makeServerRoot()
+  const dataDir = join(root, 'data')
+  await baseBackup(primary, dataDir)
+  const account = unprivilegedAccount()
+  writeFileSync(join(dataDir, 'standby.signal'), '')
+  mkdirSync(join(dataDir, 'pg_wal', 'archive_status'), { recursive: true })
+  if (account) execFileSync('chown', ['-R', `${account.uid}:${account.gid}`, dataDir])
+  const standbySettings: Record<string, string> = {
+    ...options.settings,
+    // Each setting is one argument of its own (no shell), so no quoting.
+    primary_conninfo: `host=127.0.0.1 port=${primary.port} user=postgres dbname=postgres application_name=${standbyName}`,
+    primary_slot_name: standbySlotName,
+    hot_standby: 'on',
+    hot_standby_feedback: 'on',
+    ...(major >= 17 ? { sync_replication_slots: 'on' } : {}),
+  }
+  const standby = await serveLocalPostgres(root, { settings: standbySettings }, port)
+  await waitFor(
+    `standby on port ${standby.port} streaming from the primary on ${primary.port}`,
+    () =>
+      withSql(primary.url, async (sql) => {
+        const rows =
+          await sql`select 1 from pg_stat_replication where application_name = ${standbyName} and state = 'streaming'`
+        return rows.length > 0
+      }),
+    60_000,
+  )
+  return standby
+}
+
+async function promote(standby: LocalPostgres): Promise<void> {
+  await withSql(standby.url, (sql) => sql`select pg_promote(true, 60)`)
+  await waitFor(
+    `promoted standby on port ${standby.port} taking writes`,
+    () =>
+      withSql(standby.url, async (sql) => {
+        const [row] = await sql<{ recovering: boolean }[]>`select pg_is_in_recovery() as recovering`
+        return !row!.recovering
+      }),
+    60_000,
+  )
 }
 
 /**
@@ -96,74 +167,35 @@ function copyDataDir(source: string, target: string): void {
  */
 export async function startPostgresPair(options: PostgresPairOptions = {}): Promise<PostgresPair> {
   const major = postgresMajor()
-  const primary = await startLocalPostgres({ settings: { ...options.settings } })
+  let primary = await startLocalPostgres({ settings: { ...options.settings } })
+  let standby: LocalPostgres
   try {
-    return await attachStandby(primary, major, options)
+    await configurePrimary(primary, major, options)
+    standby = await startStandby(primary, major, options)
   } catch (error) {
     await primary.dispose()
     throw error
   }
-}
-
-async function attachStandby(
-  primary: LocalPostgres,
-  major: number,
-  options: PostgresPairOptions,
-): Promise<PostgresPair> {
-  await withSql(primary.url, async (sql) => {
-    await sql`select pg_create_physical_replication_slot(${standbySlotName}, true)`
-    if (major >= 17) await sql.unsafe(`alter system set synchronized_standby_slots = '${standbySlotName}'`)
-    if (options.synchronousCommit) {
-      await sql.unsafe(`alter system set synchronous_standby_names = '${standbyName}'`)
-    }
-    await sql`select pg_reload_conf()`
-  })
-  const root = makeServerRoot()
-  const dataDir = join(root, 'data')
-  await baseBackup(primary, dataDir)
-  const account = unprivilegedAccount()
-  writeFileSync(join(dataDir, 'standby.signal'), '')
-  if (account) execFileSync('chown', ['-R', `${account.uid}:${account.gid}`, dataDir])
-  mkdirSync(join(dataDir, 'pg_wal', 'archive_status'), { recursive: true })
-  // The primary's postgresql.auto.conf came along; on the standby these must not apply.
-  const standbySettings: Record<string, string> = {
-    ...options.settings,
-    // Each setting is one argument of its own (no shell), so no quoting.
-    primary_conninfo: `host=127.0.0.1 port=${primary.port} user=postgres dbname=postgres application_name=${standbyName}`,
-    primary_slot_name: standbySlotName,
-    hot_standby: 'on',
-    hot_standby_feedback: 'on',
-    synchronous_standby_names: '',
-    ...(major >= 17 ? { sync_replication_slots: 'on', synchronized_standby_slots: '' } : {}),
-  }
-  const standby = await serveLocalPostgres(root, { settings: standbySettings })
-  await waitFor(
-    `standby on port ${standby.port} streaming from the primary`,
-    () =>
-      withSql(primary.url, async (sql) => {
-        const rows =
-          await sql`select 1 from pg_stat_replication where application_name = ${standbyName} and state = 'streaming'`
-        return rows.length > 0
-      }),
-    60_000,
-  )
+  const ports = [primary.port, standby.port]
   return {
-    primary,
-    standby,
+    get primary() {
+      return primary
+    },
+    get standby() {
+      return standby
+    },
     major,
     multiHostUrl: (database) =>
-      `postgres://postgres@127.0.0.1:${primary.port},127.0.0.1:${standby.port}/${database}?target_session_attrs=read-write`,
-    promote: async () => {
-      await withSql(standby.url, (sql) => sql`select pg_promote(true, 60)`)
-      await waitFor(
-        `promoted standby on port ${standby.port} taking writes`,
-        () =>
-          withSql(standby.url, async (sql) => {
-            const [row] = await sql<{ recovering: boolean }[]>`select pg_is_in_recovery() as recovering`
-            return !row!.recovering
-          }),
-        60_000,
-      )
+      `postgres://postgres@${ports.map((port) => `127.0.0.1:${port}`).join(',')}/${database}?target_session_attrs=read-write`,
+    promote: () => promote(standby),
+    failover: async () => {
+      const dead = primary
+      await dead.kill()
+      await promote(standby)
+      primary = standby
+      await dead.dispose()
+      await configurePrimary(primary, major, options)
+      standby = await startStandby(primary, major, options, dead.port)
     },
     dispose: async () => {
       await Promise.all([standby.dispose(), primary.dispose()])
