@@ -11,20 +11,24 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   return (emitWarning as (...args: unknown[]) => void)(warning, ...rest)
 }) as typeof process.emitWarning
 
-const usage = `pnpm chaos [--facts N] [--rate FACTS_PER_S] [--schedule full|ci|kills]
+const usage = `pnpm chaos [--facts N] [--rate FACTS_PER_S] [--schedule full|ci|kills] [--failover]
 
 Emits N facts (default 200000) from 8 writers while SIGKILLing owlpost, stopping Kafka and
 restarting PostgreSQL, then checks every committed fact arrived in order and every poison
 message was dead-lettered. Ends with one line:
 facts=N lost=0 reordered=0 duplicates=D deadlettered=P kills=K
 Exit code 1 on any loss, reordering, rolled-back or uncommitted arrival, or missing poison.
---schedule kills injects only owlpost SIGKILLs, to measure duplicates per crash.`
+--schedule kills injects only owlpost SIGKILLs, to measure duplicates per crash.
+--failover runs PostgreSQL 17 as a primary with a hot standby and adds primary failovers
+(SIGKILL the primary, promote the standby, build a new standby) after each restart fault;
+owlpost is given both hosts and must resume from its failover slot every time.`
 
 const { values } = parseArgs({
   options: {
     facts: { type: 'string', default: '200000' },
     rate: { type: 'string', default: '1000' },
     schedule: { type: 'string', default: 'full' },
+    failover: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 })
@@ -49,6 +53,7 @@ const result = await runChaos({
   schedule:
     values.schedule === 'ci' ? ciSchedule : values.schedule === 'kills' ? killsSchedule : fullSchedule,
   log: (line) => console.log(line),
+  failover: values.failover,
 })
 for (const problem of result.problems) console.log(`FAIL: ${problem}`)
 console.log(`took ${Math.round(result.durationMs / 1000)} s`)

@@ -11,6 +11,7 @@ export type FaultKind =
   | 'restart-postgres-fast'
   | 'restart-postgres-immediate'
   | 'poison'
+  | 'failover-postgres'
 
 export interface FaultSchedule {
   /** Faults in the order they repeat; the first full cycle always runs, even after the writers finish. */
@@ -32,6 +33,8 @@ export interface FaultCounts {
   postgresRestartsImmediate: number
   poisonInjected: number
   poisonInDoubtLost: number
+  /** Primary SIGKILLed and its standby promoted (`--failover`). */
+  postgresFailovers: number
 }
 
 export interface FaultTargets {
@@ -43,6 +46,8 @@ export interface FaultTargets {
   url: string
   prefix: string
   log: (line: string) => void
+  /** Present with `--failover`: kill the primary, promote the standby, make a new standby. */
+  failover?: () => Promise<{ promotedMs: number; slotSyncedMs: number }>
 }
 
 const between = ([min, max]: readonly [number, number]) => min + Math.random() * (max - min)
@@ -94,6 +99,17 @@ export async function runFaults(
           log(`fault: PostgreSQL ${mode} shutdown and start, ${Date.now() - begun} ms`)
           break
         }
+        case 'failover-postgres': {
+          if (!targets.failover)
+            throw new Error('failover-postgres in the schedule, but no standby to fail over to')
+          const { promotedMs, slotSyncedMs } = await targets.failover()
+          counts.postgresFailovers++
+          log(
+            `fault: standby held the failover slot after ${slotSyncedMs} ms; primary SIGKILLed, standby ` +
+              `promoted and a new standby built in ${promotedMs} ms`,
+          )
+          break
+        }
         case 'poison': {
           for (let i = 0; i < schedule.poisonPerInjection; i++) {
             if (await injectPoison(session, sql, prefix)) counts.poisonInjected++
@@ -119,5 +135,6 @@ export function emptyFaultCounts(): FaultCounts {
     postgresRestartsImmediate: 0,
     poisonInjected: 0,
     poisonInDoubtLost: 0,
+    postgresFailovers: 0,
   }
 }

@@ -2,6 +2,7 @@ import { createProducer } from '@factlib/producer'
 import { createDatabase, startKafka, startPostgres, uniqueName } from '@factlib/testing'
 import postgres from 'postgres'
 import { waitForSlotCatchUp } from './catch-up.js'
+import { startFailoverPostgres, withFailovers } from './failover.js'
 import { emptyFaultCounts, type FaultCounts, type FaultSchedule, runFaults } from './faults.js'
 import { committedFacts, committedPoison, createLedger } from './ledger.js'
 import { OwlpostSupervisor, type UnexpectedExit } from './owlpost-supervisor.js'
@@ -23,6 +24,8 @@ export interface ChaosOptions {
   /** Progress lines; silent when absent. */
   log?: (line: string) => void
   progressIntervalMs?: number
+  /** A primary with a standby (PostgreSQL 17), and primary failovers in the fault cycle. */
+  failover?: boolean
 }
 
 export interface ChaosResult {
@@ -58,7 +61,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const begun = Date.now()
   const log = options.log ?? (() => {})
   const writers = options.writers ?? 8
-  const [pg, kafka] = await Promise.all([startPostgres({ dedicated: true }), startKafka({ dedicated: true })])
+  const [failover, kafka] = await Promise.all([
+    options.failover ? startFailoverPostgres() : undefined,
+    startKafka({ dedicated: true }),
+  ])
+  const pg = failover?.pg ?? (await startPostgres({ dedicated: true }))
+  const schedule = failover ? withFailovers(options.schedule) : options.schedule
   log(`services: PostgreSQL on ${pg.port}, Kafka on ${kafka.brokers.join(',')} (${Date.now() - begun} ms)`)
   let sql: postgres.Sql | undefined
   let owlpost: OwlpostSupervisor | undefined
@@ -67,7 +75,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   process.once('exit', killOwlpostOnExit)
   try {
     const db = await createDatabase(pg, 'chaos')
-    sql = postgres(db.url, {
+    // With a standby, every client names both hosts and finds the primary after a failover.
+    const url = failover ? failover.urlFor(db.name) : db.url
+    sql = postgres(url, {
       // Only for statements outside transactions (ledger questions, catch-up); writers and poison
       // run their transactions on sessions of their own (see transaction.ts for why).
       max: 4,
@@ -78,7 +88,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const prefix = uniqueName('chaos').replaceAll('_', '-')
     const slot = uniqueName('chaos_slot')
     owlpost = new OwlpostSupervisor({
-      MASTER_DATABASE_URL: db.url,
+      MASTER_DATABASE_URL: url,
       KAFKA_BROKERS: kafka.brokers.join(','),
       WAL_PREFIX: prefix,
       REPLICATION_SLOT_NAME: slot,
@@ -102,7 +112,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       const writing$ = runWriters(
         {
           sql,
-          url: db.url,
+          url,
           producer: createProducer({ prefix }),
           facts: options.facts,
           writers,
@@ -115,8 +125,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         writing = false
       })
       const faulting$ = runFaults(
-        options.schedule,
-        { postgres: pg, kafka, owlpost, sql, url: db.url, prefix, log },
+        schedule,
+        {
+          postgres: pg,
+          kafka,
+          owlpost,
+          sql,
+          url,
+          prefix,
+          log,
+          ...(failover ? { failover: () => failover.failover(db.name, slot) } : {}),
+        },
         () => writing,
         faults,
       )
@@ -153,7 +172,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     log(
       `read back ${verdict.records} records; faults: kills ${faults.kills}, Kafka stops ${faults.kafkaStops} ` +
         `(${faults.kafkaDownMs} ms down), PostgreSQL restarts fast ${faults.postgresRestartsFast} ` +
-        `immediate ${faults.postgresRestartsImmediate}, poison ${faults.poisonInjected}, ` +
+        `immediate ${faults.postgresRestartsImmediate}, failovers ${faults.postgresFailovers}, poison ${faults.poisonInjected}, ` +
         `owlpost exits not caused by us ${owlpost.unexpectedExits.length}`,
     )
     const problems = problemsOf(verdict)
