@@ -24,6 +24,8 @@ Exit code 1 on any loss, reordering, rolled-back or uncommitted arrival, or miss
 owlpost is given both hosts and must resume from its failover slot every time.`
 
 const { values } = parseArgs({
+  // `pnpm chaos -- --failover` passes the `--` on.
+  args: process.argv.slice(2).filter((arg) => arg !== '--'),
   options: {
     facts: { type: 'string', default: '200000' },
     rate: { type: 'string', default: '1000' },
