@@ -104,6 +104,7 @@ describe('owlpost through a primary failover', () => {
       await waitFor(
         'the failover slot synchronised to the standby',
         async () => {
+          await pair.hurrySlotSync()
           const slot = await slotOnStandby()
           return !!slot?.synced && !slot.temporary
         },

@@ -74,6 +74,7 @@ export async function startFailoverPostgres(): Promise<FailoverPostgres> {
             // writers are done, a message of a prefix owlpost ignores moves the WAL, and owlpost's
             // confirmation with it.
             await primary`select pg_logical_emit_message(false, 'chaos-sync-nudge', '')`
+            await pair.hurrySlotSync()
             const rows = await standby`
               select 1 from pg_replication_slots where slot_name = ${slot} and synced and not temporary`
             return rows.length > 0

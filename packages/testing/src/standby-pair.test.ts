@@ -28,6 +28,7 @@ describe('a primary with a hot standby', () => {
           // The sync worker persists a copy only once the slot on the primary has moved past the
           // position the standby first saw, as a consuming relay's slot does.
           await primary`select pg_logical_emit_message(true, 'pair', 'x')`
+          await pair.hurrySlotSync()
           await primary`select pg_replication_slot_advance('pair_slot', pg_current_wal_lsn())`
           const synced = await standby`
             select 1 from pg_replication_slots where slot_name = 'pair_slot' and synced and not temporary`

@@ -34,6 +34,12 @@ export interface PostgresPair {
   /** Promotes the standby and waits until it takes writes. */
   promote(): Promise<void>
   /**
+   * Has the primary log a running-transactions record now. The standby's sync worker persists a
+   * failover slot only once the primary's copy has moved past it, catalog_xmin included, and
+   * catalog_xmin moves with those records, which the background writer logs only every 15 s.
+   */
+  hurrySlotSync(): Promise<void>
+  /**
    * A whole failover, repeatable: SIGKILL the primary, promote the standby, then build a new
    * standby from the new primary on the dead one's port, so multiHostUrl still names both.
    */
@@ -188,6 +194,8 @@ export async function startPostgresPair(options: PostgresPairOptions = {}): Prom
     multiHostUrl: (database) =>
       `postgres://postgres@${ports.map((port) => `127.0.0.1:${port}`).join(',')}/${database}?target_session_attrs=read-write`,
     promote: () => promote(standby),
+    hurrySlotSync: () =>
+      withSql(primary.url, async (sql) => void (await sql`select pg_log_standby_snapshot()`)),
     failover: async () => {
       const dead = primary
       await dead.kill()
