@@ -5,7 +5,7 @@ import { createLogger } from '../operations/logger.js'
 import { readSlotStatus, type SlotStatus } from '../operations/slot-status.js'
 import { kafkaClient } from '../slot-gap/kafka-client.js'
 import { readRelayedPosition } from '../slot-gap/kafka-evidence.js'
-import { type SlotGap, slotGap } from '../slot-gap/slot-gap-guard.js'
+import { type SlotGap, slotGap } from '../slot-gap/slot-gap.js'
 
 export interface InspectReport extends SlotStatus {
   failover: FailoverSafety

@@ -2,7 +2,7 @@ import { type MissingSlotGuard, SlotRecreateRefusedError } from '@factlib/relay'
 import type { Kafka } from 'kafkajs'
 import type { Logger } from 'pino'
 import { type RelayedPosition, readRelayedPosition } from './kafka-evidence.js'
-import { slotGap } from './slot-gap-guard.js'
+import { slotGap } from './slot-gap.js'
 
 /**
  * owlpost's answer when its slot is missing: create it only when nothing says it ran before.

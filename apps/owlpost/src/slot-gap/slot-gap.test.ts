@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { slotGap } from './slot-gap-guard.js'
+import { slotGap } from './slot-gap.js'
 
 const missing = {
   slot: 'factlib_slot',
