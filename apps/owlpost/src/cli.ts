@@ -4,6 +4,7 @@ import { inspectSlot } from './commands/inspect.js'
 import { runRelay } from './commands/run.js'
 import { tailFacts } from './commands/tail.js'
 import { loadDotenv } from './config/dotenv.js'
+import { loadConfig, type OwlpostConfig } from './config/load-config.js'
 
 const usage = `owlpost: relays facts from the PostgreSQL WAL to Kafka
 
@@ -19,7 +20,9 @@ const usage = `owlpost: relays facts from the PostgreSQL WAL to Kafka
                                TypeScript producers (default), us for the Python client;
                                createdAt is always printed raw
       --limit <n>              stop after n facts
-  owlpost inspect         print the slot, publication, confirmed LSN and lag as JSON
+  owlpost inspect         print the slot, publication, confirmed LSN, lag and failover safety as
+                          JSON; for a missing slot, with KAFKA_BROKERS and WAL_PREFIX set, the WAL
+                          a new slot would skip and why
   owlpost help`
 
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -85,6 +88,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
         databaseUrl,
         slot: values.slot ?? env.REPLICATION_SLOT_NAME ?? 'factlib_slot',
         publication,
+        ...configIfComplete({ ...env, MASTER_DATABASE_URL: databaseUrl }),
       })
       process.stdout.write(`${JSON.stringify(status, null, 2)}\n`)
       return 0
@@ -115,3 +119,12 @@ start().then(
     process.exitCode = 1
   },
 )
+
+/** The full configuration when the environment has all of it (inspect then also asks Kafka). */
+function configIfComplete(env: NodeJS.ProcessEnv): { config?: OwlpostConfig } {
+  try {
+    return { config: loadConfig(env) }
+  } catch {
+    return {}
+  }
+}

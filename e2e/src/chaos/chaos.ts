@@ -17,7 +17,7 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   return (emitWarning as (...args: unknown[]) => void)(warning, ...rest)
 }) as typeof process.emitWarning
 
-const usage = `pnpm chaos [--facts N] [--rate FACTS_PER_S] [--schedule full|ci|kills] [--exactly-once]
+const usage = `pnpm chaos [--facts N] [--rate FACTS_PER_S] [--schedule full|ci|kills] [--exactly-once] [--failover]
 
 Emits N facts (default 200000) from 8 writers while SIGKILLing owlpost, stopping Kafka and
 restarting PostgreSQL, then checks every committed fact arrived in order and every poison
@@ -27,7 +27,10 @@ Exit code 1 on any loss, reordering, rolled-back or uncommitted arrival, or miss
 --schedule kills injects only owlpost SIGKILLs, to measure duplicates per crash.
 --exactly-once runs owlpost with DELIVERY_GUARANTEE=exactly-once, adds takeovers (a standby
 replaces a frozen active, which must be fenced) to full and ci, reads with read_committed,
-ends the line with fenced=F, and fails on any duplicate.`
+ends the line with fenced=F, and fails on any duplicate.
+--failover runs PostgreSQL 17 as a primary with a hot standby and adds primary failovers
+(SIGKILL the primary, promote the standby, build a new standby) after each restart fault;
+owlpost is given both hosts and must resume from its failover slot every time.`
 
 const { values } = parseArgs({
   // `pnpm chaos -- --exactly-once` passes the `--` on.
@@ -37,6 +40,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '1000' },
     schedule: { type: 'string', default: 'full' },
     'exactly-once': { type: 'boolean', default: false },
+    failover: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 })
@@ -67,6 +71,7 @@ const result = await runChaos({
   schedule: chooseSchedule(values.schedule, values['exactly-once']),
   exactlyOnce: values['exactly-once'],
   log: (line) => console.log(line),
+  failover: values.failover,
 })
 for (const problem of result.problems) console.log(`FAIL: ${problem}`)
 console.log(`took ${Math.round(result.durationMs / 1000)} s`)

@@ -12,6 +12,7 @@ export type FaultKind =
   | 'restart-postgres-immediate'
   | 'poison'
   | 'takeover'
+  | 'failover-postgres'
 
 export interface FaultSchedule {
   /** Faults in the order they repeat; the first full cycle always runs, even after the writers finish. */
@@ -35,6 +36,8 @@ export interface FaultCounts {
   poisonInDoubtLost: number
   takeovers: number
   fenced: number
+  /** Primary SIGKILLed and its standby promoted (`--failover`). */
+  postgresFailovers: number
 }
 
 export interface FaultTargets {
@@ -47,6 +50,8 @@ export interface FaultTargets {
   prefix: string
   slot: string
   log: (line: string) => void
+  /** Present with `--failover`: kill the primary, promote the standby, make a new standby. */
+  failover?: () => Promise<{ promotedMs: number; slotSyncedMs: number }>
 }
 
 const between = ([min, max]: readonly [number, number]) => min + Math.random() * (max - min)
@@ -109,6 +114,17 @@ export async function runFaults(
           )
           break
         }
+        case 'failover-postgres': {
+          if (!targets.failover)
+            throw new Error('failover-postgres in the schedule, but no standby to fail over to')
+          const { promotedMs, slotSyncedMs } = await targets.failover()
+          counts.postgresFailovers++
+          log(
+            `fault: standby held the failover slot after ${slotSyncedMs} ms; primary SIGKILLed, standby ` +
+              `promoted and a new standby built in ${promotedMs} ms`,
+          )
+          break
+        }
         case 'poison': {
           for (let i = 0; i < schedule.poisonPerInjection; i++) {
             if (await injectPoison(session, sql, prefix)) counts.poisonInjected++
@@ -136,5 +152,6 @@ export function emptyFaultCounts(): FaultCounts {
     poisonInDoubtLost: 0,
     takeovers: 0,
     fenced: 0,
+    postgresFailovers: 0,
   }
 }

@@ -2,6 +2,7 @@ import { createProducer } from '@factlib/producer'
 import { createDatabase, startKafka, startPostgres, uniqueName } from '@factlib/testing'
 import postgres from 'postgres'
 import { waitForSlotCatchUp } from './catch-up.js'
+import { startFailoverPostgres, withFailovers } from './failover.js'
 import { emptyFaultCounts, type FaultCounts, type FaultSchedule, runFaults } from './faults.js'
 import { committedFacts, committedPoison, createLedger } from './ledger.js'
 import { OwlpostSupervisor, type UnexpectedExit } from './owlpost-supervisor.js'
@@ -25,6 +26,8 @@ export interface ChaosOptions {
   /** Progress lines; silent when absent. */
   log?: (line: string) => void
   progressIntervalMs?: number
+  /** A primary with a standby (PostgreSQL 17), and primary failovers in the fault cycle. */
+  failover?: boolean
 }
 
 export interface ChaosResult {
@@ -60,7 +63,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const begun = Date.now()
   const log = options.log ?? (() => {})
   const writers = options.writers ?? 8
-  const [pg, kafka] = await Promise.all([startPostgres({ dedicated: true }), startKafka({ dedicated: true })])
+  const [failover, kafka] = await Promise.all([
+    options.failover ? startFailoverPostgres() : undefined,
+    startKafka({ dedicated: true }),
+  ])
+  const pg = failover?.pg ?? (await startPostgres({ dedicated: true }))
+  const schedule = failover ? withFailovers(options.schedule) : options.schedule
   log(`services: PostgreSQL on ${pg.port}, Kafka on ${kafka.brokers.join(',')} (${Date.now() - begun} ms)`)
   let sql: postgres.Sql | undefined
   let owlpost: OwlpostSupervisor | undefined
@@ -69,7 +77,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   process.once('exit', killOwlpostOnExit)
   try {
     const db = await createDatabase(pg, 'chaos')
-    sql = postgres(db.url, {
+    // With a standby, every client names both hosts and finds the primary after a failover.
+    const url = failover ? failover.urlFor(db.name) : db.url
+    sql = postgres(url, {
       // Only for statements outside transactions (ledger questions, catch-up); writers and poison
       // run their transactions on sessions of their own (see transaction.ts for why).
       max: 4,
@@ -80,7 +90,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const prefix = uniqueName('chaos').replaceAll('_', '-')
     const slot = uniqueName('chaos_slot')
     owlpost = new OwlpostSupervisor({
-      MASTER_DATABASE_URL: db.url,
+      MASTER_DATABASE_URL: url,
       KAFKA_BROKERS: kafka.brokers.join(','),
       WAL_PREFIX: prefix,
       REPLICATION_SLOT_NAME: slot,
@@ -105,7 +115,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       const writing$ = runWriters(
         {
           sql,
-          url: db.url,
+          url,
           producer: createProducer({ prefix }),
           facts: options.facts,
           writers,
@@ -118,8 +128,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         writing = false
       })
       const faulting$ = runFaults(
-        options.schedule,
-        { postgres: pg, kafka, owlpost, sql, url: db.url, prefix, slot, log },
+        schedule,
+        {
+          postgres: pg,
+          kafka,
+          owlpost,
+          sql,
+          url,
+          prefix,
+          slot,
+          log,
+          ...(failover ? { failover: () => failover.failover(db.name, slot) } : {}),
+        },
         () => writing,
         faults,
       )
@@ -157,7 +177,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     log(
       `read back ${verdict.records} records; faults: kills ${faults.kills}, Kafka stops ${faults.kafkaStops} ` +
         `(${faults.kafkaDownMs} ms down), PostgreSQL restarts fast ${faults.postgresRestartsFast} ` +
-        `immediate ${faults.postgresRestartsImmediate}, poison ${faults.poisonInjected}, ` +
+        `immediate ${faults.postgresRestartsImmediate}, failovers ${faults.postgresFailovers}, poison ${faults.poisonInjected}, ` +
         `takeovers ${faults.takeovers} (fenced ${faults.fenced}), ` +
         `owlpost exits not caused by us ${owlpost.unexpectedExits.length}`,
     )

@@ -6,8 +6,10 @@ export {
   HandlerFailedError,
 } from './handler.js'
 export type { Logger } from './logger.js'
+export { type MissingSlot, type MissingSlotGuard, SlotRecreateRefusedError } from './missing-slot.js'
 export { Position } from './position.js'
 export {
+  CheckpointAheadError,
   createRelay,
   type Relay,
   type RelayHooks,

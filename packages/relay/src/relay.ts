@@ -15,6 +15,7 @@ import {
   isFactHandler,
 } from './handler.js'
 import { type Logger, silentLogger } from './logger.js'
+import { type MissingSlotGuard, SlotRecreateRefusedError } from './missing-slot.js'
 import { Position } from './position.js'
 import { ensurePublicationAndSlot } from './slot-setup.js'
 import { type AssemblerOutput, TransactionAssembler } from './transaction-assembler.js'
@@ -40,6 +41,10 @@ export interface SourceOptions {
   silenceTimeoutMs?: number
   /** Facts of one transaction held before they go out as a part. Default 1,000. */
   maxChunkFacts?: number
+  /** On PostgreSQL 17, create the slot with failover = true (and switch an existing one). Default true. */
+  failoverSlot?: boolean
+  /** Asked before a missing slot is created; throws SlotRecreateRefusedError to halt instead. */
+  missingSlotGuard?: MissingSlotGuard
 }
 
 /** The relay's state, for readiness probes and logs. */
@@ -110,7 +115,8 @@ class SlotRelay implements Relay {
   #step: SessionStep = 'connect'
   /** The live session; kept past an abort so shutdown can confirm before closing it. */
   #session: { connection: ReplicationConnection; stream?: ReplicationStream } | undefined
-  readonly #source: Required<Omit<SourceOptions, 'applicationName'>> & { applicationName: string }
+  readonly #source: Required<Omit<SourceOptions, 'applicationName' | 'missingSlotGuard'>> &
+    Pick<SourceOptions, 'missingSlotGuard'> & { applicationName: string }
   readonly #handlers: FactHandler[]
   /** Handler index per prefix. */
   readonly #route = new Map<string, number>()
@@ -138,6 +144,7 @@ class SlotRelay implements Relay {
       confirmIntervalMs: 100,
       silenceTimeoutMs: 90_000,
       maxChunkFacts: 1_000,
+      failoverSlot: true,
       applicationName: 'factlib-relay',
       ...source,
     }
@@ -223,6 +230,7 @@ class SlotRelay implements Relay {
         } catch (error) {
           if (signal.aborted || error instanceof Aborted) break
           if (error instanceof HandingError) throw error.cause
+          if (error instanceof SlotRecreateRefusedError) throw error
           this.#hooks.sessionFailed?.(error, this.#step)
           this.#logger.warn({ err: error, step: this.#step }, 'replication interrupted; reconnecting')
           this.#setRole('reconnecting')
@@ -312,8 +320,15 @@ class SlotRelay implements Relay {
           connection,
           { publication: source.publication, slot: source.slot },
           this.#logger,
+          {
+            failover: source.failoverSlot,
+            ...(source.missingSlotGuard ? { guard: source.missingSlotGuard } : {}),
+            confirmedBefore: this.#lastConfirmed,
+          },
         )
       }
+      // The checkpoint of a checkpointed handler must lie in this server's past (checked on resume).
+      const walEnd = this.#checkpointed ? (await connection.identifySystem()).xlogPos : undefined
       this.#step = 'start_replication'
       let stream: ReplicationStream
       try {
@@ -348,7 +363,7 @@ class SlotRelay implements Relay {
         this.#lost ??= error
         session.abort()
       }
-      if (this.#checkpointed) await this.#resumeHandler(signal)
+      if (this.#checkpointed) await this.#resumeHandler(signal, walEnd!)
       if (this.#lastConfirmed > 0n) stream.acknowledge(this.#lastConfirmed)
       this.#setRole('active')
       this.#logger.info({ slot: source.slot, publication: source.publication }, 'streaming facts')
@@ -374,13 +389,18 @@ class SlotRelay implements Relay {
   }
 
   /** A checkpointed handler drops what it did not checkpoint and says where to resume. */
-  async #resumeHandler(signal: AbortSignal): Promise<void> {
+  async #resumeHandler(signal: AbortSignal, walEnd: bigint): Promise<void> {
     let checkpoint: bigint
     try {
       checkpoint = await abortable(this.#handlers[0]!.resume!(), signal)
     } catch (error) {
       if (error instanceof Aborted) throw error
       throw new HandingError(error)
+    }
+    if (checkpoint > walEnd) {
+      // Another database system (restored, rebuilt) behind the same slot name: resuming after the
+      // checkpoint would skip every fact up to it as delivered.
+      throw new HandingError(new CheckpointAheadError(checkpoint, walEnd, this.#source.slot))
     }
     this.#position.resume(checkpoint)
     this.#logger.info({ checkpoint: formatLsn(checkpoint) }, 'resuming after the handler checkpoint')
@@ -503,6 +523,26 @@ class SlotRelay implements Relay {
     await Promise.all(this.#handlers.map((handler) => handler.close?.()))
     this.#setRole('stopped')
     this.#logger.info({ confirmedLsn: formatLsn(this.#position.confirmed) }, 'stopped')
+  }
+}
+
+/**
+ * A checkpointed handler's checkpoint lies beyond the server's WAL end: the slot's name now
+ * belongs to another database system, and resuming would skip facts as if delivered.
+ */
+export class CheckpointAheadError extends Error {
+  override readonly name = 'CheckpointAheadError'
+  constructor(
+    readonly checkpoint: bigint,
+    readonly walEnd: bigint,
+    readonly slot: string,
+  ) {
+    super(
+      `the handler's checkpoint for slot '${slot}' is ${formatLsn(checkpoint)}, beyond this server's WAL end ` +
+        `${formatLsn(walEnd)}: this is another database system (restored or rebuilt), and resuming would skip ` +
+        'every fact up to the checkpoint; remove the checkpoint (for the exactly-once Kafka sink: its record ' +
+        'in the checkpoint topic, or use a new checkpoint topic) to start over',
+    )
   }
 }
 

@@ -14,6 +14,13 @@ export { freePort } from './free-port.js'
 export type { KafkaOptions } from './kafka/options.js'
 export type { PostgresOptions } from './postgres/settings.js'
 export {
+  type PostgresPair,
+  type PostgresPairOptions,
+  standbySlotName,
+  startPostgresPair,
+} from './postgres/standby-pair.js'
+export { type PostgresMajor, postgresMajor } from './postgres/version.js'
+export {
   type Backend,
   type ControllableService,
   type KafkaService,

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { dockerAvailable } from './docker.js'
-import { postgresBinDir } from './postgres/binaries.js'
+import { postgresBinariesAvailable } from './postgres/binaries.js'
 import { type Backend, MissingBackendError } from './services.js'
 
 function hasCommand(command: string, versionFlag: string): boolean {
@@ -22,9 +22,9 @@ export async function selectBackend(service: 'PostgreSQL' | 'Kafka'): Promise<Ex
   if (await dockerAvailable()) return 'container'
   const missing =
     service === 'PostgreSQL'
-      ? postgresBinDir()
+      ? postgresBinariesAvailable()
         ? []
-        : ['PostgreSQL server binaries (initdb, postgres)']
+        : ['PostgreSQL server binaries (initdb, postgres), or Maven (mvn) to fetch them']
       : [
           ...(hasCommand('java', '-version') ? [] : ['java 17+']),
           ...(hasCommand('mvn', '--version') ? [] : ['Maven (mvn), to fetch the Kafka broker jars']),

@@ -49,6 +49,8 @@ describe('connection options as libpq users know them', () => {
     ).toEqual({
       host: 'strhost',
       port: 7000,
+      hosts: [{ host: 'strhost', port: 7000 }],
+      targetSessionAttrs: 'any',
       user: 'envuser',
       password: 'envpw',
       database: 'strdb',
@@ -67,5 +69,41 @@ describe('connection options as libpq users know them', () => {
     expect(resolveConnectionOptions('connect_timeout=3', {}).connectTimeoutMs).toBe(3000)
     expect(() => resolveConnectionOptions('sslmode=verify', {})).toThrow(/invalid sslmode "verify"/)
     expect(() => resolveConnectionOptions('port=99999', {})).toThrow(/invalid port/)
+  })
+
+  it('takes several hosts as libpq does, in order, with target_session_attrs', () => {
+    const uri = resolveConnectionOptions(
+      'postgres://owl@h1:5433,[::1]:5434,%2Ftmp/db?target_session_attrs=read-write',
+      {},
+    )
+    expect(uri.hosts).toEqual([
+      { host: 'h1', port: 5433 },
+      { host: '::1', port: 5434 },
+      { host: '/tmp', port: 5432 },
+    ])
+    expect(uri).toMatchObject({
+      host: 'h1',
+      port: 5433,
+      user: 'owl',
+      database: 'db',
+      targetSessionAttrs: 'read-write',
+    })
+    expect(resolveConnectionOptions('host=a,b port=6000 target_session_attrs=primary', {}).hosts).toEqual([
+      { host: 'a', port: 6000 },
+      { host: 'b', port: 6000 },
+    ])
+    expect(resolveConnectionOptions('host=a,b port=1,2', {}).hosts).toEqual([
+      { host: 'a', port: 1 },
+      { host: 'b', port: 2 },
+    ])
+    expect(() => resolveConnectionOptions('host=a,b,c port=1,2', {})).toThrow(
+      'could not match 2 port numbers to 3 hosts',
+    )
+    expect(() => resolveConnectionOptions('target_session_attrs=writable', {})).toThrow(
+      /invalid target_session_attrs "writable"/,
+    )
+    expect(resolveConnectionOptions('host=a', { PGTARGETSESSIONATTRS: 'standby' }).targetSessionAttrs).toBe(
+      'standby',
+    )
   })
 })

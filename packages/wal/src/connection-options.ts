@@ -1,4 +1,11 @@
+import { ConnectionOptionsError } from './connection-options-error.js'
+import { type HostAddress, pairHostsWithPorts, splitUriHosts } from './host-list.js'
 import type { Logger } from './logger.js'
+import { parseTargetSessionAttrs, type TargetSessionAttrs } from './target-session-attrs.js'
+
+export { ConnectionOptionsError } from './connection-options-error.js'
+export type { HostAddress } from './host-list.js'
+export type { TargetSessionAttrs } from './target-session-attrs.js'
 
 export type SslMode = 'disable' | 'prefer' | 'require' | 'verify-ca' | 'verify-full'
 
@@ -6,9 +13,13 @@ const sslModes: readonly SslMode[] = ['disable', 'prefer', 'require', 'verify-ca
 
 /** How to reach the server, named as libpq users know them. */
 export interface ReplicationConnectionOptions {
-  /** `postgres://user:password@host:port/dbname?sslmode=...` or `host=... port=... dbname=...`. */
+  /**
+   * `postgres://user:password@host:port/dbname?sslmode=...` or `host=... port=... dbname=...`.
+   * Several servers as libpq takes them, `postgres://h1:5432,h2:5432/db` or `host=h1,h2`, are
+   * tried in order; `target_session_attrs` says which one to settle on.
+   */
   connectionString?: string
-  /** Host name, IP address, or a directory holding the Unix socket. Default localhost. */
+  /** Host name, IP address, or a directory holding the Unix socket; a comma-separated list tries each. Default localhost. */
   host?: string
   port?: number
   user?: string
@@ -23,13 +34,19 @@ export interface ReplicationConnectionOptions {
   connectTimeoutMs?: number
   /** SCRAM channel binding: 'prefer' (default) uses SCRAM-SHA-256-PLUS when TLS allows it. */
   channelBinding?: 'disable' | 'prefer' | 'require'
+  /** Which of several servers to use, as libpq: 'read-write' or 'primary' find the primary. Default 'any'. */
+  targetSessionAttrs?: TargetSessionAttrs
   logger?: Logger
 }
 
 /** Options after parsing and defaults: what the connection actually uses. */
 export interface ResolvedConnectionOptions {
+  /** The first server of `hosts`. */
   host: string
   port: number
+  /** Every server, in the order they are tried. */
+  hosts: readonly HostAddress[]
+  targetSessionAttrs: TargetSessionAttrs
   user: string
   password: string | undefined
   database: string
@@ -38,10 +55,6 @@ export interface ResolvedConnectionOptions {
   applicationName: string | undefined
   connectTimeoutMs: number
   channelBinding: 'disable' | 'prefer' | 'require'
-}
-
-export class ConnectionOptionsError extends Error {
-  override readonly name = 'ConnectionOptionsError'
 }
 
 type Settings = Partial<Record<string, string>>
@@ -60,19 +73,26 @@ const knownKeywords = new Set([
   'connect_timeout',
   'channel_binding',
   'replication',
+  'target_session_attrs',
 ])
 
 function parseUri(text: string): Settings {
+  // URL cannot read a host list (h1:5432,h2:5432), so the host part is taken out first and
+  // URL reads the rest around a placeholder host.
+  const parts = /^(postgres(?:ql)?:\/\/)([^/?#]*)(.*)$/s.exec(text)
+  const authority = parts?.[2] ?? ''
+  const at = authority.lastIndexOf('@')
+  const userInfo = authority.slice(0, at + 1)
   let url: URL
+  let hosts: Settings
   try {
-    url = new URL(text)
+    url = new URL(`${parts?.[1]}${userInfo}placeholder${parts?.[3]}`)
+    // A Unix socket directory in the host part arrives percent-encoded, e.g. %2Ftmp.
+    hosts = splitUriHosts(authority.slice(at + 1))
   } catch {
     throw new ConnectionOptionsError('connection string is not a valid postgres:// URI')
   }
-  const settings: Settings = {}
-  // A Unix socket directory in the host part arrives percent-encoded, e.g. %2Ftmp.
-  if (url.hostname) settings.host = decodeURIComponent(url.hostname).replace(/^\[(.*)\]$/, '$1')
-  if (url.port) settings.port = url.port
+  const settings: Settings = { ...hosts }
   if (url.username) settings.user = decodeURIComponent(url.username)
   if (url.password) settings.password = decodeURIComponent(url.password)
   const path = url.pathname.replace(/^\//, '')
@@ -126,14 +146,6 @@ export function parseConnectionString(text: string): Settings {
   return settings
 }
 
-function parsePort(text: string | undefined): number | undefined {
-  if (text === undefined || text === '') return undefined
-  const port = Number(text)
-  if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw new ConnectionOptionsError(`invalid port "${text}"`)
-  return port
-}
-
 function parseSslMode(text: string | undefined): SslMode | undefined {
   if (text === undefined || text === '') return undefined
   if (!sslModes.includes(text as SslMode)) {
@@ -153,7 +165,7 @@ function parseChannelBinding(text: string | undefined): 'disable' | 'prefer' | '
 /**
  * Merges, in priority order: explicit options, the connection string, then the PG* environment
  * variables libpq reads (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT,
- * PGAPPNAME), then libpq's defaults.
+ * PGAPPNAME, PGTARGETSESSIONATTRS), then libpq's defaults.
  */
 export function resolveConnectionOptions(
   input: string | ReplicationConnectionOptions,
@@ -167,9 +179,19 @@ export function resolveConnectionOptions(
   if (connectTimeoutSeconds !== undefined && !(connectTimeoutSeconds >= 0)) {
     throw new ConnectionOptionsError(`invalid connect_timeout "${fromString.connect_timeout}"`)
   }
+  const hosts = pairHostsWithPorts(
+    options.host ?? fromString.host ?? fromString.hostaddr ?? env.PGHOST ?? 'localhost',
+    options.port !== undefined ? String(options.port) : (fromString.port ?? env.PGPORT),
+  )
   return {
-    host: options.host ?? fromString.host ?? fromString.hostaddr ?? env.PGHOST ?? 'localhost',
-    port: options.port ?? parsePort(fromString.port) ?? parsePort(env.PGPORT) ?? 5432,
+    host: hosts[0]!.host,
+    port: hosts[0]!.port,
+    hosts,
+    targetSessionAttrs:
+      options.targetSessionAttrs ??
+      parseTargetSessionAttrs(fromString.target_session_attrs) ??
+      parseTargetSessionAttrs(env.PGTARGETSESSIONATTRS) ??
+      'any',
     user,
     password: options.password ?? fromString.password ?? env.PGPASSWORD,
     database: options.database ?? fromString.dbname ?? env.PGDATABASE ?? user,

@@ -19,6 +19,7 @@ import {
   UnsupportedServerVersionError,
 } from './replication-errors.js'
 import { type ReplicationStream, ReplicationStreamImpl } from './replication-stream.js'
+import { type SessionState, sessionMismatch, type TargetSessionAttrs } from './target-session-attrs.js'
 import { type BackendMessage, BackendMessageSource } from './wire/backend-message-source.js'
 import {
   parseAuthentication,
@@ -67,7 +68,8 @@ export interface StartReplicationOptions {
   protoVersion?: 1 | 2 | 3 | 4
   messages?: boolean
   binary?: boolean
-  streaming?: boolean
+  /** 'parallel' (PostgreSQL 16, protocol 4) also makes Stream Abort carry the abort LSN and time. */
+  streaming?: boolean | 'parallel'
   twoPhase?: boolean
   origin?: 'any' | 'none'
   /** Status update period: the keepalive that tells the server this client is alive. Default 10 000 ms. */
@@ -91,8 +93,10 @@ const minimumServerVersion = {
   messages: 140000,
   binary: 140000,
   streaming: 140000,
+  parallelStreaming: 160000,
   twoPhase: 150000,
   origin: 160000,
+  failoverSlot: 170000,
 } as const
 
 const slotNamePattern = /^[a-z0-9_]{1,63}$/
@@ -238,9 +242,61 @@ export class ReplicationConnection {
     this.serverVersion = parseServerVersion(parameters.get('server_version') ?? '')
   }
 
+  /**
+   * Connects to the first server of the list that answers and suits `targetSessionAttrs`,
+   * trying them in order as libpq does; connect_timeout applies to each.
+   */
   static async connect(input: string | ReplicationConnectionOptions): Promise<ReplicationConnection> {
     const options = resolveConnectionOptions(input)
     const logger = (typeof input === 'object' && input.logger) || silentLogger
+    if (options.hosts.length === 1 && options.targetSessionAttrs === 'any') {
+      return ReplicationConnection.connectTo(options, logger)
+    }
+    const failures: string[] = []
+    // prefer-standby: a standby if any answers, else whatever does.
+    const passes: TargetSessionAttrs[] =
+      options.targetSessionAttrs === 'prefer-standby' ? ['standby', 'any'] : [options.targetSessionAttrs]
+    for (const wanted of passes) {
+      for (const address of options.hosts) {
+        const where = `${address.host}:${address.port}`
+        let connection: ReplicationConnection
+        try {
+          connection = await ReplicationConnection.connectTo({ ...options, ...address }, logger)
+        } catch (error) {
+          if (error instanceof AuthenticationError) throw error
+          failures.push(`${where}: ${(error as Error).message}`)
+          continue
+        }
+        const mismatch = sessionMismatch(wanted, await connection.sessionState())
+        if (!mismatch) return connection
+        failures.push(`${where}: ${mismatch}`)
+        await connection.close().catch(() => undefined)
+      }
+    }
+    throw new ReplicationConnectionError(
+      `no server suits target_session_attrs=${options.targetSessionAttrs} among ${options.hosts.length} hosts: ${failures.join('; ')}`,
+    )
+  }
+
+  /** Whether the server is a standby and whether sessions are read-only, as libpq checks them. */
+  async sessionState(): Promise<SessionState> {
+    // Reported at startup since PostgreSQL 14; older servers are asked.
+    const inHotStandby = this.parameters.get('in_hot_standby')
+    const readOnly = this.parameters.get('default_transaction_read_only')
+    if (inHotStandby !== undefined && readOnly !== undefined) {
+      return { inHotStandby: inHotStandby === 'on', readOnly: readOnly === 'on' }
+    }
+    const { rows } = await this.query(
+      "select pg_catalog.pg_is_in_recovery()::text, pg_catalog.current_setting('default_transaction_read_only')",
+    )
+    return { inHotStandby: rows[0]?.[0] === 'true', readOnly: rows[0]?.[1] === 'on' }
+  }
+
+  /** One server: TCP or the Unix socket, TLS as sslmode says, startup and authentication. */
+  private static async connectTo(
+    options: ResolvedConnectionOptions,
+    logger: Logger,
+  ): Promise<ReplicationConnection> {
     let socket: Socket | undefined
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
@@ -508,19 +564,22 @@ export class ReplicationConnection {
 
   /**
    * CREATE_REPLICATION_SLOT name [TEMPORARY] LOGICAL pgoutput. No snapshot is exported unless
-   * asked (a snapshot is only usable on this connection before its next command).
+   * asked (a snapshot is only usable on this connection before its next command). `failover`
+   * (PostgreSQL 17) lets a standby running sync_replication_slots keep a copy of the slot.
    */
   async createReplicationSlot(
     name: string,
-    options: { temporary?: boolean; twoPhase?: boolean; exportSnapshot?: boolean } = {},
+    options: { temporary?: boolean; twoPhase?: boolean; exportSnapshot?: boolean; failover?: boolean } = {},
   ): Promise<CreateReplicationSlotResult> {
     if (!slotNamePattern.test(name)) throw invalidSlotName(name)
     if (options.twoPhase) this.requireVersion('two_phase slot', minimumServerVersion.twoPhase)
+    if (options.failover) this.requireVersion('failover slot', minimumServerVersion.failoverSlot)
     const temporary = options.temporary ? ' TEMPORARY' : ''
     let command: string
     if (this.serverVersion >= 150000) {
       const slotOptions = [`SNAPSHOT '${options.exportSnapshot ? 'export' : 'nothing'}'`]
       if (options.twoPhase) slotOptions.push('TWO_PHASE true')
+      if (options.failover) slotOptions.push('FAILOVER true')
       command = `CREATE_REPLICATION_SLOT ${name}${temporary} LOGICAL pgoutput (${slotOptions.join(', ')})`
     } else {
       const snapshot = options.exportSnapshot ? 'EXPORT_SNAPSHOT' : 'NOEXPORT_SNAPSHOT'
@@ -552,10 +611,13 @@ export class ReplicationConnection {
     if (!slotNamePattern.test(options.slot)) throw invalidSlotName(options.slot)
     if (options.publicationNames.length === 0)
       throw new RangeError('publicationNames must name at least one publication')
-    const protoVersion = options.protoVersion ?? (options.twoPhase ? 3 : options.streaming ? 2 : 1)
+    const parallel = options.streaming === 'parallel'
+    const protoVersion =
+      options.protoVersion ?? (parallel ? 4 : options.twoPhase ? 3 : options.streaming ? 2 : 1)
     this.requireVersion(`proto_version ${protoVersion}`, minimumServerVersion.protoVersion[protoVersion])
     if (options.streaming && protoVersion < 2) throw new RangeError('streaming needs protoVersion 2 or later')
     if (options.twoPhase && protoVersion < 3) throw new RangeError('twoPhase needs protoVersion 3 or later')
+    if (parallel && protoVersion < 4) throw new RangeError("streaming 'parallel' needs protoVersion 4")
     const pluginOptions = [
       `proto_version '${protoVersion}'`,
       `publication_names ${quoteLiteral(options.publicationNames.map(quoteIdentifier).join(','))}`,
@@ -563,13 +625,17 @@ export class ReplicationConnection {
     const flags = [
       ['messages', options.messages, minimumServerVersion.messages],
       ['binary', options.binary, minimumServerVersion.binary],
-      ['streaming', options.streaming, minimumServerVersion.streaming],
+      [
+        'streaming',
+        options.streaming,
+        parallel ? minimumServerVersion.parallelStreaming : minimumServerVersion.streaming,
+      ],
       ['two_phase', options.twoPhase, minimumServerVersion.twoPhase],
     ] as const
     for (const [name, value, version] of flags) {
       if (value === undefined) continue
       this.requireVersion(name, version)
-      pluginOptions.push(`${name} '${value ? 'on' : 'off'}'`)
+      pluginOptions.push(`${name} '${value === 'parallel' ? 'parallel' : value ? 'on' : 'off'}'`)
     }
     if (options.origin !== undefined) {
       this.requireVersion('origin', minimumServerVersion.origin)

@@ -220,6 +220,50 @@ describe('replication against PostgreSQL: streamed and two-phase transactions', 
   })
 })
 
+describe('replication against PostgreSQL: protocol 4 as 16 and 17 send it', () => {
+  let fixture: ReplicationFixture
+  beforeAll(async () => {
+    fixture = await replicationFixture('wal_v4')
+  })
+  afterAll(() => fixture?.dispose())
+
+  it('decodes parallel streaming, whose Stream Abort carries the abort LSN and time', async () => {
+    const connection = await ReplicationConnection.connect(fixture.url)
+    const options = {
+      slot: fixture.slot,
+      publicationNames: ['pub'],
+      messages: true,
+      streaming: 'parallel' as const,
+    }
+    if (connection.serverVersion < 160000) {
+      expect(() => connection.startReplicationCommand(options)).toThrow(/proto_version 4/)
+      await connection.close()
+      return
+    }
+    await connection.query("set logical_decoding_work_mem = '64kB'")
+    const stream = await connection.startReplication(options)
+    await fixture.sql(`begin;
+      insert into items(id, name) select g, 'kept-' || g from generate_series(1, 2000) g;
+      select pg_logical_emit_message(true, 'fact', 'in-v4-tx');
+      commit;`)
+    await fixture.sql(
+      `begin; insert into items(id, name) select g, 'gone-' || g from generate_series(5001, 7000) g; rollback;`,
+    )
+    await fixture.sql("select pg_logical_emit_message(true, 'marker', 'v4-done')")
+    const { messages } = await collect(stream, isMarker('v4-done'), { timeoutMs: 60_000 })
+    await stream.close()
+    const committed = messages.find((message) => message.tag === 'stream_commit')!
+    if (committed.tag !== 'stream_commit') throw new Error('unreachable')
+    expect(
+      messages.filter((message) => message.tag === 'insert' && message.xid === committed.xid),
+    ).toHaveLength(2000)
+    const aborted = messages.find((message) => message.tag === 'stream_abort')!
+    if (aborted.tag !== 'stream_abort') throw new Error('unreachable')
+    expect(aborted.abortLsn).toBeGreaterThan(0n)
+    expect(aborted.abortTime).toBeGreaterThan(0n)
+  })
+})
+
 describe('replication against PostgreSQL: resume after reconnect', () => {
   let fixture: ReplicationFixture
   beforeAll(async () => {

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http'
 import { ConfigError, loadConfig } from '../config/load-config.js'
 import { redactUrl } from '../config/redact.js'
+import type { FailoverSafety } from '../operations/failover-safety.js'
 import { startHttpServer } from '../operations/http-server.js'
 import { startLagPoller } from '../operations/lag-poller.js'
 import { createLogger } from '../operations/logger.js'
@@ -22,6 +23,7 @@ export async function runRelay(env: Record<string, string | undefined>): Promise
   const logger = createLogger(config.logLevel)
   const metrics = createMetrics()
   const relay = new Relay(config, logger, metrics)
+  let failoverSafety: FailoverSafety = { safe: false, reason: 'not checked yet' }
   const health = {
     live: () => !relay.failed,
     readiness: () => {
@@ -29,6 +31,9 @@ export async function runRelay(env: Record<string, string | undefined>): Promise
       return {
         ready: status.role === 'active' && status.postgresConnected && status.kafkaHealthy,
         ...status,
+        // Reported, not required: a slot on PostgreSQL 15 or 16 is never failover-safe.
+        slotFailoverSafe: failoverSafety.safe,
+        slotFailoverReason: failoverSafety.reason,
       }
     },
   }
@@ -45,6 +50,9 @@ export async function runRelay(env: Record<string, string | undefined>): Promise
     },
     metrics,
     logger,
+    (safety) => {
+      failoverSafety = safety
+    },
   )
   logger.info(
     {

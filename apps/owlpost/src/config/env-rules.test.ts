@@ -48,7 +48,12 @@ describe('env rules', () => {
     expect(value(matching(/^[a-z]+$/, 'must be lower-case')('Slot'))).toBe('problem: must be lower-case')
     expect(value(postgresUrl('postgresql://u@h/db'))).toBe('postgresql://u@h/db')
     expect(value(postgresUrl('mysql://u@h/db'))).toBe('problem: must be a postgres:// or postgresql:// URL')
-    expect(value(postgresUrl('not a url'))).toBe('problem: must be a postgres:// URL')
+    expect(value(postgresUrl('not a url'))).toBe('problem: must be a postgres:// or postgresql:// URL')
+    const hosts = 'postgres://u@h1:5432,h2:5433/db?target_session_attrs=read-write'
+    expect(value(postgresUrl(hosts))).toBe(hosts)
+    expect(value(postgresUrl('postgres://h1,h2/db?target_session_attrs=any-old'))).toMatch(
+      /^problem: must be a postgres:\/\/ URL: invalid target_session_attrs "any-old"/,
+    )
   })
 
   it('applies defaults to unset and empty variables and collects every problem', () => {

@@ -1,3 +1,4 @@
+import { resolveConnectionOptions } from '@factlib/wal'
 // How one environment variable is read. Hand-written rather than Effect Schema: loading `effect`
 // cost the relay about 38 MB of resident memory for a dozen checks made once at start-up.
 
@@ -77,14 +78,14 @@ export function matching(pattern: RegExp, rule: string): Rule<string> {
   return (raw) => (pattern.test(raw) ? ok(raw) : problem(rule))
 }
 
+/** A postgres:// URL as libpq reads it, a host list (`h1:5432,h2:5432`) included. */
 export const postgresUrl: Rule<string> = (raw) => {
+  if (!/^postgres(ql)?:\/\//.test(raw)) return problem('must be a postgres:// or postgresql:// URL')
   try {
-    const url = new URL(raw)
-    return ['postgres:', 'postgresql:'].includes(url.protocol)
-      ? ok(raw)
-      : problem('must be a postgres:// or postgresql:// URL')
-  } catch {
-    return problem('must be a postgres:// URL')
+    resolveConnectionOptions(raw, {})
+    return ok(raw)
+  } catch (error) {
+    return problem(`must be a postgres:// URL: ${(error as Error).message}`)
   }
 }
 

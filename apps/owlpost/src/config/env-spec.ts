@@ -70,6 +70,8 @@ export const owlpostEnv = {
   EOS_TRANSACTION_TIMEOUT_MS: withDefault(positiveInt, 60_000),
   EOS_CHECKPOINT_TOPIC: optional(text),
   EOS_TRANSACTIONAL_ID: optional(text),
+  FAILOVER_SLOT: withDefault(flag, true),
+  ALLOW_SLOT_RECREATE: withDefault(flag, false),
 }
 
 export type OwlpostEnv = EnvOf<typeof owlpostEnv>

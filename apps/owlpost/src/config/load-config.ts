@@ -1,3 +1,4 @@
+import { parseConnectionString } from '@factlib/wal'
 import { readEnv } from './env-rules.js'
 import { owlpostEnv } from './env-spec.js'
 import { redact } from './redact.js'
@@ -42,6 +43,10 @@ export interface OwlpostConfig {
   standbyRetryMs: number
   reconnectMaxBackoffMs: number
   lagPollIntervalMs: number
+  /** On PostgreSQL 17, a slot the standby keeps through failover (FAILOVER_SLOT). */
+  failoverSlot: boolean
+  /** Create a missing slot even when Kafka shows an earlier run: accept the WAL gap (ALLOW_SLOT_RECREATE). */
+  allowSlotRecreate: boolean
 }
 
 export interface ConfigProblem {
@@ -135,12 +140,15 @@ export function loadConfig(env: Record<string, string | undefined>): OwlpostConf
     standbyRetryMs: e.STANDBY_RETRY_MS,
     reconnectMaxBackoffMs: e.RECONNECT_MAX_BACKOFF_MS,
     lagPollIntervalMs: e.LAG_POLL_INTERVAL_MS,
+    failoverSlot: e.FAILOVER_SLOT,
+    allowSlotRecreate: e.ALLOW_SLOT_RECREATE,
   }
 }
 
 function urlPassword(url: string | undefined): string | undefined {
   try {
-    return url ? decodeURIComponent(new URL(url).password) || undefined : undefined
+    // libpq's reading, so a host list (which URL refuses) still has its password redacted.
+    return url ? parseConnectionString(url).password || undefined : undefined
   } catch {
     return undefined
   }

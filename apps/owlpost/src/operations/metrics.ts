@@ -41,6 +41,11 @@ export function createMetrics() {
       help: 'pg_current_wal_lsn() minus the slot confirmed_flush_lsn',
       registers: [registry],
     }),
+    slotFailoverSafe: new Gauge({
+      name: 'owlpost_slot_failover_safe',
+      help: '1 when the slot is a failover slot the standby keeps in step (PostgreSQL 17), else 0',
+      registers: [registry],
+    }),
     reconnects: new Counter({
       name: 'owlpost_reconnects_total',
       help: 'Reconnections, by the side that dropped',

@@ -14,6 +14,8 @@ import type { OwlpostConfig } from '../config/load-config.js'
 import { redactUrl } from '../config/redact.js'
 import type { WalErrorType } from '../operations/go-metrics.js'
 import { type RelayMetrics, tallyPerLabel, tallyPerLabelPair } from '../operations/metrics.js'
+import { kafkaClient } from '../slot-gap/kafka-client.js'
+import { missingSlotGuard } from '../slot-gap/missing-slot-guard.js'
 
 export type { RelayRole }
 
@@ -58,6 +60,14 @@ export class Relay {
         statusIntervalMs: config.statusIntervalMs,
         confirmIntervalMs: config.confirmIntervalMs,
         silenceTimeoutMs: config.silenceTimeoutMs,
+        failoverSlot: config.failoverSlot,
+        missingSlotGuard: missingSlotGuard({
+          kafka: () => kafkaClient(config.kafka, 'slot-gap'),
+          prefixes: config.prefixes,
+          checkpointTopic: config.kafka.exactlyOnce?.checkpointTopic,
+          allowRecreate: config.allowSlotRecreate,
+          logger: logger.child({ component: 'slot-gap' }),
+        }),
       },
       handler: this.sink,
       standbyRetryMs: config.standbyRetryMs,

@@ -1,25 +1,46 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { fetchedPostgresBinDir } from './fetched-binaries.js'
+import { type PostgresMajor, postgresMajor } from './version.js'
 
-/** The directory holding initdb and postgres: FACTLIB_PG_BIN, the newest Debian install, or pg_config's. */
-export function postgresBinDir(): string | undefined {
-  const fromEnv = process.env.FACTLIB_PG_BIN
-  if (fromEnv) return fromEnv
-  const debianRoot = '/usr/lib/postgresql'
-  if (existsSync(debianRoot)) {
-    const versions = readdirSync(debianRoot)
-      .filter((name) => existsSync(join(debianRoot, name, 'bin', 'initdb')))
-      .sort((a, b) => Number(b) - Number(a))
-    if (versions[0]) return join(debianRoot, versions[0], 'bin')
-  }
+/** Debian's (or pg_config's) server binaries of this major version, when installed. */
+function installedBinDir(major: PostgresMajor): string | undefined {
+  const debian = join('/usr/lib/postgresql', String(major), 'bin')
+  if (existsSync(join(debian, 'initdb'))) return debian
   try {
-    const dir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim()
-    if (existsSync(join(dir, 'initdb'))) return dir
+    const dir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: 'pipe' }).trim()
+    const version = execFileSync('pg_config', ['--version'], { encoding: 'utf8', stdio: 'pipe' })
+    if (existsSync(join(dir, 'initdb')) && version.includes(` ${major}.`)) return dir
   } catch {
     // no pg_config on PATH
   }
   return undefined
+}
+
+function hasMaven(): boolean {
+  try {
+    execFileSync('mvn', ['--version'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Whether postgresBinDir() can find or fetch a server, without fetching. */
+export function postgresBinariesAvailable(major: PostgresMajor = postgresMajor()): boolean {
+  return !!process.env.FACTLIB_PG_BIN || !!installedBinDir(major) || hasMaven()
+}
+
+/**
+ * The directory holding initdb and postgres of the version the tests run on
+ * (FACTLIB_TEST_POSTGRES_VERSION): FACTLIB_PG_BIN, an installed one, else the build from
+ * Maven Central, fetched into the cache on first use.
+ */
+export function postgresBinDir(major: PostgresMajor = postgresMajor()): string {
+  const fromEnv = process.env.FACTLIB_PG_BIN
+  if (fromEnv) return fromEnv
+  return installedBinDir(major) ?? fetchedPostgresBinDir(major)
 }
 
 /** PostgreSQL refuses to run as root; when we are root, run it as this account. */

@@ -5,8 +5,9 @@ import { dockerControl } from '../docker.js'
 import { freePort } from '../free-port.js'
 import type { PostgresService } from '../services.js'
 import { logicalReplicationSettings, type PostgresOptions } from './settings.js'
+import { postgresMajor } from './version.js'
 
-const image = process.env.FACTLIB_TEST_POSTGRES_IMAGE ?? 'postgres:17-alpine'
+const image = () => process.env.FACTLIB_TEST_POSTGRES_IMAGE ?? `postgres:${postgresMajor()}-alpine`
 const copiedDir = '/etc/factlib'
 /** Where copied files end up owned by the server's account, as PostgreSQL wants of key files. */
 const ownedDir = '/var/lib/postgresql/factlib'
@@ -56,7 +57,7 @@ export async function startContainerPostgres(options: PostgresOptions = {}): Pro
     `chmod 600 ${ownedDir}/* 2>/dev/null || true`,
     `exec docker-entrypoint.sh ${serverArgs.map(shellQuote).join(' ')}`,
   ].join(' && ')
-  const container = await new PostgreSqlContainer(image)
+  const container = await new PostgreSqlContainer(image())
     .withUsername('postgres')
     .withPassword(password)
     .withDatabase('postgres')

@@ -12,17 +12,19 @@ import { logicalReplicationSettings, type PostgresOptions } from './settings.js'
 
 const superuser = 'postgres'
 
-/** An ephemeral cluster: initdb into a temp dir, then the postmaster in its own process group. */
-export async function startLocalPostgres(options: PostgresOptions = {}): Promise<PostgresService> {
-  const bin = postgresBinDir()
-  if (!bin) {
-    throw new Error(
-      'no PostgreSQL server binaries (initdb, postgres) found; install them or set FACTLIB_PG_BIN',
-    )
-  }
+/** A local server and where it keeps its files, for building a standby from it. */
+export interface LocalPostgres extends PostgresService {
+  readonly backend: 'local'
+  /** The temp directory holding data/, socket/ and server.log. */
+  readonly root: string
+  readonly dataDir: string
+  readonly bin: string
+}
+
+/** A fresh temp directory with data/ and socket/, owned by the account PostgreSQL runs as. */
+export function makeServerRoot(): string {
   const account = unprivilegedAccount()
   const root = mkdtempSync(join(tmpdir(), 'factlib-pg-'))
-  const dataDir = join(root, 'data')
   const socketDir = join(root, 'socket')
   execFileSync('mkdir', ['-p', socketDir])
   if (account) {
@@ -30,6 +32,15 @@ export async function startLocalPostgres(options: PostgresOptions = {}): Promise
     chownSync(socketDir, account.uid, account.gid)
   }
   chmodSync(root, 0o755)
+  return root
+}
+
+/** An ephemeral cluster: initdb into a temp dir, then the postmaster in its own process group. */
+export async function startLocalPostgres(options: PostgresOptions = {}): Promise<LocalPostgres> {
+  const bin = postgresBinDir()
+  const account = unprivilegedAccount()
+  const root = makeServerRoot()
+  const dataDir = join(root, 'data')
   const password = options.password ?? ''
   const pwFile = join(root, 'pwfile')
   writeFileSync(pwFile, `${password || 'unused'}\n`)
@@ -64,8 +75,25 @@ export async function startLocalPostgres(options: PostgresOptions = {}): Promise
     writeFileSync(path, content, { mode: 0o600 })
     if (account) chownSync(path, account.uid, account.gid)
   }
+  return serveLocalPostgres(root, options)
+}
 
-  const port = await freePort()
+/**
+ * Runs the postmaster on the data directory `<root>/data` (made by initdb, or copied from a
+ * primary for a standby) on a free port, and waits until it answers.
+ */
+export async function serveLocalPostgres(
+  root: string,
+  options: PostgresOptions = {},
+  /** A given port, e.g. a dead server's, so a host list naming it stays valid. Default: a free one. */
+  fixedPort?: number,
+): Promise<LocalPostgres> {
+  const bin = postgresBinDir()
+  const account = unprivilegedAccount()
+  const dataDir = join(root, 'data')
+  const socketDir = join(root, 'socket')
+  const password = options.password ?? ''
+  const port = fixedPort ?? (await freePort())
   const settings = {
     ...logicalReplicationSettings,
     fsync: 'off',
@@ -114,6 +142,9 @@ export async function startLocalPostgres(options: PostgresOptions = {}): Promise
 
   return {
     backend: 'local',
+    root,
+    dataDir,
+    bin,
     url,
     host: '127.0.0.1',
     port,

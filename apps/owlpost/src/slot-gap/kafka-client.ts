@@ -1,0 +1,15 @@
+import { readFileSync } from 'node:fs'
+import { Kafka, type KafkaConfig, logLevel } from 'kafkajs'
+import type { OwlpostConfig } from '../config/load-config.js'
+
+/** A kafkajs client with the sink's brokers, TLS and SASL, for owlpost's own reads; it logs nothing. */
+export function kafkaClient(kafka: OwlpostConfig['kafka'], purpose: string): Kafka {
+  const ssl = kafka.sslCaFile ? { ca: [readFileSync(kafka.sslCaFile, 'utf8')] } : kafka.ssl
+  return new Kafka({
+    brokers: [...kafka.brokers],
+    clientId: `${kafka.clientId}.${purpose}`,
+    ...(kafka.sasl ? { sasl: kafka.sasl as KafkaConfig['sasl'] } : {}),
+    ssl,
+    logLevel: logLevel.NOTHING,
+  })
+}

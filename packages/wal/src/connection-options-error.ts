@@ -1,0 +1,3 @@
+export class ConnectionOptionsError extends Error {
+  override readonly name = 'ConnectionOptionsError'
+}
