@@ -1,5 +1,6 @@
 import { decodeEnvelope, topicFor } from '@factlib/core'
 import { waitFor } from '@factlib/testing'
+import { Kafka, logLevel } from 'kafkajs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type ReadRecord, readTopics } from './support/kafka-reader.js'
 import { type OwlpostProcess, startOwlpost } from './support/owlpost-process.js'
@@ -190,5 +191,27 @@ describe('exactly-once delivery (DELIVERY_GUARANTEE=exactly-once)', () => {
     const final = ids(await readAll(world, [...before, ...after, ...more]))
     expect(duplicates(final)).toEqual([])
     expect(new Set(final)).toEqual(new Set([...before, ...after, ...more]))
+  })
+
+  it('refuses to resume from a checkpoint beyond the server WAL (another database system), rather than skip', async () => {
+    const world = await createScenario('eos_ahead')
+    worlds.push(world)
+    const kafka = new Kafka({ brokers: world.kafka.brokers, logLevel: logLevel.NOTHING })
+    const producer = kafka.producer()
+    await producer.connect()
+    // As if this slot name had relayed far into the WAL of a system since rebuilt.
+    await producer.send({
+      topic: `${world.prefix}.owlpost-checkpoints`,
+      messages: [{ key: world.slot, value: 'FF/0' }],
+    })
+    await producer.disconnect()
+    // The missing-slot guard would refuse first; an operator who accepts the gap meets this one.
+    const relay = await owlpost(world, { ALLOW_SLOT_RECREATE: 'true' })
+    const code = await Promise.race([
+      relay.exited,
+      new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 60_000)),
+    ])
+    expect(code).toBe(1)
+    expect(relay.output.join('\n')).toMatch(/checkpoint for slot .* is FF\/0, beyond this server's WAL end/)
   })
 })
