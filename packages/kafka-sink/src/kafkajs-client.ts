@@ -1,16 +1,15 @@
 import { promisify } from 'node:util'
 import * as zlib from 'node:zlib'
 import type { Admin, Kafka, Producer, SASLOptions, TopicMessages } from 'kafkajs'
+import { classify, errorTypes } from './kafkajs-error-classification.js'
 // kafkajs values come from kafkajs-patches.ts only: a static import of 'kafkajs' would load it
 // before its partition grouping is replaced.
 import { kafkajs, patchKafkajs } from './kafkajs-patches.js'
-import {
-  type OutgoingRecord,
-  ProduceFailure,
-  type ProduceFailureKind,
-  type ProducerClient,
-  type ProducerClientSettings,
-  type TopicSettings,
+import type {
+  OutgoingRecord,
+  ProducerClient,
+  ProducerClientSettings,
+  TopicSettings,
 } from './producer-client.js'
 import type { CompressionName } from './sink-types.js'
 
@@ -22,25 +21,6 @@ const {
   Partitioners,
   logLevel,
 } = kafkajs
-
-/** Broker answers that reject a record for good: retrying the same bytes can never succeed. */
-const recordRejections = new Set([
-  'MESSAGE_TOO_LARGE',
-  'RECORD_LIST_TOO_LARGE',
-  'INVALID_RECORD',
-  'INVALID_TOPIC_EXCEPTION',
-  'INVALID_TIMESTAMP',
-  'POLICY_VIOLATION',
-])
-
-/** Answers meaning the broker lost track of this producer's sequence numbers. */
-const producerStateErrors = new Set([
-  'OUT_OF_ORDER_SEQUENCE_NUMBER',
-  'DUPLICATE_SEQUENCE_NUMBER',
-  'INVALID_PRODUCER_EPOCH',
-  'UNKNOWN_PRODUCER_ID',
-  'INVALID_PRODUCER_ID_MAPPING',
-])
 
 const compressionTypes: Record<CompressionName, number> = {
   none: CompressionTypes.None,
@@ -265,36 +245,6 @@ function groupByTopic(records: readonly OutgoingRecord[]): TopicMessages[] {
     })
   }
   return [...byTopic.values()]
-}
-
-/** Error types along the cause chain: kafkajs wraps the broker's error when it gives up retrying. */
-function errorTypes(error: unknown): string[] {
-  const types: string[] = []
-  let current: unknown = error
-  for (let depth = 0; depth < 8 && current && typeof current === 'object'; depth++) {
-    const { type, name, cause } = current as { type?: unknown; name?: unknown; cause?: unknown }
-    if (typeof type === 'string') types.push(type)
-    if (typeof name === 'string') types.push(name)
-    if (cause === current) break
-    current = cause
-  }
-  return types
-}
-
-function classify(error: unknown, redact: (text: string) => string): ProduceFailure {
-  if (error instanceof ProduceFailure) return error
-  const types = errorTypes(error)
-  const code = types.find((type) => /^[A-Z_]+$/.test(type))
-  let kind: ProduceFailureKind = 'transient'
-  if (types.some((type) => recordRejections.has(type))) kind = 'record-rejected'
-  else if (types.some((type) => producerStateErrors.has(type))) kind = 'producer-state'
-  else if (types.includes('UNKNOWN_TOPIC_OR_PARTITION')) kind = 'topic-missing'
-  const message = error instanceof Error ? error.message : String(error)
-  return new ProduceFailure(
-    kind,
-    code,
-    redact(code && !message.includes(code) ? `${code}: ${message}` : message),
-  )
 }
 
 /** Replaces the SASL password (and any TLS key passphrase) wherever it might show up. */
