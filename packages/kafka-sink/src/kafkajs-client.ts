@@ -5,11 +5,13 @@ import { classify, errorTypes } from './kafkajs-error-classification.js'
 // kafkajs values come from kafkajs-patches.ts only: a static import of 'kafkajs' would load it
 // before its partition grouping is replaced.
 import { kafkajs, patchKafkajs } from './kafkajs-patches.js'
-import type {
-  OutgoingRecord,
-  ProducerClient,
-  ProducerClientSettings,
-  TopicSettings,
+import { UnsentPartitions } from './kafkajs-unsent-partitions.js'
+import {
+  type OutgoingRecord,
+  ProduceFailure,
+  type ProducerClient,
+  type ProducerClientSettings,
+  type TopicSettings,
 } from './producer-client.js'
 import type { CompressionName } from './sink-types.js'
 
@@ -106,6 +108,7 @@ export function createKafkajsClient(settings: ProducerClientSettings): ProducerC
     },
   })
   const compression = compressionTypes[settings.compression]
+  const unsentPartitions = new UnsentPartitions(Partitioners.DefaultPartitioner)
   let producer: Producer | undefined
   let connecting: Promise<Producer> | undefined
   let admin: Admin | undefined
@@ -119,7 +122,7 @@ export function createKafkajsClient(settings: ProducerClientSettings): ProducerC
         // retried batches in order and their sequence numbers where the broker expects them.
         maxInFlightRequests: 1,
         allowAutoTopicCreation: true,
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: unsentPartitions.createPartitioner,
         retry: produceRetry,
       })
       try {
@@ -155,9 +158,27 @@ export function createKafkajsClient(settings: ProducerClientSettings): ProducerC
 
     async produce(records) {
       const target = await connectedProducer().catch(fail)
-      await target
-        .sendBatch({ topicMessages: groupByTopic(records), acks: -1, timeout: 30_000, compression })
-        .catch(fail)
+      let pending = groupByTopic(records)
+      for (let round = 1; ; round++) {
+        const answers = await target
+          .sendBatch({ topicMessages: pending, acks: -1, timeout: 30_000, compression })
+          .catch(fail)
+        pending = unsentPartitions.unsent(pending, answers)
+        if (pending.length === 0) return
+        const left = pending.reduce((sum, { messages }) => sum + messages.length, 0)
+        settings.logger.warn(
+          { records: left, topics: pending.map(({ topic }) => topic), round },
+          'kafkajs left partitions unsent after a leader change; sending them again',
+        )
+        if (round === 10)
+          fail(
+            new ProduceFailure(
+              'transient',
+              undefined,
+              `kafkajs left ${left} records unsent 10 times in a row`,
+            ),
+          )
+      }
     },
 
     async resetProducer() {
