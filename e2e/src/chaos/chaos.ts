@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { brokersOnlySchedule, clusterCiSchedule, clusterFullSchedule } from './cluster-schedules.js'
 import { runChaos } from './run-chaos.js'
 import { ciSchedule, fullSchedule, killsSchedule } from './schedules.js'
 
@@ -11,20 +12,25 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   return (emitWarning as (...args: unknown[]) => void)(warning, ...rest)
 }) as typeof process.emitWarning
 
-const usage = `pnpm chaos [--facts N] [--rate FACTS_PER_S] [--schedule full|ci|kills]
+const usage = `pnpm chaos [--facts N] [--rate FACTS_PER_S] [--schedule full|ci|kills|brokers] [--cluster]
 
 Emits N facts (default 200000) from 8 writers while SIGKILLing owlpost, stopping Kafka and
 restarting PostgreSQL, then checks every committed fact arrived in order and every poison
 message was dead-lettered. Ends with one line:
 facts=N lost=0 reordered=0 duplicates=D deadlettered=P kills=K
 Exit code 1 on any loss, reordering, rolled-back or uncommitted arrival, or missing poison.
---schedule kills injects only owlpost SIGKILLs, to measure duplicates per crash.`
+--schedule kills injects only owlpost SIGKILLs, to measure duplicates per crash.
+--cluster runs against three brokers (replication 3, min.insync.replicas 2) and adds broker
+SIGKILLs (often the leader of the busiest partition) and graceful restarts; the line ends with
+brokerKills=B. --schedule brokers (cluster only) injects broker faults alone, so every duplicate
+is their cost.`
 
 const { values } = parseArgs({
   options: {
     facts: { type: 'string', default: '200000' },
     rate: { type: 'string', default: '1000' },
     schedule: { type: 'string', default: 'full' },
+    cluster: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 })
@@ -46,10 +52,18 @@ process.once('SIGTERM', () => process.exit(143))
 const result = await runChaos({
   facts,
   ...(rate > 0 ? { ratePerSecond: rate } : {}),
-  schedule:
-    values.schedule === 'ci' ? ciSchedule : values.schedule === 'kills' ? killsSchedule : fullSchedule,
+  schedule: values.cluster ? clusterScheduleNamed(values.schedule) : scheduleNamed(values.schedule),
+  cluster: values.cluster,
   log: (line) => console.log(line),
 })
+function scheduleNamed(name: string) {
+  return name === 'ci' ? ciSchedule : name === 'kills' ? killsSchedule : fullSchedule
+}
+
+function clusterScheduleNamed(name: string) {
+  return name === 'ci' ? clusterCiSchedule : name === 'brokers' ? brokersOnlySchedule : clusterFullSchedule
+}
+
 for (const problem of result.problems) console.log(`FAIL: ${problem}`)
 console.log(`took ${Math.round(result.durationMs / 1000)} s`)
 console.log(result.summary)

@@ -14,6 +14,7 @@ export class OwlpostSupervisor {
   private current: OwlpostProcess | undefined
   private readonly killedByUs = new WeakSet<OwlpostProcess>()
   private closed = false
+  private readonly started: OwlpostProcess[] = []
   kills = 0
   readonly unexpectedExits: UnexpectedExit[] = []
 
@@ -28,6 +29,7 @@ export class OwlpostSupervisor {
     // in redelivered facts depends on them.
     const owlpost = await startOwlpost(this.env, { testSettings: false })
     this.current = owlpost
+    this.started.push(owlpost)
     void owlpost.exited.then((code) => {
       if (this.killedByUs.has(owlpost) || this.closed) return
       this.unexpectedExits.push({ code, lastLines: owlpost.output.slice(-15) })
@@ -51,6 +53,14 @@ export class OwlpostSupervisor {
     } catch {
       return false
     }
+  }
+
+  /** Log lines containing `text`, over every owlpost process this supervisor started. */
+  linesContaining(text: string): number {
+    return this.started.reduce(
+      (sum, owlpost) => sum + owlpost.output.filter((line) => line.includes(text)).length,
+      0,
+    )
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,12 @@
 import { createProducer } from '@factlib/producer'
-import { createDatabase, startKafka, startPostgres, uniqueName } from '@factlib/testing'
+import {
+  createDatabase,
+  type KafkaClusterService,
+  startKafka,
+  startKafkaCluster,
+  startPostgres,
+  uniqueName,
+} from '@factlib/testing'
 import postgres from 'postgres'
 import { waitForSlotCatchUp } from './catch-up.js'
 import { emptyFaultCounts, type FaultCounts, type FaultSchedule, runFaults } from './faults.js'
@@ -23,6 +30,8 @@ export interface ChaosOptions {
   /** Progress lines; silent when absent. */
   log?: (line: string) => void
   progressIntervalMs?: number
+  /** Run against a three-broker cluster (replication 3, min.insync 2) instead of one broker. */
+  cluster?: boolean
 }
 
 export interface ChaosResult {
@@ -36,6 +45,8 @@ export interface ChaosResult {
   /** Empty when the run passed. */
   problems: string[]
   durationMs: number
+  /** Producer resets owlpost logged after the broker lost its sequence numbers (each may cost duplicates). */
+  producerResets: number
 }
 
 /** Short, full-length and CI schedules share one cycle: every kind of fault, PostgreSQL and Kafka early. */
@@ -58,7 +69,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const begun = Date.now()
   const log = options.log ?? (() => {})
   const writers = options.writers ?? 8
-  const [pg, kafka] = await Promise.all([startPostgres({ dedicated: true }), startKafka({ dedicated: true })])
+  const cluster: KafkaClusterService | undefined = options.cluster ? await startKafkaCluster() : undefined
+  const [pg, kafka] = await Promise.all([
+    startPostgres({ dedicated: true }),
+    cluster ?? startKafka({ dedicated: true }),
+  ])
   log(`services: PostgreSQL on ${pg.port}, Kafka on ${kafka.brokers.join(',')} (${Date.now() - begun} ms)`)
   let sql: postgres.Sql | undefined
   let owlpost: OwlpostSupervisor | undefined
@@ -85,6 +100,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       PUBLICATION_NAME: uniqueName('chaos_pub'),
       SRC_SERVICE_NAME: 'chaos',
       KAFKA_TOPIC_PARTITIONS: '3',
+      ...(cluster ? { KAFKA_TOPIC_REPLICATION_FACTOR: '3' } : {}),
       RECONNECT_MAX_BACKOFF_MS: '2000',
       LOG_LEVEL: 'warn',
     })
@@ -116,7 +132,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       })
       const faulting$ = runFaults(
         options.schedule,
-        { postgres: pg, kafka, owlpost, sql, url: db.url, prefix, log },
+        { postgres: pg, kafka, ...(cluster ? { cluster } : {}), owlpost, sql, url: db.url, prefix, log },
         () => writing,
         faults,
       )
@@ -156,6 +172,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         `immediate ${faults.postgresRestartsImmediate}, poison ${faults.poisonInjected}, ` +
         `owlpost exits not caused by us ${owlpost.unexpectedExits.length}`,
     )
+    const producerResets = owlpost.linesContaining('Kafka producer reset')
+    const unsentResends = owlpost.linesContaining('kafkajs left partitions unsent')
+    if (cluster)
+      log(
+        `broker faults: ${faults.brokerKills} SIGKILLs, ${faults.brokerRestarts} graceful restarts; ` +
+          `owlpost reset its producer ${producerResets} times and re-sent partitions kafkajs skipped ` +
+          `${unsentResends} times`,
+      )
     const problems = problemsOf(verdict)
     for (const exit of owlpost.unexpectedExits)
       log(`owlpost exited on its own with ${exit.code}: ${exit.lastLines.join(' | ')}`)
@@ -165,9 +189,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       writers: report,
       caughtUp,
       owlpostUnexpectedExits: owlpost.unexpectedExits,
-      summary: summaryLine(verdict, faults),
+      summary: summaryLine(verdict, faults) + (cluster ? ` brokerKills=${faults.brokerKills}` : ''),
       problems,
       durationMs: Date.now() - begun,
+      producerResets,
     }
   } finally {
     process.removeListener('exit', killOwlpostOnExit)
