@@ -16,6 +16,8 @@ export interface BenchOptions {
   /** Extra environment for every owlpost process (--owlpost-env NAME=VALUE, repeatable). */
   owlpostEnv: Record<string, string>
   packages: boolean
+  /** Also run the drain and steady-latency phases against a three-broker cluster. */
+  cluster: boolean
   outDir: string
   name: string
 }
@@ -34,6 +36,7 @@ const usage = `pnpm bench [-- options]   (or: node dist/bench/bench.js [options]
   --owlpost-node-options S  NODE_OPTIONS for every owlpost process (e.g. --max-old-space-size=64), default none
   --owlpost-env NAME=VALUE  extra environment for every owlpost process (e.g. KAFKA_LINGER_MS=5), repeatable
   --no-packages        skip the package micro-benchmarks
+  --cluster            then the drain and steady latency again on three brokers (replication 3, acks=all)
   --out DIR            where the reports go (default <repo>/bench/results)
   --name NAME          report file name without extension (default latest)`
 
@@ -56,6 +59,7 @@ export function parseBenchOptions(argv: string[], defaultOutDir: string): BenchO
       'owlpost-node-options': { type: 'string', default: '' },
       'owlpost-env': { type: 'string', multiple: true, default: [] },
       'no-packages': { type: 'boolean', default: false },
+      cluster: { type: 'boolean', default: false },
       out: { type: 'string', default: defaultOutDir },
       name: { type: 'string', default: 'latest' },
       help: { type: 'boolean', default: false },
@@ -94,6 +98,7 @@ export function parseBenchOptions(argv: string[], defaultOutDir: string): BenchO
       }),
     ),
     packages: !values['no-packages'],
+    cluster: values.cluster,
     outDir: values.out,
     name: values.name,
   }
