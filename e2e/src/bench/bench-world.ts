@@ -5,6 +5,7 @@ import {
   type KafkaService,
   type PostgresService,
   startKafka,
+  startKafkaCluster,
   startPostgres,
 } from '@factlib/testing'
 import { parseLsn } from '@factlib/wal'
@@ -47,9 +48,12 @@ export interface BenchWorld {
 }
 
 /** Dedicated PostgreSQL and Kafka, so nothing else shares them, with every topic made beforehand. */
-export async function createBenchWorld(partitions: number): Promise<BenchWorld> {
+export async function createBenchWorld(
+  partitions: number,
+  kafkaKind: 'single' | 'cluster' = 'single',
+): Promise<BenchWorld> {
   const pg = await startPostgres({ dedicated: true, settings: postgresSettings })
-  const kafka = await startKafka({ dedicated: true })
+  const kafka = kafkaKind === 'cluster' ? await startKafkaCluster() : await startKafka({ dedicated: true })
   const postmasterPid = childPids(process.pid, '-D ').find((pid) => pid > 0)
   const db = await createDatabase(pg, 'bench')
   const sql = postgres(db.url, { max: 24, onnotice: () => {} })
@@ -64,7 +68,7 @@ export async function createBenchWorld(partitions: number): Promise<BenchWorld> 
       .map((topic) => ({
         topic,
         numPartitions: partitions,
-        replicationFactor: 1,
+        replicationFactor: kafkaKind === 'cluster' ? 3 : 1,
         configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
       })),
   })

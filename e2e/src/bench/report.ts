@@ -1,3 +1,4 @@
+import { type ClusterRows, clusterMarkdown } from './cluster-rows.js'
 import type { DrainResult } from './drain-phase.js'
 import type { GuaranteeComparison, GuaranteeRow } from './guarantee-phase.js'
 import type { LatencyResult } from './latency-phase.js'
@@ -23,6 +24,8 @@ export interface BenchReport {
   settings: Record<string, unknown>
   drain: DrainResult
   latency: LatencyResult
+  /** The same two phases on three brokers, when run with --cluster. */
+  cluster?: ClusterRows
   baselines: { seconds: number; walDelivery: LatencySummary; kafkaAck: LatencySummary }
   outage: OutageResult
   profiled: ProfiledDrainResult | undefined
@@ -400,6 +403,7 @@ ${JSON.stringify(report.settings, null, 2)}
 
 owlpost environment in the drain: \`${JSON.stringify(drain.owlpost.env)}\`
 `)
+  if (report.cluster) parts.push(clusterMarkdown({ drain, latency }, report.cluster))
   return parts.join('\n')
 }
 

@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseBenchOptions } from './bench-options.js'
 import { createBenchWorld, owlpostEnvFor, postgresSettings, prefixes, publication } from './bench-world.js'
+import { runClusterRows } from './cluster-rows.js'
 import { runDrainPhase } from './drain-phase.js'
 import { createWorkload } from './fact-workload.js'
 import { runGuaranteePhase } from './guarantee-phase.js'
@@ -105,6 +106,17 @@ try {
       packages.push(result)
     }
   }
+  // The cluster rows get the machine to themselves: the single-broker world goes first.
+  let cluster: BenchReport['cluster']
+  if (options.cluster) {
+    await world.close()
+    cluster = await runClusterRows(workload, options, log)
+    log(
+      `cluster: drain ${cluster.drain.owlpost.factsPerSecond} facts/s, steady p50 ${cluster.latency.latencyMs.p50} ms ` +
+        `p99 ${cluster.latency.latencyMs.p99} ms (one broker: ${drain.result.owlpost.factsPerSecond} facts/s, ` +
+        `p50 ${latency.latencyMs.p50} ms p99 ${latency.latencyMs.p99} ms)`,
+    )
+  }
   const report: BenchReport = {
     generatedAt: new Date().toISOString(),
     command: `pnpm bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
@@ -141,6 +153,7 @@ try {
     profiled,
     guarantees,
     packages,
+    ...(cluster ? { cluster } : {}),
   }
   report.targets = targetsOf(report)
   mkdirSync(options.outDir, { recursive: true })

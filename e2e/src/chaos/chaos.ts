@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { brokersOnlySchedule, clusterCiSchedule, clusterFullSchedule } from './cluster-schedules.js'
 import { runChaos } from './run-chaos.js'
 import {
   ciExactlyOnceSchedule,
@@ -17,7 +18,7 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   return (emitWarning as (...args: unknown[]) => void)(warning, ...rest)
 }) as typeof process.emitWarning
 
-const usage = `pnpm chaos [--facts N] [--rate FACTS_PER_S] [--schedule full|ci|kills] [--exactly-once] [--failover]
+const usage = `pnpm chaos [--facts N] [--rate FACTS_PER_S] [--schedule full|ci|kills|brokers] [--exactly-once] [--failover] [--cluster]
 
 Emits N facts (default 200000) from 8 writers while SIGKILLing owlpost, stopping Kafka and
 restarting PostgreSQL, then checks every committed fact arrived in order and every poison
@@ -30,7 +31,11 @@ replaces a frozen active, which must be fenced) to full and ci, reads with read_
 ends the line with fenced=F, and fails on any duplicate.
 --failover runs PostgreSQL 17 as a primary with a hot standby and adds primary failovers
 (SIGKILL the primary, promote the standby, build a new standby) after each restart fault;
-owlpost is given both hosts and must resume from its failover slot every time.`
+owlpost is given both hosts and must resume from its failover slot every time.
+--cluster runs against three brokers (replication 3, min.insync.replicas 2) and adds broker
+SIGKILLs (often the leader of the busiest partition) and graceful restarts; the line ends with
+brokerKills=B. --schedule brokers (cluster only) injects broker faults alone, so every duplicate
+is their cost.`
 
 const { values } = parseArgs({
   // `pnpm chaos -- --exactly-once` passes the `--` on.
@@ -41,6 +46,7 @@ const { values } = parseArgs({
     schedule: { type: 'string', default: 'full' },
     'exactly-once': { type: 'boolean', default: false },
     failover: { type: 'boolean', default: false },
+    cluster: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 })
@@ -55,7 +61,8 @@ if (!Number.isInteger(facts) || facts <= 0 || !Number.isFinite(rate) || rate < 0
   process.exit(2)
 }
 
-function chooseSchedule(name: string, exactlyOnce: boolean) {
+function chooseSchedule(name: string, exactlyOnce: boolean, cluster: boolean) {
+  if (cluster) return clusterScheduleNamed(name)
   if (name === 'kills') return killsSchedule
   if (name === 'ci') return exactlyOnce ? ciExactlyOnceSchedule : ciSchedule
   return exactlyOnce ? exactlyOnceSchedule : fullSchedule
@@ -68,11 +75,16 @@ process.once('SIGTERM', () => process.exit(143))
 const result = await runChaos({
   facts,
   ...(rate > 0 ? { ratePerSecond: rate } : {}),
-  schedule: chooseSchedule(values.schedule, values['exactly-once']),
+  schedule: chooseSchedule(values.schedule, values['exactly-once'], values.cluster),
   exactlyOnce: values['exactly-once'],
+  cluster: values.cluster,
   log: (line) => console.log(line),
   failover: values.failover,
 })
+function clusterScheduleNamed(name: string) {
+  return name === 'ci' ? clusterCiSchedule : name === 'brokers' ? brokersOnlySchedule : clusterFullSchedule
+}
+
 for (const problem of result.problems) console.log(`FAIL: ${problem}`)
 console.log(`took ${Math.round(result.durationMs / 1000)} s`)
 console.log(result.summary)

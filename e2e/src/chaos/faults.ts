@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { KafkaService, PostgresService } from '@factlib/testing'
+import type { KafkaClusterService, KafkaService, PostgresService } from '@factlib/testing'
 import type { Sql } from 'postgres'
+import { type BrokerFaultKind, injectBrokerFault, isBrokerFault } from './broker-faults.js'
 import type { OwlpostSupervisor } from './owlpost-supervisor.js'
 import { injectPoison } from './poison.js'
 import { Session } from './transaction.js'
@@ -13,6 +14,7 @@ export type FaultKind =
   | 'poison'
   | 'takeover'
   | 'failover-postgres'
+  | BrokerFaultKind
 
 export interface FaultSchedule {
   /** Faults in the order they repeat; the first full cycle always runs, even after the writers finish. */
@@ -21,6 +23,8 @@ export interface FaultSchedule {
   pauseMs: readonly [number, number]
   /** How long Kafka stays down, drawn uniformly from [min, max]. */
   kafkaOutageMs: readonly [number, number]
+  /** How long a broker of a cluster stays down (broker faults only). */
+  brokerDownMs?: readonly [number, number]
   poisonPerInjection: number
   /** How long to wait for a restarted owlpost to be ready before going on anyway. */
   owlpostReadyTimeoutMs: number
@@ -38,11 +42,16 @@ export interface FaultCounts {
   fenced: number
   /** Primary SIGKILLed and its standby promoted (`--failover`). */
   postgresFailovers: number
+  /** Brokers of a cluster SIGKILLed, and stopped gracefully. */
+  brokerKills: number
+  brokerRestarts: number
 }
 
 export interface FaultTargets {
   postgres: PostgresService
   kafka: KafkaService
+  /** Set when Kafka is a cluster: the target of broker faults. */
+  cluster?: KafkaClusterService
   owlpost: OwlpostSupervisor
   sql: Sql
   /** Where poison transactions open their own session. */
@@ -73,6 +82,20 @@ export async function runFaults(
       await sleep(between(schedule.pauseMs))
       const fault = schedule.cycle[step % schedule.cycle.length] as FaultKind
       const begun = Date.now()
+      if (isBrokerFault(fault)) {
+        if (!targets.cluster) throw new Error(`fault '${fault}' needs a Kafka cluster (chaos --cluster)`)
+        const result = await injectBrokerFault(
+          fault,
+          targets.cluster,
+          prefix,
+          between(schedule.brokerDownMs ?? [2_000, 5_000]),
+        )
+        if (result.killed) counts.brokerKills++
+        else counts.brokerRestarts++
+        log(`fault: ${result.description}`)
+        counts.kills = owlpost.kills
+        continue
+      }
       switch (fault) {
         case 'kill-owlpost': {
           const ready = await owlpost.killAndRestart(schedule.owlpostReadyTimeoutMs)
@@ -153,5 +176,7 @@ export function emptyFaultCounts(): FaultCounts {
     takeovers: 0,
     fenced: 0,
     postgresFailovers: 0,
+    brokerKills: 0,
+    brokerRestarts: 0,
   }
 }

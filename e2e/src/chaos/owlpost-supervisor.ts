@@ -20,6 +20,7 @@ export class OwlpostSupervisor {
   private current: OwlpostProcess | undefined
   private readonly killedByUs = new WeakSet<OwlpostProcess>()
   private closed = false
+  private readonly started: OwlpostProcess[] = []
   kills = 0
   /** Takeovers whose frozen old active was fenced and exited, and those where it went back to standby. */
   fenced = 0
@@ -38,6 +39,7 @@ export class OwlpostSupervisor {
     // in redelivered facts depends on them.
     const owlpost = await startOwlpost(this.env, { testSettings: false })
     this.current = owlpost
+    this.started.push(owlpost)
     void owlpost.exited.then((code) => {
       if (this.killedByUs.has(owlpost) || this.closed) return
       this.unexpectedExits.push({ code, lastLines: owlpost.output.slice(-15) })
@@ -109,6 +111,14 @@ export class OwlpostSupervisor {
       })
     await old.kill()
     return 'standby'
+  }
+
+  /** Log lines containing `text`, over every owlpost process this supervisor started. */
+  linesContaining(text: string): number {
+    return this.started.reduce(
+      (sum, owlpost) => sum + owlpost.output.filter((line) => line.includes(text)).length,
+      0,
+    )
   }
 
   async close(): Promise<void> {

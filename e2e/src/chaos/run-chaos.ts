@@ -1,5 +1,12 @@
 import { createProducer } from '@factlib/producer'
-import { createDatabase, startKafka, startPostgres, uniqueName } from '@factlib/testing'
+import {
+  createDatabase,
+  type KafkaClusterService,
+  startKafka,
+  startKafkaCluster,
+  startPostgres,
+  uniqueName,
+} from '@factlib/testing'
 import postgres from 'postgres'
 import { waitForSlotCatchUp } from './catch-up.js'
 import { startFailoverPostgres, withFailovers } from './failover.js'
@@ -28,6 +35,8 @@ export interface ChaosOptions {
   progressIntervalMs?: number
   /** A primary with a standby (PostgreSQL 17), and primary failovers in the fault cycle. */
   failover?: boolean
+  /** Run against a three-broker cluster (replication 3, min.insync 2) instead of one broker. */
+  cluster?: boolean
 }
 
 export interface ChaosResult {
@@ -41,6 +50,8 @@ export interface ChaosResult {
   /** Empty when the run passed. */
   problems: string[]
   durationMs: number
+  /** Producer resets owlpost logged after the broker lost its sequence numbers (each may cost duplicates). */
+  producerResets: number
 }
 
 /** Short, full-length and CI schedules share one cycle: every kind of fault, PostgreSQL and Kafka early. */
@@ -63,9 +74,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const begun = Date.now()
   const log = options.log ?? (() => {})
   const writers = options.writers ?? 8
+  const cluster: KafkaClusterService | undefined = options.cluster ? await startKafkaCluster() : undefined
   const [failover, kafka] = await Promise.all([
     options.failover ? startFailoverPostgres() : undefined,
-    startKafka({ dedicated: true }),
+    cluster ?? startKafka({ dedicated: true }),
   ])
   const pg = failover?.pg ?? (await startPostgres({ dedicated: true }))
   const schedule = failover ? withFailovers(options.schedule) : options.schedule
@@ -97,6 +109,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       PUBLICATION_NAME: uniqueName('chaos_pub'),
       SRC_SERVICE_NAME: 'chaos',
       KAFKA_TOPIC_PARTITIONS: '3',
+      ...(cluster ? { KAFKA_TOPIC_REPLICATION_FACTOR: '3' } : {}),
       RECONNECT_MAX_BACKOFF_MS: '2000',
       LOG_LEVEL: 'warn',
       ...(options.exactlyOnce ? { DELIVERY_GUARANTEE: 'exactly-once' } : {}),
@@ -132,6 +145,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         {
           postgres: pg,
           kafka,
+          ...(cluster ? { cluster } : {}),
           owlpost,
           sql,
           url,
@@ -181,6 +195,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         `takeovers ${faults.takeovers} (fenced ${faults.fenced}), ` +
         `owlpost exits not caused by us ${owlpost.unexpectedExits.length}`,
     )
+    const producerResets = owlpost.linesContaining('Kafka producer reset')
+    const unsentResends = owlpost.linesContaining('kafkajs left partitions unsent')
+    if (cluster)
+      log(
+        `broker faults: ${faults.brokerKills} SIGKILLs, ${faults.brokerRestarts} graceful restarts; ` +
+          `owlpost reset its producer ${producerResets} times and re-sent partitions kafkajs skipped ` +
+          `${unsentResends} times`,
+      )
     const problems = problemsOf(verdict, options.exactlyOnce ?? false)
     for (const exit of owlpost.unexpectedExits)
       log(`owlpost exited on its own with ${exit.code}: ${exit.lastLines.join(' | ')}`)
@@ -190,9 +212,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       writers: report,
       caughtUp,
       owlpostUnexpectedExits: owlpost.unexpectedExits,
-      summary: summaryLine(verdict, faults, options.exactlyOnce ?? false),
+      summary:
+        summaryLine(verdict, faults, options.exactlyOnce ?? false) +
+        (cluster ? ` brokerKills=${faults.brokerKills}` : ''),
       problems,
       durationMs: Date.now() - begun,
+      producerResets,
     }
   } finally {
     process.removeListener('exit', killOwlpostOnExit)

@@ -476,7 +476,14 @@ class FactSink implements KafkaSink {
         // A refused request is halved until the refused record is alone: only that one failed.
         if (failure.kind !== 'record-rejected' || batch.length === 1) this.#reportFailure(batch, failure)
         if (failure.kind === 'record-rejected') return this.#isolateRejected(client, batch, failure)
-        if (failure.kind === 'producer-state') await client.resetProducer()
+        if (failure.kind === 'producer-state') {
+          // Counted by the cluster chaos run: each reset may re-send records that had landed.
+          this.#logger.warn(
+            { code: failure.code },
+            'Kafka producer reset: the broker lost its sequence numbers',
+          )
+          await client.resetProducer()
+        }
         await this.#waitBeforeRetry(client, batch, failure, attempt)
         continue
       }

@@ -1,14 +1,15 @@
 import { promisify } from 'node:util'
 import * as zlib from 'node:zlib'
 import type { Admin, Kafka, Producer, SASLOptions, TopicMessages, Transaction } from 'kafkajs'
+import { classify, errorTypes } from './kafkajs-error-classification.js'
 // kafkajs values come from kafkajs-patches.ts only: a static import of 'kafkajs' would load it
 // before its partition grouping is replaced.
 import { readLatestCommitted } from './kafkajs-latest-value.js'
 import { kafkajs, patchKafkajs } from './kafkajs-patches.js'
+import { UnsentPartitions } from './kafkajs-unsent-partitions.js'
 import {
   type OutgoingRecord,
   ProduceFailure,
-  type ProduceFailureKind,
   type ProducerClientSettings,
   type TopicSettings,
   type TransactionalProducerClient,
@@ -23,38 +24,6 @@ const {
   Partitioners,
   logLevel,
 } = kafkajs
-
-/** Broker answers that reject a record for good: retrying the same bytes can never succeed. */
-const recordRejections = new Set([
-  'MESSAGE_TOO_LARGE',
-  'RECORD_LIST_TOO_LARGE',
-  'INVALID_RECORD',
-  'INVALID_TOPIC_EXCEPTION',
-  'INVALID_TIMESTAMP',
-  'POLICY_VIOLATION',
-])
-
-/** Answers meaning the broker lost track of this producer's sequence numbers. */
-const producerStateErrors = new Set([
-  'OUT_OF_ORDER_SEQUENCE_NUMBER',
-  'DUPLICATE_SEQUENCE_NUMBER',
-  'INVALID_PRODUCER_EPOCH',
-  'UNKNOWN_PRODUCER_ID',
-  'INVALID_PRODUCER_ID_MAPPING',
-])
-
-/**
- * Answers meaning this transactional producer was fenced: another one with the same transactional
- * id initialised after it, or its transaction outlived transaction.timeout.ms. kafkajs 2.2.4 does
- * not know PRODUCER_FENCED (90) by name; newer brokers answer old request versions with
- * INVALID_PRODUCER_EPOCH instead.
- */
-const fencedErrors = new Set([
-  'PRODUCER_FENCED',
-  'TRANSACTION_COORDINATOR_FENCED',
-  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
-])
-const producerFencedCode = 90
 
 /**
  * The transactional producer's retry: a transaction begun right after the previous commit meets
@@ -150,6 +119,7 @@ export function createKafkajsClient(settings: ProducerClientSettings): Transacti
     },
   })
   const compression = compressionTypes[settings.compression]
+  const unsentPartitions = new UnsentPartitions(Partitioners.DefaultPartitioner)
   let producer: Producer | undefined
   let connecting: Promise<Producer> | undefined
   let admin: Admin | undefined
@@ -165,7 +135,7 @@ export function createKafkajsClient(settings: ProducerClientSettings): Transacti
         // retried batches in order and their sequence numbers where the broker expects them.
         maxInFlightRequests: 1,
         allowAutoTopicCreation: true,
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: unsentPartitions.createPartitioner,
         retry: transactional ? transactionalRetry : produceRetry,
         ...(transactional
           ? { transactionalId: transactional.id, transactionTimeout: transactional.timeoutMs }
@@ -204,9 +174,27 @@ export function createKafkajsClient(settings: ProducerClientSettings): Transacti
 
     async produce(records) {
       const target = transaction ?? (await connectedProducer().catch(fail))
-      await target
-        .sendBatch({ topicMessages: groupByTopic(records), acks: -1, timeout: 30_000, compression })
-        .catch(fail)
+      let pending = groupByTopic(records)
+      for (let round = 1; ; round++) {
+        const answers = await target
+          .sendBatch({ topicMessages: pending, acks: -1, timeout: 30_000, compression })
+          .catch(fail)
+        pending = unsentPartitions.unsent(pending, answers)
+        if (pending.length === 0) return
+        const left = pending.reduce((sum, { messages }) => sum + messages.length, 0)
+        settings.logger.warn(
+          { records: left, topics: pending.map(({ topic }) => topic), round },
+          'kafkajs left partitions unsent after a leader change; sending them again',
+        )
+        if (round === 10)
+          fail(
+            new ProduceFailure(
+              'transient',
+              undefined,
+              `kafkajs left ${left} records unsent 10 times in a row`,
+            ),
+          )
+      }
     },
 
     async resetProducer() {
@@ -350,46 +338,6 @@ function groupByTopic(records: readonly OutgoingRecord[]): TopicMessages[] {
     })
   }
   return [...byTopic.values()]
-}
-
-/** Error types along the cause chain: kafkajs wraps the broker's error when it gives up retrying. */
-function errorTypes(error: unknown): string[] {
-  const types: string[] = []
-  let current: unknown = error
-  for (let depth = 0; depth < 8 && current && typeof current === 'object'; depth++) {
-    const { type, name, cause, code } = current as {
-      type?: unknown
-      name?: unknown
-      cause?: unknown
-      code?: unknown
-    }
-    if (typeof type === 'string') types.push(type)
-    if (typeof name === 'string') types.push(name)
-    if (code === producerFencedCode) types.push('PRODUCER_FENCED')
-    if (cause === current) break
-    current = cause
-  }
-  return types
-}
-
-function classify(error: unknown, redact: (text: string) => string, transactional: boolean): ProduceFailure {
-  if (error instanceof ProduceFailure) return error
-  const types = errorTypes(error)
-  const code = types.find((type) => /^[A-Z_]+$/.test(type))
-  let kind: ProduceFailureKind = 'transient'
-  // A transactional producer's epoch is only ever bumped by a newer producer or by the coordinator
-  // ending its transaction: either way it is fenced.
-  if (types.some((type) => fencedErrors.has(type) || (transactional && type === 'INVALID_PRODUCER_EPOCH')))
-    kind = 'fenced'
-  else if (types.some((type) => recordRejections.has(type))) kind = 'record-rejected'
-  else if (types.some((type) => producerStateErrors.has(type))) kind = 'producer-state'
-  else if (types.includes('UNKNOWN_TOPIC_OR_PARTITION')) kind = 'topic-missing'
-  const message = error instanceof Error ? error.message : String(error)
-  return new ProduceFailure(
-    kind,
-    code,
-    redact(code && !message.includes(code) ? `${code}: ${message}` : message),
-  )
 }
 
 /** Replaces the SASL password (and any TLS key passphrase) wherever it might show up. */

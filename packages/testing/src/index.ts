@@ -1,6 +1,9 @@
+import type { KafkaClusterService } from './kafka/cluster.js'
 import { startContainerKafka } from './kafka/container.js'
+import { startContainerKafkaCluster } from './kafka/container-cluster.js'
 import { kafkaFromEnv } from './kafka/env.js'
 import { startLocalKafka } from './kafka/local.js'
+import { startLocalKafkaCluster } from './kafka/local-cluster.js'
 import type { KafkaOptions } from './kafka/options.js'
 import { startContainerPostgres } from './postgres/container.js'
 import { postgresFromUrl } from './postgres/env.js'
@@ -11,6 +14,8 @@ import type { KafkaService, PostgresService } from './services.js'
 
 export { createDatabase } from './create-database.js'
 export { freePort } from './free-port.js'
+export type { KafkaClusterService, KafkaNode } from './kafka/cluster.js'
+export type { ClusterRoles } from './kafka/cluster-roles.js'
 export type { KafkaOptions } from './kafka/options.js'
 export type { PostgresOptions } from './postgres/settings.js'
 export {
@@ -51,4 +56,16 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaServi
   return (await selectBackend('Kafka')) === 'container'
     ? startContainerKafka(options)
     : startLocalKafka(options)
+}
+
+/**
+ * A dedicated three-node KRaft cluster (combined broker+controller, three voters) with
+ * replication 3 and min.insync.replicas 2, for tests of leader changes; never a shared server.
+ */
+export async function startKafkaCluster(
+  options: Omit<KafkaOptions, 'dedicated'> = {},
+): Promise<KafkaClusterService> {
+  return (await selectBackend('Kafka')) === 'container'
+    ? startContainerKafkaCluster(options)
+    : startLocalKafkaCluster(options)
 }

@@ -9,14 +9,14 @@ import type { KafkaOptions } from './options.js'
 import { brokerAnswers } from './probe.js'
 import { saslListenerProperties, saslUser } from './server-properties.js'
 
-const image = process.env.FACTLIB_TEST_KAFKA_IMAGE ?? 'apache/kafka:4.1.0'
+export const kafkaImage = process.env.FACTLIB_TEST_KAFKA_IMAGE ?? 'apache/kafka:4.1.0'
 const keystoreInContainer = '/etc/kafka/secrets/broker-keystore.pem'
 
 /**
  * The apache/kafka image reads `KAFKA_*` variables as server properties: '.' is written '_',
  * '_' is written '__' and '-' is written '___'.
  */
-function imageVariable(property: string): string {
+export function imageVariable(property: string): string {
   return `KAFKA_${property.replaceAll('_', '__').replaceAll('-', '___').replaceAll('.', '_').toUpperCase()}`
 }
 
@@ -47,7 +47,7 @@ export async function startContainerKafka(options: KafkaOptions = {}): Promise<K
     'group.initial.rebalance.delay.ms': '0',
     ...options.settings,
   }
-  const container = await new GenericContainer(image)
+  const container = await new GenericContainer(kafkaImage)
     .withEnvironment(
       Object.fromEntries(Object.entries(properties).map(([key, value]) => [imageVariable(key), value])),
     )

@@ -1,0 +1,43 @@
+import type { ICustomPartitioner, Message, RecordMetadata, TopicMessages } from 'kafkajs'
+
+/**
+ * kafkajs 2.2.4 can resolve sendBatch() with some partitions never sent. Its retry after a failed
+ * broker request (NOT_LEADER_OR_FOLLOWER while a leader moves, a broker going away) re-sends only
+ * to brokers that have no answer yet; when a failed partition's new leader is a broker that already
+ * answered for other partitions, the failed partition is dropped and the batch still succeeds.
+ * That is silent loss on every leader change (found by the three-broker cluster tests).
+ *
+ * This wraps the partitioner to learn where each message went, so the messages of partitions the
+ * answers do not cover can be sent again. Their sequence numbers were rolled back by kafkajs when
+ * their request failed, so re-sending them with the same producer neither duplicates nor reorders.
+ */
+export class UnsentPartitions {
+  readonly #partitionOf = new WeakMap<Message, number>()
+
+  constructor(private readonly inner: ICustomPartitioner) {}
+
+  /** The partitioner to give kafkajs: the inner one, remembering each message's partition. */
+  readonly createPartitioner: ICustomPartitioner = () => {
+    const partition = this.inner()
+    return (args) => {
+      const chosen = partition(args)
+      this.#partitionOf.set(args.message, chosen)
+      return chosen
+    }
+  }
+
+  /** The messages of `sent` whose partition has no answer in `answers`, grouped as sent. */
+  unsent(sent: readonly TopicMessages[], answers: readonly RecordMetadata[]): TopicMessages[] {
+    const answered = new Set(answers.map((answer) => `${answer.partition}\u0000${answer.topicName}`))
+    const missing: TopicMessages[] = []
+    for (const { topic, messages } of sent) {
+      const left = messages.filter((message) => {
+        const partition = this.#partitionOf.get(message)
+        // A message the partitioner never saw was never grouped, so never sent either.
+        return partition === undefined || !answered.has(`${partition}\u0000${topic}`)
+      })
+      if (left.length > 0) missing.push({ topic, messages: left })
+    }
+    return missing
+  }
+}
