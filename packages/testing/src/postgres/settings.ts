@@ -1,8 +1,8 @@
-/** Server settings every factlib test needs: logical decoding with room for many slots and 2PC. */
+/** Server settings every factlib test needs: logical decoding with room for a slot per test of a whole run, and 2PC. */
 export const logicalReplicationSettings: Record<string, string> = {
   wal_level: 'logical',
-  max_replication_slots: '20',
-  max_wal_senders: '20',
+  max_replication_slots: '100',
+  max_wal_senders: '50',
   max_prepared_transactions: '10',
   max_connections: '200',
 }
