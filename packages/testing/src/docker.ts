@@ -1,10 +1,6 @@
-import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { promisify } from 'node:util'
 import type { ControllableService } from './services.js'
 import { waitFor } from './wait.js'
-
-const run = promisify(execFile)
 
 /** True when a Docker engine answers; the testcontainers backend is tried only then. */
 export async function dockerAvailable(): Promise<boolean> {
@@ -18,20 +14,31 @@ export async function dockerAvailable(): Promise<boolean> {
   }
 }
 
-/** stop/start/kill of a container by id; the ports are fixed, so the address survives. */
+/**
+ * stop/start/kill of a container by id, through the engine's API (the one testcontainers uses,
+ * so DOCKER_HOST is honoured and no `docker` CLI is needed); the ports are fixed, so the
+ * address survives.
+ */
 export function dockerControl(
   id: string,
   ready: () => Promise<boolean>,
 ): Pick<ControllableService, 'stop' | 'start' | 'kill'> {
+  const container = async () => {
+    const { getContainerRuntimeClient } = await import('testcontainers')
+    return (await getContainerRuntimeClient()).container.getById(id)
+  }
   return {
     stop: async (mode = 'fast') => {
-      await run('docker', ['stop', '-t', mode === 'fast' ? '30' : '0', id])
+      await (await container()).stop({ t: mode === 'fast' ? 30 : 0 })
     },
     kill: async () => {
-      await run('docker', ['kill', '--signal', 'SIGKILL', id])
+      await (await container()).kill({ signal: 'SIGKILL' })
     },
     start: async () => {
-      await run('docker', ['start', id])
+      // 304: already running, which `docker start` also takes as done (startContainerKafka relies on it).
+      await (await container()).start().catch((error: { statusCode?: number }) => {
+        if (error.statusCode !== 304) throw error
+      })
       await waitFor(`container ${id}`, ready, 60_000)
     },
   }
