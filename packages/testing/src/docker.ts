@@ -27,18 +27,20 @@ export function dockerControl(
     const { getContainerRuntimeClient } = await import('testcontainers')
     return (await getContainerRuntimeClient()).container.getById(id)
   }
+  // 304 Not Modified: already stopped, or already running. `docker stop` and `docker start`
+  // take that as done, and so do callers (startContainerKafka starts a running container).
+  const unlessAlready = (error: { statusCode?: number }) => {
+    if (error.statusCode !== 304) throw error
+  }
   return {
     stop: async (mode = 'fast') => {
-      await (await container()).stop({ t: mode === 'fast' ? 30 : 0 })
+      await (await container()).stop({ t: mode === 'fast' ? 30 : 0 }).catch(unlessAlready)
     },
     kill: async () => {
       await (await container()).kill({ signal: 'SIGKILL' })
     },
     start: async () => {
-      // 304: already running, which `docker start` also takes as done (startContainerKafka relies on it).
-      await (await container()).start().catch((error: { statusCode?: number }) => {
-        if (error.statusCode !== 304) throw error
-      })
+      await (await container()).start().catch(unlessAlready)
       await waitFor(`container ${id}`, ready, 60_000)
     },
   }
