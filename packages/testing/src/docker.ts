@@ -1,10 +1,6 @@
-import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { promisify } from 'node:util'
 import type { ControllableService } from './services.js'
 import { waitFor } from './wait.js'
-
-const run = promisify(execFile)
 
 /** True when a Docker engine answers; the testcontainers backend is tried only then. */
 export async function dockerAvailable(): Promise<boolean> {
@@ -18,20 +14,33 @@ export async function dockerAvailable(): Promise<boolean> {
   }
 }
 
-/** stop/start/kill of a container by id; the ports are fixed, so the address survives. */
+/**
+ * stop/start/kill of a container by id, through the engine's API (the one testcontainers uses,
+ * so DOCKER_HOST is honoured and no `docker` CLI is needed); the ports are fixed, so the
+ * address survives.
+ */
 export function dockerControl(
   id: string,
   ready: () => Promise<boolean>,
 ): Pick<ControllableService, 'stop' | 'start' | 'kill'> {
+  const container = async () => {
+    const { getContainerRuntimeClient } = await import('testcontainers')
+    return (await getContainerRuntimeClient()).container.getById(id)
+  }
+  // 304 Not Modified: already stopped, or already running. `docker stop` and `docker start`
+  // take that as done, and so do callers (startContainerKafka starts a running container).
+  const unlessAlready = (error: { statusCode?: number }) => {
+    if (error.statusCode !== 304) throw error
+  }
   return {
     stop: async (mode = 'fast') => {
-      await run('docker', ['stop', '-t', mode === 'fast' ? '30' : '0', id])
+      await (await container()).stop({ t: mode === 'fast' ? 30 : 0 }).catch(unlessAlready)
     },
     kill: async () => {
-      await run('docker', ['kill', '--signal', 'SIGKILL', id])
+      await (await container()).kill({ signal: 'SIGKILL' })
     },
     start: async () => {
-      await run('docker', ['start', id])
+      await (await container()).start().catch(unlessAlready)
       await waitFor(`container ${id}`, ready, 60_000)
     },
   }

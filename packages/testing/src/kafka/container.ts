@@ -32,7 +32,9 @@ export async function startContainerKafka(options: KafkaOptions = {}): Promise<K
   const properties: Record<string, string> = {
     'node.id': '1',
     'process.roles': 'broker,controller',
-    listeners: 'PLAINTEXT://:9092,CONTROLLER://:9093,SASL_PLAINTEXT://:9094,SASL_SSL://:9095',
+    // Inside the container on the host's port numbers: the advertised 127.0.0.1:<port> must
+    // reach the broker from in there too, for the kafka-configs.sh run below.
+    listeners: `PLAINTEXT://:${ports.plaintext},CONTROLLER://:9093,SASL_PLAINTEXT://:${ports.sasl},SASL_SSL://:${ports.saslSsl}`,
     'advertised.listeners': `PLAINTEXT://127.0.0.1:${ports.plaintext},SASL_PLAINTEXT://127.0.0.1:${ports.sasl},SASL_SSL://127.0.0.1:${ports.saslSsl}`,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
@@ -53,28 +55,36 @@ export async function startContainerKafka(options: KafkaOptions = {}): Promise<K
     )
     .withCopyFilesToContainer([{ source: tls.keystorePem, target: keystoreInContainer, mode: 0o644 }])
     .withExposedPorts(
-      { container: 9092, host: ports.plaintext },
-      { container: 9094, host: ports.sasl },
-      { container: 9095, host: ports.saslSsl },
+      { container: ports.plaintext, host: ports.plaintext },
+      { container: ports.sasl, host: ports.sasl },
+      { container: ports.saslSsl, host: ports.saslSsl },
     )
     .withWaitStrategy(Wait.forListeningPorts())
     .start()
   const brokers = [`127.0.0.1:${ports.plaintext}`]
   const control = dockerControl(container.getId(), () => brokerAnswers(brokers))
   await control.start()
-  // SCRAM credentials live in the cluster metadata; the image formats its own storage, so add them now.
-  await container.exec([
-    '/opt/kafka/bin/kafka-configs.sh',
-    '--bootstrap-server',
-    'localhost:9092',
-    '--alter',
-    '--add-config',
-    `SCRAM-SHA-256=[password=${saslUser.password}],SCRAM-SHA-512=[password=${saslUser.password}]`,
-    '--entity-type',
-    'users',
-    '--entity-name',
-    saslUser.username,
-  ])
+  // SCRAM credentials live in the cluster metadata; the image formats its own storage, so add
+  // them now: one mechanism per run, as the broker refuses two for one user in one request.
+  for (const mechanism of ['SCRAM-SHA-256', 'SCRAM-SHA-512']) {
+    const scram = await container.exec([
+      '/opt/kafka/bin/kafka-configs.sh',
+      '--bootstrap-server',
+      `127.0.0.1:${ports.plaintext}`,
+      '--alter',
+      '--add-config',
+      `${mechanism}=[password=${saslUser.password}]`,
+      '--entity-type',
+      'users',
+      '--entity-name',
+      saslUser.username,
+    ])
+    if (scram.exitCode !== 0) {
+      throw new Error(
+        `Kafka container ${image}: kafka-configs.sh could not add the ${mechanism} user:\n${scram.output}`,
+      )
+    }
+  }
   return {
     backend: 'container',
     brokers,

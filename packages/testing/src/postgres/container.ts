@@ -21,6 +21,7 @@ const shellQuote = (text: string) => `'${text.replaceAll("'", `'"'"'`)}'`
  */
 export async function startContainerPostgres(options: PostgresOptions = {}): Promise<PostgresService> {
   const { PostgreSqlContainer } = await import('@testcontainers/postgresql')
+  const { Wait } = await import('testcontainers')
   const port = await freePort()
   const password = options.password ?? 'postgres'
   const staging = mkdtempSync(join(tmpdir(), 'factlib-pg-container-'))
@@ -64,6 +65,14 @@ export async function startContainerPostgres(options: PostgresOptions = {}): Pro
     .withCopyFilesToContainer(copies)
     .withExposedPorts({ container: 5432, host: port })
     .withCommand(['sh', '-c', startScript])
+    // Not the module's default (a Docker health check): podman without systemd never runs
+    // health checks. The image logs this line for its initialising server, then for the real one.
+    .withWaitStrategy(
+      Wait.forAll([
+        Wait.forLogMessage(/database system is ready to accept connections/, 2),
+        Wait.forListeningPorts(),
+      ]),
+    )
     .start()
   const urlFor: PostgresService['urlFor'] = (database, as) => {
     const user = as?.user ?? 'postgres'
