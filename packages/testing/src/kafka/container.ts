@@ -81,7 +81,7 @@ export async function startContainerKafka(options: KafkaOptions = {}): Promise<K
     ])
     if (scram.exitCode !== 0) {
       throw new Error(
-        `Kafka container ${image}: kafka-configs.sh could not add the ${mechanism} user:\n${scram.output}`,
+        `Kafka container ${kafkaImage}: kafka-configs.sh could not add the ${mechanism} user:\n${scram.output}`,
       )
     }
   }
