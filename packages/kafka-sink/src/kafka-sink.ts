@@ -1,7 +1,6 @@
 import { deadLetterTopicFor } from '@factlib/core/wire'
 import { DeliveryTracker, type TransactionTicket } from './delivery-tracker.js'
 import {
-  KafkaConnectError,
   KafkaDeliveryError,
   KafkaSinkConfigError,
   SinkClosedError,
@@ -28,6 +27,7 @@ import {
   type ProducerClientSettings,
 } from './producer-client.js'
 import { type BackoffSettings, backoffDelay, defaultBackoff, pause } from './retry-backoff.js'
+import { clientSettings, connectClient, DrainWaiters } from './sink-connection.js'
 import type { KafkaSink, KafkaSinkOptions, SinkFact, SinkHooks, SinkTransaction } from './sink-types.js'
 import { TopicNames } from './topic-names.js'
 import { TransactionalSink } from './transactional-sink.js'
@@ -93,7 +93,7 @@ class FactSink implements KafkaSink {
   readonly #limit: InFlightLimit
   readonly #stop = new AbortController()
   readonly #listeners = new Set<(lsn: bigint) => void>()
-  readonly #drainWaiters = new Set<() => void>()
+  readonly #drainWaiters = new DrainWaiters()
   /** Topics created (or found) already, when the sink creates topics. */
   readonly #knownTopics = new Set<string>()
   /** max.message.bytes per topic, undefined while unknown, and when it was last asked for. */
@@ -183,23 +183,12 @@ class FactSink implements KafkaSink {
       )
     }
     this.#state = 'connecting'
-    const client = this.#createClient({
-      brokers: this.#options.brokers,
-      clientId: this.#options.clientId ?? defaults.clientId,
-      ...(this.#options.sasl ? { sasl: this.#options.sasl } : {}),
-      ...(this.#options.ssl ? { ssl: this.#options.ssl } : {}),
-      compression,
-      logger: this.#logger,
-    })
+    const client = this.#createClient(clientSettings(this.#options, this.#logger))
     try {
-      await client.connect()
+      await connectClient(client, this.#options.brokers)
     } catch (error) {
       this.#state = 'new'
-      await client.disconnect().catch(() => {})
-      throw new KafkaConnectError(
-        this.#options.brokers,
-        error instanceof Error ? error.message : String(error),
-      )
+      throw error
     }
     if (this.#state !== 'connecting') {
       await client.disconnect().catch(() => {})
@@ -275,16 +264,7 @@ class FactSink implements KafkaSink {
 
   drain(timeoutMs: number): Promise<boolean> {
     if (this.inFlight === 0) return Promise.resolve(true)
-    return new Promise((resolve) => {
-      const finish = (drained: boolean) => {
-        clearTimeout(timer)
-        this.#drainWaiters.delete(onDrained)
-        resolve(drained)
-      }
-      const onDrained = () => finish(true)
-      const timer = setTimeout(() => finish(false), Math.max(0, timeoutMs))
-      this.#drainWaiters.add(onDrained)
-    })
+    return this.#drainWaiters.wait(timeoutMs)
   }
 
   async close(): Promise<void> {
@@ -608,7 +588,7 @@ class FactSink implements KafkaSink {
     }
     this.#setHealth(true)
     if (advanced) this.#notifyDelivered()
-    if (this.inFlight === 0) for (const waiter of [...this.#drainWaiters]) waiter()
+    if (this.inFlight === 0) this.#drainWaiters.settle(true)
   }
 
   #haltAt(fact: SinkFact, reason: string, topic: string | undefined): Outcome {

@@ -1,6 +1,5 @@
 import { deadLetterTopicFor } from '@factlib/core/wire'
 import {
-  KafkaConnectError,
   KafkaSinkConfigError,
   ProducerFencedError,
   SinkClosedError,
@@ -19,6 +18,7 @@ import {
   type TransactionalProducerClient,
 } from './producer-client.js'
 import { type BackoffSettings, backoffDelay, defaultBackoff, pause } from './retry-backoff.js'
+import { clientSettings, connectClient, DrainWaiters } from './sink-connection.js'
 import type {
   ExactlyOnceOptions,
   KafkaSink,
@@ -89,7 +89,7 @@ export class TransactionalSink implements KafkaSink {
   readonly #deliveredListeners = new Set<(lsn: bigint) => void>()
   readonly #lostListeners = new Set<(error: Error, fatal: boolean) => void>()
   /** Called with true once nothing is uncommitted, with false when what was uncommitted is lost. */
-  readonly #drainWaiters = new Set<(drained: boolean) => void>()
+  readonly #drainWaiters = new DrainWaiters()
   /** Facts to produce alone after a request was refused, and facts the broker refused for good. */
   readonly #suspects = new Set<bigint>()
   readonly #refused = new Map<bigint, string>()
@@ -174,24 +174,17 @@ export class TransactionalSink implements KafkaSink {
     if (this.#state === 'closed') throw new SinkClosedError('connect')
     if (this.#state !== 'new') return
     this.#state = 'connecting'
-    const client = this.#createClient({
-      brokers: this.#options.brokers,
-      clientId: this.#options.clientId ?? 'factlib-kafka-sink',
-      ...(this.#options.sasl ? { sasl: this.#options.sasl } : {}),
-      ...(this.#options.ssl ? { ssl: this.#options.ssl } : {}),
-      compression: this.#options.compression ?? 'none',
-      logger: this.#logger,
-      transactional: { id: this.#eos.transactionalId, timeoutMs: this.#eos.transactionTimeoutMs },
-    })
+    const client = this.#createClient(
+      clientSettings(this.#options, this.#logger, {
+        id: this.#eos.transactionalId,
+        timeoutMs: this.#eos.transactionTimeoutMs,
+      }),
+    )
     try {
-      await client.connect()
+      await connectClient(client, this.#options.brokers)
     } catch (error) {
       this.#state = 'new'
-      await client.disconnect().catch(() => {})
-      throw new KafkaConnectError(
-        this.#options.brokers,
-        error instanceof Error ? error.message : String(error),
-      )
+      throw error
     }
     if (this.#state !== 'connecting') {
       await client.disconnect().catch(() => {})
@@ -306,16 +299,7 @@ export class TransactionalSink implements KafkaSink {
       return Promise.resolve(true)
     this.#flushRequested = true
     this.#wake?.()
-    return new Promise((resolve) => {
-      const finish = (drained: boolean) => {
-        clearTimeout(timer)
-        this.#drainWaiters.delete(onDrained)
-        resolve(drained)
-      }
-      const timer = setTimeout(() => finish(false), Math.max(0, timeoutMs))
-      const onDrained = (drained: boolean) => finish(drained)
-      this.#drainWaiters.add(onDrained)
-    })
+    return this.#drainWaiters.wait(timeoutMs)
   }
 
   async close(): Promise<void> {
@@ -543,7 +527,7 @@ export class TransactionalSink implements KafkaSink {
       }
     }
     if (this.#uncommitted === 0 && this.#head === this.#queue.length) {
-      for (const waiter of [...this.#drainWaiters]) waiter(true)
+      this.#drainWaiters.settle(true)
     }
   }
 
@@ -642,7 +626,7 @@ export class TransactionalSink implements KafkaSink {
 
   /** Drops everything accepted and not committed: it will be resent after the checkpoint. */
   #forgetUncommitted(error: Error): void {
-    for (const waiter of [...this.#drainWaiters]) waiter(false)
+    this.#drainWaiters.settle(false)
     this.#limit.refuseAll(error)
     this.#limit = this.#newLimit()
     this.#queue = []
