@@ -132,6 +132,7 @@ ${table(
     'max ms',
     'unmatched',
     'peak RSS',
+    'Kafka transactions (aborted)',
   ],
   comparison.rows.map((row) => [
     row.guarantee,
