@@ -6,9 +6,10 @@ import { defineConfig } from 'vitest/config'
  * outside any promise. The writers' own errors are handled; only this crash of the client's timer
  * is ignored, and nothing else.
  */
-function postgresJsWriteAfterClose(error: Error): boolean {
+function postgresJsWriteAfterClose(error: { name?: string; message?: string; stack?: string }): boolean {
+  // Errors come serialized from the test workers: compare by name, not instanceof.
   return (
-    error instanceof TypeError &&
+    error.name === 'TypeError' &&
     error.message === "Cannot read properties of null (reading 'write')" &&
     /postgres\/src\/connection\.js/.test(error.stack ?? '') &&
     /nextWrite/.test(error.stack ?? '')
