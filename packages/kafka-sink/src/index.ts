@@ -10,7 +10,7 @@ export {
   TopicMissingError,
   TransactionAbortedError,
 } from './errors.js'
-export { DeadLetterHeaderName } from './fact-routing.js'
+export { DeadLetterHeaderName } from './fact-router.js'
 export { createKafkaSink } from './kafka-sink.js'
 export { type CompressionCodecFactory, registerCompressionCodec } from './kafkajs-client.js'
 export type { Logger } from './logger.js'

@@ -1,4 +1,6 @@
+import type { EnvelopeHeader } from '@factlib/core/wire'
 import { deadLetterTopicFor } from '@factlib/core/wire'
+import { BatchQueue } from './batch-queue.js'
 import { DeliveryTracker, type TransactionTicket } from './delivery-tracker.js'
 import {
   KafkaDeliveryError,
@@ -8,15 +10,8 @@ import {
   SinkNotConnectedError,
   TopicMissingError,
 } from './errors.js'
-import {
-  deadLetterRoute,
-  recordBatchOverhead,
-  recordMinimumSize,
-  recordWireSize,
-  routeFact,
-  withoutValue,
-} from './fact-routing.js'
-import { InFlightLimit } from './in-flight-limit.js'
+import { type DeadLetter, FactRouter } from './fact-router.js'
+import type { InFlightLimit } from './in-flight-limit.js'
 import { compressionAvailable, createKafkajsClient } from './kafkajs-client.js'
 import { type Logger, silentLogger } from './logger.js'
 import { lsnText } from './lsn-text.js'
@@ -26,10 +21,18 @@ import {
   type ProducerClient,
   type ProducerClientSettings,
 } from './producer-client.js'
+import { recordBatchOverhead, recordMinimumSize, recordWireSize } from './record-size.js'
 import { type BackoffSettings, backoffDelay, defaultBackoff, pause } from './retry-backoff.js'
-import { clientSettings, connectClient, DrainWaiters } from './sink-connection.js'
-import type { KafkaSink, KafkaSinkOptions, SinkFact, SinkHooks, SinkTransaction } from './sink-types.js'
-import { TopicNames } from './topic-names.js'
+import {
+  checkSinkOptions,
+  clientSettings,
+  connectClient,
+  DrainWaiters,
+  newInFlightLimit,
+} from './sink-connection.js'
+import { SinkReporter } from './sink-reporter.js'
+import type { KafkaSink, KafkaSinkOptions, SinkFact, SinkTransaction } from './sink-types.js'
+import { TopicCatalogue } from './topic-catalogue.js'
 import { TransactionalSink } from './transactional-sink.js'
 
 /** One fact on its way: where it goes, and what to settle once Kafka has it. */
@@ -39,28 +42,19 @@ interface PendingFact {
   readonly fact: SinkFact
   readonly tx: SinkTransaction
   readonly record: OutgoingRecord
+  /** The envelope's header, when it decoded: a record redirected to the dead-letter topic keeps it. */
+  readonly header: EnvelopeHeader | undefined
   readonly wireSize: number
   /** performance.now() when send() accepted the fact's transaction. */
   readonly acceptedAt: number
   /** Set when the record is a dead-letter record. */
-  readonly deadLetter: { reason: string; originalTopic: string | undefined } | undefined
+  readonly deadLetter: DeadLetter | undefined
 }
 
 type Outcome = 'done' | 'stopped'
 
-/** Produce requests stay well under the broker's default message.max.bytes (1 MiB) per partition. */
-const maxBatchBytes = 768 * 1024
-const maxBatchFacts = 10_000
-/** How long a topic whose max.message.bytes could not be learned waits before it is asked again. */
-const relearnLimitAfterMs = 30_000
 /** How long close() waits for a produce request still out. */
 const closeGraceMs = 2_000
-
-const defaults = {
-  maxInFlightFacts: 10_000,
-  maxInFlightBytes: 16 * 1024 * 1024,
-  clientId: 'factlib-kafka-sink',
-}
 
 /**
  * Creates a sink on kafkajs. Call connect() before send(). With `deliveryGuarantee:
@@ -82,35 +76,29 @@ export function createSinkOnClient(
   return new FactSink(options, createClient, backoff)
 }
 
+/**
+ * The at-least-once sink: one produce request in flight at a time, each retried until Kafka
+ * acknowledges it, so facts reach Kafka in the order they were sent. The delivered position
+ * (DeliveryTracker) only moves over transactions whose facts are all acknowledged.
+ */
 class FactSink implements KafkaSink {
-  readonly #logger: Logger
-  readonly #hooks: SinkHooks
   readonly #options: KafkaSinkOptions
   readonly #createClient: (settings: ProducerClientSettings) => ProducerClient
-  readonly #deadLetterTopic: (prefix: string) => string
+  readonly #backoff: BackoffSettings
+  readonly #logger: Logger
+  readonly #reporter: SinkReporter
+  readonly #router: FactRouter
+  readonly #topics: TopicCatalogue
+  readonly #queue: BatchQueue<PendingFact>
   readonly #halt: boolean
   readonly #tracker = new DeliveryTracker()
   readonly #limit: InFlightLimit
   readonly #stop = new AbortController()
-  readonly #listeners = new Set<(lsn: bigint) => void>()
   readonly #drainWaiters = new DrainWaiters()
-  /** Topics created (or found) already, when the sink creates topics. */
-  readonly #knownTopics = new Set<string>()
-  /** max.message.bytes per topic, undefined while unknown, and when it was last asked for. */
-  readonly #limits = new Map<string, { bytes: number | undefined; askedAt: number }>()
-  /** Topics queued whose limit has not been asked for yet. */
-  readonly #unlearned = new Set<string>()
-  readonly #topicNames = new TopicNames()
-  readonly #deadLetterTopics = new Map<string, string>()
   #client: ProducerClient | undefined
   #state: 'new' | 'connecting' | 'running' | 'halted' | 'closed' = 'new'
-  #healthy = false
   #haltError: SinkHaltedError | undefined
   #lastOfferedLsn = 0n
-  #queue: PendingFact[] = []
-  #queueStart = 0
-  /** performance.now() when the oldest fact still queued was accepted, for lingerMs. */
-  #queuedSince = 0
   #wake: (() => void) | undefined
   #loop: Promise<void> | undefined
   #connecting: Promise<void> | undefined
@@ -118,36 +106,19 @@ class FactSink implements KafkaSink {
   constructor(
     options: KafkaSinkOptions,
     createClient: (settings: ProducerClientSettings) => ProducerClient,
-    readonly backoff: BackoffSettings,
+    backoff: BackoffSettings,
   ) {
-    if (!Array.isArray(options.brokers) || options.brokers.length === 0) {
-      throw new KafkaSinkConfigError('brokers', 'name at least one broker (host:port)')
-    }
-    const { createTopics } = options
-    if (createTopics && !(createTopics.partitions >= 1 && createTopics.replicationFactor >= 1)) {
-      throw new KafkaSinkConfigError('createTopics', 'partitions and replicationFactor must be at least 1')
-    }
+    checkSinkOptions(options)
     this.#options = options
     this.#createClient = createClient
+    this.#backoff = backoff
     this.#logger = options.logger ?? silentLogger
-    this.#hooks = options.hooks ?? {}
-    this.#deadLetterTopic = options.deadLetterTopic ?? deadLetterTopicFor
+    this.#reporter = new SinkReporter(this.#logger, options.hooks)
+    this.#router = new FactRouter(options.deadLetterTopic ?? deadLetterTopicFor)
+    this.#topics = new TopicCatalogue(options.createTopics, this.#logger)
+    this.#queue = new BatchQueue(options.lingerMs ?? 0)
     this.#halt = options.onPermanentError === 'halt'
-    try {
-      this.#limit = new InFlightLimit(
-        options.maxInFlightFacts ?? defaults.maxInFlightFacts,
-        options.maxInFlightBytes ?? defaults.maxInFlightBytes,
-      )
-    } catch (error) {
-      throw new KafkaSinkConfigError('maxInFlightFacts/maxInFlightBytes', (error as Error).message)
-    }
-    const { lingerMs } = options
-    if (lingerMs !== undefined && !(Number.isFinite(lingerMs) && lingerMs >= 0)) {
-      throw new KafkaSinkConfigError(
-        'lingerMs',
-        `must be a number of milliseconds, 0 or more; got ${lingerMs}`,
-      )
-    }
+    this.#limit = newInFlightLimit(options)
   }
 
   get deliveredLsn(): bigint {
@@ -159,7 +130,7 @@ class FactSink implements KafkaSink {
   }
 
   get healthy(): boolean {
-    return this.#healthy
+    return this.#reporter.healthy
   }
 
   connect(): Promise<void> {
@@ -196,7 +167,7 @@ class FactSink implements KafkaSink {
     }
     this.#client = client
     this.#state = 'running'
-    this.#setHealth(true)
+    this.#reporter.setHealth(true)
     this.#logger.info({ brokers: this.#options.brokers, compression }, 'Kafka sink connected')
     this.#loop = this.#run(client).catch((error: unknown) => {
       // A bug, not a Kafka failure: stop visibly rather than sit "healthy" delivering nothing.
@@ -226,40 +197,34 @@ class FactSink implements KafkaSink {
     const before = this.#tracker.deliveredLsn
     const ticket = this.#tracker.register(tx.endLsn, tx.facts.length)
     const acceptedAt = performance.now()
-    if (this.#queueStart === this.#queue.length) this.#queuedSince = acceptedAt
-    const accepted = this.#hooks.accepted
+    const accepted = this.#reporter.hooks.accepted
     for (let index = 0; index < tx.facts.length; index++) {
       const fact = tx.facts[index]!
-      const route = routeFact(fact, this.#deadLetterTopicOf(fact.prefix), this.#topicNames)
-      if (!this.#limits.has(route.record.topic)) this.#unlearned.add(route.record.topic)
-      this.#queue.push({
-        ticket,
-        index,
-        fact,
-        tx,
-        record: route.record,
-        wireSize: recordWireSize(route.record),
+      const route = this.#router.route(fact)
+      this.#topics.meet(route.record.topic)
+      const deadLetter = route.tag === 'dead-letter' ? route : undefined
+      this.#queue.push(
+        {
+          ticket,
+          index,
+          fact,
+          tx,
+          record: route.record,
+          header: route.header,
+          wireSize: recordWireSize(route.record),
+          acceptedAt,
+          deadLetter: deadLetter && { reason: deadLetter.reason, originalTopic: deadLetter.originalTopic },
+        },
         acceptedAt,
-        deadLetter:
-          route.kind === 'dead-letter'
-            ? { reason: route.reason, originalTopic: route.originalTopic }
-            : undefined,
-      })
-      if (accepted) {
-        try {
-          accepted(fact, route.header)
-        } catch (error) {
-          this.#hookThrew('accepted', error)
-        }
-      }
+      )
+      if (accepted) this.#reporter.call('accepted', () => accepted(fact, route.header))
     }
-    if (this.#tracker.deliveredLsn > before) this.#notifyDelivered()
+    if (this.#tracker.deliveredLsn > before) this.#reporter.delivered(this.#tracker.deliveredLsn)
     this.#wake?.()
   }
 
   onDelivered(listener: (lsn: bigint) => void): () => void {
-    this.#listeners.add(listener)
-    return () => this.#listeners.delete(listener)
+    return this.#reporter.onDelivered(listener)
   }
 
   drain(timeoutMs: number): Promise<boolean> {
@@ -273,7 +238,7 @@ class FactSink implements KafkaSink {
     this.#stop.abort()
     this.#limit.refuseAll(new SinkClosedError('send'))
     this.#wake?.()
-    this.#healthy = false
+    this.#reporter.closed()
     await this.#client?.disconnect()
     // A produce request stuck on an unreachable broker may not notice the disconnect at once;
     // its outcome no longer matters (nothing more is confirmed), so close does not wait for it long.
@@ -286,15 +251,6 @@ class FactSink implements KafkaSink {
     )
   }
 
-  #deadLetterTopicOf(prefix: string): string {
-    let topic = this.#deadLetterTopics.get(prefix)
-    if (topic === undefined) {
-      topic = this.#deadLetterTopic(prefix)
-      this.#deadLetterTopics.set(prefix, topic)
-    }
-    return topic
-  }
-
   #assertAccepting(): void {
     if (this.#state === 'halted') throw this.#haltError!
     if (this.#state === 'closed') throw new SinkClosedError('send')
@@ -303,16 +259,21 @@ class FactSink implements KafkaSink {
 
   /** Sends batch after batch, one produce request at a time, until halted or closed. */
   async #run(client: ProducerClient): Promise<void> {
+    const rules = {
+      limitOf: (topic: string) => this.#topics.limitOf(topic),
+      deadLetterAlone: this.#halt,
+      inspect: (pending: PendingFact) => this.#refuseIfTooLarge(pending),
+    }
     while (this.#state === 'running') {
-      if (this.#queueStart < this.#queue.length) await this.#learnLimits(client)
+      if (this.#queue.size > 0) await this.#topics.learnLimits(client)
       // No await unless lingering: facts arriving in between would skip the linger. After a
       // linger, go round again so the limits of topics met meanwhile are learned first.
-      const lingerLeft = this.#lingerLeft()
+      const lingerLeft = this.#queue.lingerLeft(performance.now())
       if (lingerLeft > 0) {
         await pause(lingerLeft, this.#stop.signal)
         continue
       }
-      const batch = this.#takeBatch()
+      const batch = this.#queue.take(rules)
       if (batch.length === 0) {
         await new Promise<void>((resolve) => {
           this.#wake = resolve
@@ -325,84 +286,12 @@ class FactSink implements KafkaSink {
   }
 
   /**
-   * Asks the cluster for the max.message.bytes of topics not seen before, so that batches stay
-   * under it and a record that can never fit goes to the dead-letter topic without first failing
-   * a whole request (whose other partitions would then be written twice).
-   */
-  async #learnLimits(client: ProducerClient): Promise<void> {
-    const now = Date.now()
-    for (const [topic, limit] of this.#limits) {
-      if (limit.bytes === undefined && now - limit.askedAt > relearnLimitAfterMs) this.#unlearned.add(topic)
-    }
-    if (this.#unlearned.size === 0) return
-    const topics = [...this.#unlearned]
-    this.#unlearned.clear()
-    const settings = this.#options.createTopics
-    if (settings) {
-      const unknown = topics.filter((topic) => !this.#knownTopics.has(topic))
-      if (unknown.length > 0) {
-        // Failures are retried when delivering; the limits just stay unknown for now.
-        await client.createTopics(unknown, settings).then(
-          () => {
-            for (const topic of unknown) this.#knownTopics.add(topic)
-          },
-          () => {},
-        )
-      }
-    }
-    const limits = await client.maxMessageBytes(topics).catch(() => new Map<string, number>())
-    for (const topic of topics) this.#limits.set(topic, { bytes: limits.get(topic), askedAt: now })
-  }
-
-  /** How long the next batch still lingers: lingerMs from its oldest fact, unless it is full. */
-  #lingerLeft(): number {
-    const lingerMs = this.#options.lingerMs ?? 0
-    if (lingerMs <= 0 || this.#queueStart === this.#queue.length) return 0
-    if (this.#queue.length - this.#queueStart >= maxBatchFacts) return 0
-    return this.#queuedSince + lingerMs - performance.now()
-  }
-
-  /** As many queued facts as fit one request; in halt mode a dead-letter record goes alone. */
-  #takeBatch(): PendingFact[] {
-    const batch: PendingFact[] = []
-    let bytes = 0
-    const bytesPerTopic = new Map<string, number>()
-    while (this.#queueStart < this.#queue.length && batch.length < maxBatchFacts) {
-      const next = this.#refuseIfTooLarge(this.#queue[this.#queueStart]!)
-      this.#queue[this.#queueStart] = next
-      const { topic } = next.record
-      const topicBytes = bytesPerTopic.get(topic) ?? 0
-      if (batch.length > 0) {
-        if (bytes + next.wireSize > maxBatchBytes || (this.#halt && next.deadLetter)) break
-        // All of a topic's records in one request must fit one partition's limit: conservative.
-        const limit = this.#limits.get(topic)?.bytes
-        if (limit !== undefined && topicBytes + next.wireSize > limit * 0.9 - recordBatchOverhead) break
-      }
-      batch.push(next)
-      bytes += next.wireSize
-      bytesPerTopic.set(topic, topicBytes + next.wireSize)
-      this.#queueStart += 1
-      if (this.#halt && next.deadLetter) break
-    }
-    // What is left over filled a request: it goes next, without lingering.
-    this.#queuedSince = Number.NEGATIVE_INFINITY
-    if (this.#queueStart === this.#queue.length) {
-      this.#queue = []
-      this.#queueStart = 0
-    } else if (this.#queueStart > 4096) {
-      this.#queue = this.#queue.slice(this.#queueStart)
-      this.#queueStart = 0
-    }
-    return batch
-  }
-
-  /**
    * A record larger than its topic's max.message.bytes, even counting only its own bytes, is routed
    * to the dead-letter topic before it is sent. Only without compression: compressed, it might fit.
    */
   #refuseIfTooLarge(pending: PendingFact): PendingFact {
     if (pending.deadLetter || (this.#options.compression ?? 'none') !== 'none') return pending
-    const limit = this.#limits.get(pending.record.topic)?.bytes
+    const limit = this.#topics.limitOf(pending.record.topic)
     if (limit === undefined) return pending
     const size = recordBatchOverhead + recordMinimumSize(pending.record)
     if (size <= limit) return pending
@@ -412,19 +301,10 @@ class FactSink implements KafkaSink {
     return this.#asDeadLetter(pending, reason)
   }
 
-  /** The dead-letter form of a fact that was meant for its own topic, keeping its key and headers. */
+  /** The dead-letter form of a fact that was meant for its own topic. */
   #asDeadLetter(pending: PendingFact, reason: string): PendingFact {
-    const route = deadLetterRoute(
-      pending.fact,
-      this.#deadLetterTopicOf(pending.fact.prefix),
-      reason,
-      pending.record.topic,
-      undefined,
-    )
-    route.record.headers = { ...pending.record.headers, ...route.record.headers }
-    route.record.key = pending.record.key
-    delete route.record.partition
-    if (!this.#limits.has(route.record.topic)) this.#unlearned.add(route.record.topic)
+    const route = this.#router.deadLetter(pending.fact, reason, pending.record.topic, pending.header)
+    this.#topics.meet(route.record.topic)
     return {
       ...pending,
       record: route.record,
@@ -447,14 +327,18 @@ class FactSink implements KafkaSink {
     for (let attempt = 0; ; attempt++) {
       if (this.#state !== 'running') return 'stopped'
       try {
-        await this.#ensureTopics(client, batch)
+        await this.#topics.ensureCreated(
+          client,
+          batch.map((pending) => pending.record.topic),
+        )
         await client.produce(batch.map((pending) => pending.record))
       } catch (error) {
         const failure =
           error instanceof ProduceFailure ? error : new ProduceFailure('transient', undefined, String(error))
         if (this.#state !== 'running') return 'stopped'
         // A refused request is halved until the refused record is alone: only that one failed.
-        if (failure.kind !== 'record-rejected' || batch.length === 1) this.#reportFailure(batch, failure)
+        if (failure.kind !== 'record-rejected' || batch.length === 1)
+          this.#reporter.deliveryFailed(batch, failure)
         if (failure.kind === 'record-rejected') return this.#isolateRejected(client, batch, failure)
         if (failure.kind === 'producer-state') {
           // Counted by the cluster chaos run: each reset may re-send records that had landed.
@@ -497,7 +381,8 @@ class FactSink implements KafkaSink {
       return this.#deliver(client, [this.#asDeadLetter(pending, reason)])
     }
     if (pending.record.value !== null) {
-      const bare = withoutValue(pending.record, `refused by '${pending.record.topic}': ${failure.message}`)
+      const why = `refused by '${pending.record.topic}': ${failure.message}`
+      const bare = this.#router.withoutValue(pending.record, why)
       return this.#deliver(client, [{ ...pending, record: bare, wireSize: recordWireSize(bare) }])
     }
     return this.#haltAt(
@@ -507,57 +392,34 @@ class FactSink implements KafkaSink {
     )
   }
 
-  async #ensureTopics(client: ProducerClient, batch: PendingFact[]): Promise<void> {
-    const settings = this.#options.createTopics
-    if (!settings) return
-    const unknown = new Set<string>()
-    for (const { record } of batch) if (!this.#knownTopics.has(record.topic)) unknown.add(record.topic)
-    if (unknown.size === 0) return
-    const topics = [...unknown]
-    await client.createTopics(topics, settings)
-    for (const topic of topics) this.#knownTopics.add(topic)
-    this.#logger.info({ topics, ...settings }, 'Kafka topics ready')
-  }
-
   async #waitBeforeRetry(
     client: ProducerClient,
     batch: PendingFact[],
     failure: ProduceFailure,
     attempt: number,
   ): Promise<void> {
-    const delay = backoffDelay(attempt, this.backoff)
+    const delay = backoffDelay(attempt, this.#backoff)
     const topics = [...new Set(batch.map((pending) => pending.record.topic))]
     let error: Error = new KafkaDeliveryError(topics, batch.length, failure.message, delay)
     if (failure.kind === 'topic-missing') {
       const missing = await client.missingTopics(topics).catch(() => [])
       if (missing.length > 0) error = new TopicMissingError(missing)
     }
-    if (this.#healthy)
+    if (this.#reporter.healthy)
       this.#logger.warn({ error: error.message, code: failure.code }, 'Kafka delivery failing')
     else
       this.#logger.debug(
         { error: error.message, code: failure.code, attempt },
         'Kafka delivery still failing',
       )
-    this.#setHealth(false, error)
+    this.#reporter.setHealth(false, error)
     await pause(delay, this.#stop.signal)
-  }
-
-  /** Tells the deliveryFailed hook how many records of each topic a failed request held. */
-  #reportFailure(batch: PendingFact[], failure: ProduceFailure): void {
-    const hook = this.#hooks.deliveryFailed
-    if (!hook) return
-    const perTopic = new Map<string, number>()
-    for (const { record } of batch) perTopic.set(record.topic, (perTopic.get(record.topic) ?? 0) + 1)
-    const type = failure.kind === 'record-rejected' ? 'rejected' : 'produce_error'
-    for (const [topic, facts] of perTopic)
-      this.#callHook('deliveryFailed', () => hook(topic, facts, type, failure))
   }
 
   #settle(batch: PendingFact[]): void {
     let advanced = false
     let bytes = 0
-    const hooks = this.#hooks
+    const hooks = this.#reporter.hooks
     const now = performance.now()
     for (const pending of batch) {
       if (this.#tracker.settle(pending.ticket, pending.index)) advanced = true
@@ -569,7 +431,10 @@ class FactSink implements KafkaSink {
           hooks.delivered?.(pending.record.topic, pending.fact, pending.tx, (now - pending.acceptedAt) / 1000)
         }
       } catch (error) {
-        this.#hookThrew(pending.deadLetter ? 'deadLettered' : 'delivered', error)
+        this.#logger.warn(
+          { hook: pending.deadLetter ? 'deadLettered' : 'delivered', error: String(error) },
+          'sink hook threw; ignored',
+        )
       }
     }
     this.#limit.release(batch.length, bytes)
@@ -586,8 +451,8 @@ class FactSink implements KafkaSink {
         )
       }
     }
-    this.#setHealth(true)
-    if (advanced) this.#notifyDelivered()
+    if (this.#state === 'running') this.#reporter.setHealth(true)
+    if (advanced) this.#reporter.delivered(this.#tracker.deliveredLsn)
     if (this.inFlight === 0) this.#drainWaiters.settle(true)
   }
 
@@ -605,39 +470,6 @@ class FactSink implements KafkaSink {
       { lsn: lsnText(error.lsn), topic: error.topic, reason: error.reason },
       'Kafka sink halted on a permanent error',
     )
-    // Reported even when already unhealthy (retrying): halting is news the caller must get.
-    this.#healthy = false
-    this.#callHook('healthChanged', () => this.#hooks.healthChanged?.(false, error))
-  }
-
-  #setHealth(healthy: boolean, error?: Error): void {
-    if (healthy && this.#state !== 'running') return
-    if (healthy === this.#healthy) return
-    this.#healthy = healthy
-    if (healthy) this.#logger.info({}, 'Kafka delivery healthy again')
-    this.#callHook('healthChanged', () => this.#hooks.healthChanged?.(healthy, error))
-  }
-
-  #notifyDelivered(): void {
-    const lsn = this.#tracker.deliveredLsn
-    for (const listener of this.#listeners) {
-      try {
-        listener(lsn)
-      } catch (error) {
-        this.#logger.warn({ error: String(error) }, 'onDelivered listener threw; ignored')
-      }
-    }
-  }
-
-  #callHook(name: string, call: () => void): void {
-    try {
-      call()
-    } catch (error) {
-      this.#hookThrew(name, error)
-    }
-  }
-
-  #hookThrew(name: string, error: unknown): void {
-    this.#logger.warn({ hook: name, error: String(error) }, 'sink hook threw; ignored')
+    this.#reporter.stopped(error)
   }
 }

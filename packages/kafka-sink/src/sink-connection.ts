@@ -1,9 +1,39 @@
-import { KafkaConnectError } from './errors.js'
+import { KafkaConnectError, KafkaSinkConfigError } from './errors.js'
+import { InFlightLimit } from './in-flight-limit.js'
 import type { Logger } from './logger.js'
 import type { ProducerClient, ProducerClientSettings } from './producer-client.js'
 import type { KafkaSinkOptions } from './sink-types.js'
 
 const defaultClientId = 'factlib-kafka-sink'
+const defaultMaxInFlightFacts = 10_000
+const defaultMaxInFlightBytes = 16 * 1024 * 1024
+
+/** Checks what both sinks need of their options; throws KafkaSinkConfigError naming the option. */
+export function checkSinkOptions(options: KafkaSinkOptions): void {
+  if (!Array.isArray(options.brokers) || options.brokers.length === 0) {
+    throw new KafkaSinkConfigError('brokers', 'name at least one broker (host:port)')
+  }
+  const { createTopics, lingerMs } = options
+  if (createTopics && !(createTopics.partitions >= 1 && createTopics.replicationFactor >= 1)) {
+    throw new KafkaSinkConfigError('createTopics', 'partitions and replicationFactor must be at least 1')
+  }
+  if (lingerMs !== undefined && !(Number.isFinite(lingerMs) && lingerMs >= 0)) {
+    throw new KafkaSinkConfigError('lingerMs', `must be a number of milliseconds, 0 or more; got ${lingerMs}`)
+  }
+  newInFlightLimit(options)
+}
+
+/** The bound on facts and bytes accepted and not yet settled, from the options. */
+export function newInFlightLimit(options: KafkaSinkOptions): InFlightLimit {
+  try {
+    return new InFlightLimit(
+      options.maxInFlightFacts ?? defaultMaxInFlightFacts,
+      options.maxInFlightBytes ?? defaultMaxInFlightBytes,
+    )
+  } catch (error) {
+    throw new KafkaSinkConfigError('maxInFlightFacts/maxInFlightBytes', (error as Error).message)
+  }
+}
 
 /** The client settings both sinks derive from their options. */
 export function clientSettings(

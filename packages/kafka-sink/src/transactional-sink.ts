@@ -7,8 +7,8 @@ import {
   SinkNotConnectedError,
   TransactionAbortedError,
 } from './errors.js'
-import { deadLetterRoute, recordWireSize, routeFact } from './fact-routing.js'
-import { InFlightLimit } from './in-flight-limit.js'
+import { type DeadLetter, FactRouter } from './fact-router.js'
+import type { InFlightLimit } from './in-flight-limit.js'
 import { type Logger, silentLogger } from './logger.js'
 import { lsnText, parseLsnText } from './lsn-text.js'
 import {
@@ -17,17 +17,24 @@ import {
   type ProducerClientSettings,
   type TransactionalProducerClient,
 } from './producer-client.js'
+import { recordWireSize } from './record-size.js'
 import { type BackoffSettings, backoffDelay, defaultBackoff, pause } from './retry-backoff.js'
-import { clientSettings, connectClient, DrainWaiters } from './sink-connection.js'
+import {
+  checkSinkOptions,
+  clientSettings,
+  connectClient,
+  DrainWaiters,
+  newInFlightLimit,
+} from './sink-connection.js'
+import { SinkReporter } from './sink-reporter.js'
 import type {
   ExactlyOnceOptions,
   KafkaSink,
   KafkaSinkOptions,
   SinkFact,
-  SinkHooks,
   SinkTransaction,
 } from './sink-types.js'
-import { TopicNames } from './topic-names.js'
+import { TopicCatalogue } from './topic-catalogue.js'
 
 /** A fact accepted and not yet produced. */
 interface QueuedFact {
@@ -36,7 +43,7 @@ interface QueuedFact {
   readonly record: OutgoingRecord
   readonly wireSize: number
   readonly acceptedAt: number
-  readonly deadLetter: { reason: string; originalTopic: string | undefined } | undefined
+  readonly deadLetter: DeadLetter | undefined
   /** Suspected of being refused by the broker: produced in a request of its own. */
   readonly alone: boolean
 }
@@ -81,12 +88,10 @@ export class TransactionalSink implements KafkaSink {
   readonly #createClient: (settings: ProducerClientSettings) => TransactionalProducerClient
   readonly #backoff: BackoffSettings
   readonly #logger: Logger
-  readonly #hooks: SinkHooks
+  readonly #reporter: SinkReporter
   readonly #halt: boolean
-  readonly #deadLetterTopic: (prefix: string) => string
-  readonly #topicNames = new TopicNames()
-  readonly #knownTopics = new Set<string>()
-  readonly #deliveredListeners = new Set<(lsn: bigint) => void>()
+  readonly #router: FactRouter
+  readonly #topics: TopicCatalogue
   readonly #lostListeners = new Set<(error: Error, fatal: boolean) => void>()
   /** Called with true once nothing is uncommitted, with false when what was uncommitted is lost. */
   readonly #drainWaiters = new DrainWaiters()
@@ -96,7 +101,6 @@ export class TransactionalSink implements KafkaSink {
   #client: TransactionalProducerClient | undefined
   #state: 'new' | 'connecting' | 'standby' | 'active' | 'lost' | 'halted' | 'closed' = 'new'
   #haltError: Error | undefined
-  #healthy = false
   #checkpointTopicReady = false
   #limit: InFlightLimit
   #committed = 0n
@@ -147,14 +151,16 @@ export class TransactionalSink implements KafkaSink {
         throw new KafkaSinkConfigError(`exactlyOnce.${name}`, `must be a positive number, got ${value}`)
       }
     }
+    checkSinkOptions(options)
     this.#options = options
     this.#createClient = createClient
     this.#backoff = backoff
     this.#logger = options.logger ?? silentLogger
-    this.#hooks = options.hooks ?? {}
+    this.#reporter = new SinkReporter(this.#logger, options.hooks)
     this.#halt = options.onPermanentError === 'halt'
-    this.#deadLetterTopic = options.deadLetterTopic ?? deadLetterTopicFor
-    this.#limit = this.#newLimit()
+    this.#router = new FactRouter(options.deadLetterTopic ?? deadLetterTopicFor)
+    this.#topics = new TopicCatalogue(options.createTopics, this.#logger)
+    this.#limit = newInFlightLimit(this.#options)
   }
 
   get deliveredLsn(): bigint {
@@ -166,7 +172,7 @@ export class TransactionalSink implements KafkaSink {
   }
 
   get healthy(): boolean {
-    return this.#healthy
+    return this.#reporter.healthy
   }
 
   /** Connects to the cluster without touching the transactional id: a standby must not fence. */
@@ -236,7 +242,7 @@ export class TransactionalSink implements KafkaSink {
           throw this.#haltError
         }
         const delay = backoffDelay(attempt, this.#backoff)
-        this.#setHealth(false, failure)
+        this.#reporter.setHealth(false, failure)
         this.#logger.warn({ error: failure.message, retryInMs: delay }, 'exactly-once: cannot resume yet')
         await pause(delay, this.#stopLoop.signal)
       }
@@ -256,7 +262,7 @@ export class TransactionalSink implements KafkaSink {
         ),
       )
     })
-    this.#setHealth(true)
+    this.#reporter.setHealth(true)
     return this.#committed
   }
 
@@ -266,8 +272,7 @@ export class TransactionalSink implements KafkaSink {
   }
 
   onDelivered(listener: (lsn: bigint) => void): () => void {
-    this.#deliveredListeners.add(listener)
-    return () => this.#deliveredListeners.delete(listener)
+    return this.#reporter.onDelivered(listener)
   }
 
   async send(tx: SinkTransaction): Promise<void> {
@@ -305,7 +310,7 @@ export class TransactionalSink implements KafkaSink {
   async close(): Promise<void> {
     if (this.#state === 'closed') return
     this.#state = 'closed'
-    this.#healthy = false
+    this.#reporter.closed()
     this.#limit.refuseAll(new SinkClosedError('send'))
     this.#stopLoop.abort()
     this.#wake?.()
@@ -321,14 +326,13 @@ export class TransactionalSink implements KafkaSink {
   }
 
   #route(fact: SinkFact, tx: SinkTransaction, acceptedAt: number): QueuedFact {
-    const deadLetterTopic = this.#deadLetterTopic(fact.prefix)
-    let route = routeFact(fact, deadLetterTopic, this.#topicNames)
+    let route = this.#router.route(fact)
     const refusal = this.#refused.get(fact.lsn)
-    if (refusal !== undefined && route.kind === 'topic') {
-      route = deadLetterRoute(fact, deadLetterTopic, refusal, route.record.topic, route.header)
+    if (refusal !== undefined && route.tag === 'topic') {
+      route = this.#router.deadLetter(fact, refusal, route.record.topic, route.header)
     }
-    const accepted = this.#hooks.accepted
-    if (accepted) this.#callHook('accepted', () => accepted(fact, route.header))
+    const accepted = this.#reporter.hooks.accepted
+    if (accepted) this.#reporter.call('accepted', () => accepted(fact, route.header))
     return {
       fact,
       tx,
@@ -336,7 +340,7 @@ export class TransactionalSink implements KafkaSink {
       wireSize: recordWireSize(route.record),
       acceptedAt,
       deadLetter:
-        route.kind === 'dead-letter'
+        route.tag === 'dead-letter'
           ? { reason: route.reason, originalTopic: route.originalTopic }
           : undefined,
       alone: this.#suspects.has(fact.lsn),
@@ -455,7 +459,7 @@ export class TransactionalSink implements KafkaSink {
       await client.produce(records)
     } catch (error) {
       const failure = asFailure(error)
-      this.#reportFailure(facts, failure)
+      this.#reporter.deliveryFailed(facts, failure)
       if (failure.kind === 'record-rejected') this.#noteRefusal(facts, failure)
       return this.#fail(client, failure)
     }
@@ -474,15 +478,15 @@ export class TransactionalSink implements KafkaSink {
           },
           'fact dead-lettered (visible once its transaction commits)',
         )
-        const hook = this.#hooks.deadLettered
+        const hook = this.#reporter.hooks.deadLettered
         if (hook)
-          this.#callHook('deadLettered', () =>
+          this.#reporter.call('deadLettered', () =>
             hook(queued.deadLetter!.reason, queued.deadLetter!.originalTopic, queued.fact),
           )
       } else {
-        const hook = this.#hooks.delivered
+        const hook = this.#reporter.hooks.delivered
         if (hook)
-          this.#callHook('delivered', () =>
+          this.#reporter.call('delivered', () =>
             hook(queued.record.topic, queued.fact, queued.tx, (now - queued.acceptedAt) / 1000),
           )
       }
@@ -516,16 +520,10 @@ export class TransactionalSink implements KafkaSink {
     this.#uncommitted -= facts
     this.#committed = checkpoint
     if (this.#head === this.#queue.length) this.#flushRequested = false
-    this.#setHealth(true)
-    const hook = this.#hooks.transactionCommitted
-    if (hook) this.#callHook('transactionCommitted', () => hook(checkpoint, facts, seconds))
-    for (const listener of this.#deliveredListeners) {
-      try {
-        listener(checkpoint)
-      } catch (error) {
-        this.#logger.warn({ error: String(error) }, 'onDelivered listener threw; ignored')
-      }
-    }
+    this.#reporter.setHealth(true)
+    const hook = this.#reporter.hooks.transactionCommitted
+    if (hook) this.#reporter.call('transactionCommitted', () => hook(checkpoint, facts, seconds))
+    this.#reporter.delivered(checkpoint)
     if (this.#uncommitted === 0 && this.#head === this.#queue.length) {
       this.#drainWaiters.settle(true)
     }
@@ -562,9 +560,9 @@ export class TransactionalSink implements KafkaSink {
     // The relay hears of it before any send() is refused for it (in this same tick).
     for (const listener of this.#lostListeners) listener(lost, false)
     this.#forgetUncommitted(lost)
-    this.#setHealth(false, lost)
-    const hook = this.#hooks.transactionAborted
-    if (hook) this.#callHook('transactionAborted', () => hook(lost))
+    this.#reporter.setHealth(false, lost)
+    const hook = this.#reporter.hooks.transactionAborted
+    if (hook) this.#reporter.call('transactionAborted', () => hook(lost))
     await this.#abortQuietly(client)
     throw new LoopStopped()
   }
@@ -590,14 +588,9 @@ export class TransactionalSink implements KafkaSink {
   }
 
   async #ensureTopics(client: TransactionalProducerClient, facts: QueuedFact[]): Promise<void> {
-    const settings = this.#options.createTopics
-    if (!settings) return
-    const unknown = [...new Set(facts.map((queued) => queued.record.topic))].filter(
-      (topic) => !this.#knownTopics.has(topic),
-    )
-    if (unknown.length === 0) return
-    await this.#attempt(client, 'create topics', () => client.createTopics(unknown, settings))
-    for (const topic of unknown) this.#knownTopics.add(topic)
+    if (!this.#options.createTopics) return
+    const topics = facts.map((queued) => queued.record.topic)
+    await this.#attempt(client, 'create topics', () => this.#topics.ensureCreated(client, topics))
   }
 
   async #readCheckpoint(client: TransactionalProducerClient): Promise<bigint> {
@@ -628,7 +621,7 @@ export class TransactionalSink implements KafkaSink {
   #forgetUncommitted(error: Error): void {
     this.#drainWaiters.settle(false)
     this.#limit.refuseAll(error)
-    this.#limit = this.#newLimit()
+    this.#limit = newInFlightLimit(this.#options)
     this.#queue = []
     this.#head = 0
     this.#uncommitted = 0
@@ -670,8 +663,7 @@ export class TransactionalSink implements KafkaSink {
     this.#haltError = error
     this.#limit.refuseAll(error)
     this.#logger.error({ error: error.message }, 'Kafka sink halted')
-    this.#healthy = false
-    this.#callHook('healthChanged', () => this.#hooks.healthChanged?.(false, error))
+    this.#reporter.stopped(error)
     // The relay may be waiting on PostgreSQL, not on a send: tell it now.
     if (wasActive) for (const listener of this.#lostListeners) listener(error, true)
   }
@@ -686,41 +678,6 @@ export class TransactionalSink implements KafkaSink {
   #assertNotStopped(): void {
     if (this.#state === 'halted') throw this.#haltError!
     if (this.#state === 'closed') throw new SinkClosedError('send')
-  }
-
-  #newLimit(): InFlightLimit {
-    try {
-      return new InFlightLimit(
-        this.#options.maxInFlightFacts ?? 10_000,
-        this.#options.maxInFlightBytes ?? 16 * 1024 * 1024,
-      )
-    } catch (error) {
-      throw new KafkaSinkConfigError('maxInFlightFacts/maxInFlightBytes', (error as Error).message)
-    }
-  }
-
-  #reportFailure(facts: QueuedFact[], failure: ProduceFailure): void {
-    const hook = this.#hooks.deliveryFailed
-    if (!hook) return
-    const perTopic = new Map<string, number>()
-    for (const { record } of facts) perTopic.set(record.topic, (perTopic.get(record.topic) ?? 0) + 1)
-    const type = failure.kind === 'record-rejected' && facts.length === 1 ? 'rejected' : 'produce_error'
-    for (const [topic, count] of perTopic)
-      this.#callHook('deliveryFailed', () => hook(topic, count, type, failure))
-  }
-
-  #setHealth(healthy: boolean, error?: Error): void {
-    if (healthy === this.#healthy) return
-    this.#healthy = healthy
-    this.#callHook('healthChanged', () => this.#hooks.healthChanged?.(healthy, error))
-  }
-
-  #callHook(name: string, call: () => void): void {
-    try {
-      call()
-    } catch (error) {
-      this.#logger.warn({ hook: name, error: String(error) }, 'sink hook threw; ignored')
-    }
   }
 }
 
