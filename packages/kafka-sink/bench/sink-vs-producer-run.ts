@@ -9,7 +9,7 @@ import { startKafka, uniqueName } from '@factlib/testing'
 import kafkajs from 'kafkajs'
 import { recordWireSize } from '../dist/fact-routing.js'
 import { createKafkaSink, type SinkTransaction } from '../dist/index.js'
-import { lsnText } from '../dist/lsn-text.js'
+import { formatLsn } from '../dist/lsn-text.js'
 
 const factCount = Number(process.env.BENCH_FACTS ?? 100_000)
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -82,7 +82,7 @@ const bareRecords = workload(barePrefix, 0x10000000n, factCount).flatMap((tx) =>
       topic: topicFor(barePrefix, header.aggregateType),
       key: Buffer.from(header.aggregateId),
       value: Buffer.from(fact.value.buffer, fact.value.byteOffset, fact.value.byteLength),
-      headers: factHeaders(header, lsnText(fact.lsn)),
+      headers: factHeaders(header, formatLsn(fact.lsn)),
     }
   }),
 )

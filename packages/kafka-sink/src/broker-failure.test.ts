@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type KafkaService, startKafka, uniqueName, waitFor } from '@factlib/testing'
+import { formatLsn } from '@factlib/wal'
 import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TopicMissingError } from './errors.js'
 import { createKafkaSink } from './kafka-sink.js'
-import { lsnText } from './lsn-text.js'
 import type { SinkTransaction } from './sink-types.js'
 import { readTopic } from './test-support/read-topic.js'
 import { sampleFact } from './test-support/sample-facts.js'
@@ -58,7 +58,7 @@ describe('kafka sink when the broker misbehaves', () => {
       for (let i = 0; i < 5; i++) {
         lsn += 0x40n
         facts.push(sampleFact({ prefix, lsn, key: `k${(t * 5 + i) % 40}` }).fact)
-        expected.add(lsnText(lsn))
+        expected.add(formatLsn(lsn))
       }
       lsn += 0x20n
       txs.push({ endLsn: lsn, facts })

@@ -1,4 +1,4 @@
-import { lsnText } from './lsn-text.js'
+import { formatLsn } from '@factlib/wal'
 
 /**
  * Thrown from send() after a permanent per-fact error when onPermanentError is 'halt'. Names the
@@ -12,7 +12,7 @@ export class SinkHaltedError extends Error {
     readonly topic: string | undefined,
   ) {
     super(
-      `Kafka sink halted at the fact with LSN ${lsnText(lsn)}${topic ? ` for topic '${topic}'` : ''}: ${reason}`,
+      `Kafka sink halted at the fact with LSN ${formatLsn(lsn)}${topic ? ` for topic '${topic}'` : ''}: ${reason}`,
     )
   }
 }
@@ -117,7 +117,7 @@ export class TransactionAbortedError extends Error {
     detail: string,
   ) {
     super(
-      `Kafka transaction aborted (${detail}); facts after checkpoint ${lsnText(checkpoint)} will be resent`,
+      `Kafka transaction aborted (${detail}); facts after checkpoint ${formatLsn(checkpoint)} will be resent`,
     )
   }
 }

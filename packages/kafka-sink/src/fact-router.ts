@@ -1,5 +1,5 @@
 import { type EnvelopeHeader, factHeaders, readEnvelopeHeader } from '@factlib/core/wire'
-import { lsnText } from './lsn-text.js'
+import { formatLsn } from '@factlib/wal'
 import type { OutgoingRecord } from './producer-client.js'
 import type { SinkFact } from './sink-types.js'
 import { TopicNames } from './topic-names.js'
@@ -73,7 +73,7 @@ export class FactRouter {
         topic,
         key: Buffer.from(header.aggregateId, 'utf8'),
         value: asBuffer(fact.value),
-        headers: factHeaders(header, lsnText(fact.lsn)),
+        headers: factHeaders(header, formatLsn(fact.lsn)),
       },
     }
   }
@@ -89,7 +89,7 @@ export class FactRouter {
     originalTopic: string | undefined,
     header: EnvelopeHeader | undefined,
   ): DeadLetterRoute {
-    const lsn = lsnText(fact.lsn)
+    const lsn = formatLsn(fact.lsn)
     const headers: Record<string, string> = header ? factHeaders(header, lsn) : {}
     headers[DeadLetterHeaderName.lsn] = lsn
     headers[DeadLetterHeaderName.error] = reason

@@ -1,10 +1,10 @@
 import { factHeaders, readEnvelopeHeader } from '@factlib/core'
 import { startKafka, uniqueName } from '@factlib/testing'
+import { formatLsn } from '@factlib/wal'
 import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DeadLetterHeaderName } from './fact-router.js'
 import { createKafkaSink } from './kafka-sink.js'
-import { lsnText } from './lsn-text.js'
 import type { SinkTransaction } from './sink-types.js'
 import { readTopic } from './test-support/read-topic.js'
 import { sampleFact } from './test-support/sample-facts.js'
@@ -35,7 +35,7 @@ function transactions(prefix: string, count: number, keys: number, payloadBytes 
       lsn += 0x40n
       const sample = sampleFact({ prefix, lsn, key: `customer-${made % keys}`, payloadBytes })
       facts.push(sample.fact)
-      expected.set(lsnText(lsn), { key: sample.key, value: sample.fact.value, lsn })
+      expected.set(formatLsn(lsn), { key: sample.key, value: sample.fact.value, lsn })
     }
     lsn += 0x20n
     txs.push({ endLsn: lsn, facts })
@@ -105,7 +105,7 @@ describe('kafka sink against a real broker', () => {
       const record = records.find((candidate) => candidate.key === sample.key)!
       expect(Buffer.compare(record.value!, Buffer.from(sample.fact.value))).toBe(0)
       expect(record.headers).toEqual(
-        factHeaders(readEnvelopeHeader(sample.fact.value), lsnText(sample.fact.lsn)),
+        factHeaders(readEnvelopeHeader(sample.fact.value), formatLsn(sample.fact.lsn)),
       )
     }
     const tracedHeaders = records.find((record) => record.key === 'pay-1')!.headers
@@ -170,11 +170,11 @@ describe('kafka sink against a real broker', () => {
       let lsn = 0x9000100n
       for (const tx of later) {
         for (const fact of tx.facts) {
-          const entry = expected.get(lsnText(fact.lsn))!
-          expected.delete(lsnText(fact.lsn))
+          const entry = expected.get(formatLsn(fact.lsn))!
+          expected.delete(formatLsn(fact.lsn))
           lsn += 0x40n
           fact.lsn = lsn
-          expected.set(lsnText(lsn), { ...entry, lsn })
+          expected.set(formatLsn(lsn), { ...entry, lsn })
         }
         lsn += 0x20n
         tx.endLsn = lsn
@@ -203,7 +203,7 @@ describe('kafka sink against a real broker', () => {
       expect(Buffer.compare(dead!.value!, Buffer.from(oversized.fact.value))).toBe(0)
       expect(dead!.key).toBe('customer-3')
       expect(dead!.headers[DeadLetterHeaderName.originalTopic]).toBe(topic)
-      expect(dead!.headers[DeadLetterHeaderName.lsn]).toBe(lsnText(oversized.fact.lsn))
+      expect(dead!.headers[DeadLetterHeaderName.lsn]).toBe(formatLsn(oversized.fact.lsn))
       expect(dead!.headers[DeadLetterHeaderName.error]).toMatch(/MESSAGE_TOO_LARGE|RECORD_LIST_TOO_LARGE/)
       expect(dead!.headers.event_id).toBe(oversized.id)
 
@@ -218,7 +218,7 @@ describe('kafka sink against a real broker', () => {
       // re-send records another partition had already taken (never lose or reorder them).
       if (compression === 'none') expect(delivered.length).toBe(lsns.size)
       else expect(delivered.length - lsns.size).toBeLessThan(300)
-      expect(lsns.has(lsnText(oversized.fact.lsn))).toBe(false)
+      expect(lsns.has(formatLsn(oversized.fact.lsn))).toBe(false)
     },
   )
 })

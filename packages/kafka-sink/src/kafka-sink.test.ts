@@ -1,10 +1,10 @@
 import { HeaderName } from '@factlib/core'
+import { formatLsn } from '@factlib/wal'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { KafkaSinkConfigError, SinkClosedError, SinkHaltedError, TopicMissingError } from './errors.js'
 import { DeadLetterHeaderName } from './fact-router.js'
 import { createSinkOnClient } from './kafka-sink.js'
-import { lsnText } from './lsn-text.js'
 import { ProduceFailure } from './producer-client.js'
 import type { KafkaSinkOptions, SinkFact, SinkTransaction } from './sink-types.js'
 import { FakeProducerClient } from './test-support/fake-producer-client.js'
@@ -104,7 +104,7 @@ describe('kafka sink on a fake broker', () => {
           })
           const planned = plan(shapes)
           const sink = sinkOn(broker, { maxInFlightFacts })
-          const written = (lsn: bigint) => broker.recordsWith(HeaderName.lsn, lsnText(lsn)).length > 0
+          const written = (lsn: bigint) => broker.recordsWith(HeaderName.lsn, formatLsn(lsn)).length > 0
           const assertCovered = (delivered: bigint) => {
             for (const { tx } of planned) {
               if (tx.endLsn > delivered) break
@@ -131,7 +131,7 @@ describe('kafka sink on a fake broker', () => {
           const expectedOrderPerKey = new Map<string, string[]>()
           for (const { tx, kinds, keys } of planned) {
             tx.facts.forEach((fact, i) => {
-              const lsn = lsnText(fact.lsn)
+              const lsn = formatLsn(fact.lsn)
               if (kinds[i] === 'plain') {
                 expectedOrderPerKey.set(keys[i]!, [...(expectedOrderPerKey.get(keys[i]!) ?? []), lsn])
                 expect(main.some((record) => record.headers[HeaderName.lsn] === lsn)).toBe(true)
@@ -337,7 +337,7 @@ describe('kafka sink on a fake broker', () => {
     const deadLettered: Array<[string, string | undefined]> = []
     const sink = sinkOn(broker, {
       hooks: {
-        delivered: (topic, fact) => delivered.push(`${topic}@${lsnText(fact.lsn)}`),
+        delivered: (topic, fact) => delivered.push(`${topic}@${formatLsn(fact.lsn)}`),
         deadLettered: (reason, originalTopic) => deadLettered.push([reason, originalTopic]),
       },
     })
@@ -351,7 +351,7 @@ describe('kafka sink on a fake broker', () => {
     ])
     await sink.send(planned[0]!.tx)
     expect(await sink.drain(5_000)).toBe(true)
-    expect(delivered).toEqual([`shop.order@${lsnText(planned[0]!.tx.facts[0]!.lsn)}`])
+    expect(delivered).toEqual([`shop.order@${formatLsn(planned[0]!.tx.facts[0]!.lsn)}`])
     expect(deadLettered).toHaveLength(2)
     expect(deadLettered[0]![0]).toMatch(/^envelope does not decode/)
     expect(deadLettered[0]![1]).toBeUndefined()

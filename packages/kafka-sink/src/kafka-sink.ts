@@ -1,5 +1,6 @@
 import type { EnvelopeHeader } from '@factlib/core/wire'
 import { deadLetterTopicFor } from '@factlib/core/wire'
+import { type BackoffSettings, backoffDelay, defaultBackoff, formatLsn, pause } from '@factlib/wal'
 import { BatchQueue } from './batch-queue.js'
 import { DeliveryTracker, type TransactionTicket } from './delivery-tracker.js'
 import {
@@ -14,7 +15,6 @@ import { type DeadLetter, FactRouter } from './fact-router.js'
 import type { InFlightLimit } from './in-flight-limit.js'
 import { compressionAvailable, createKafkajsClient } from './kafkajs-client.js'
 import { type Logger, silentLogger } from './logger.js'
-import { lsnText } from './lsn-text.js'
 import {
   type OutgoingRecord,
   ProduceFailure,
@@ -22,7 +22,6 @@ import {
   type ProducerClientSettings,
 } from './producer-client.js'
 import { recordBatchOverhead, recordMinimumSize, recordWireSize } from './record-size.js'
-import { type BackoffSettings, backoffDelay, defaultBackoff, pause } from './retry-backoff.js'
 import {
   checkSinkOptions,
   clientSettings,
@@ -182,8 +181,8 @@ class FactSink implements KafkaSink {
       // Skipping WAL replays is the relay's job (its position owner knows what it handed); a
       // transaction ending before the last one here is a caller bug, refused before anything moves.
       throw new RangeError(
-        `transaction ending at ${lsnText(tx.endLsn)} offered after one ending at ` +
-          `${lsnText(this.#lastOfferedLsn)}: send() takes transactions in WAL order, replays skipped`,
+        `transaction ending at ${formatLsn(tx.endLsn)} offered after one ending at ` +
+          `${formatLsn(this.#lastOfferedLsn)}: send() takes transactions in WAL order, replays skipped`,
       )
     }
     this.#lastOfferedLsn = tx.endLsn
@@ -246,7 +245,7 @@ class FactSink implements KafkaSink {
     await Promise.race([this.#loop, new Promise((resolve) => (timer = setTimeout(resolve, closeGraceMs)))])
     clearTimeout(timer)
     this.#logger.info(
-      { deliveredLsn: lsnText(this.deliveredLsn), undelivered: this.inFlight },
+      { deliveredLsn: formatLsn(this.deliveredLsn), undelivered: this.inFlight },
       'Kafka sink closed',
     )
   }
@@ -375,7 +374,7 @@ class FactSink implements KafkaSink {
     if (!pending.deadLetter) {
       if (this.#halt) return this.#haltAt(pending.fact, reason, pending.record.topic)
       this.#logger.error(
-        { lsn: lsnText(pending.fact.lsn), topic: pending.record.topic, reason },
+        { lsn: formatLsn(pending.fact.lsn), topic: pending.record.topic, reason },
         'Kafka refused a fact; dead-lettering it',
       )
       return this.#deliver(client, [this.#asDeadLetter(pending, reason)])
@@ -442,7 +441,7 @@ class FactSink implements KafkaSink {
       if (pending.deadLetter) {
         this.#logger.error(
           {
-            lsn: lsnText(pending.fact.lsn),
+            lsn: formatLsn(pending.fact.lsn),
             originalTopic: pending.deadLetter.originalTopic,
             deadLetterTopic: pending.record.topic,
             reason: pending.deadLetter.reason,
@@ -467,7 +466,7 @@ class FactSink implements KafkaSink {
     this.#state = 'halted'
     this.#limit.refuseAll(error)
     this.#logger.error(
-      { lsn: lsnText(error.lsn), topic: error.topic, reason: error.reason },
+      { lsn: formatLsn(error.lsn), topic: error.topic, reason: error.reason },
       'Kafka sink halted on a permanent error',
     )
     this.#reporter.stopped(error)

@@ -1,5 +1,14 @@
 import { deadLetterTopicFor } from '@factlib/core/wire'
 import {
+  type BackoffSettings,
+  backoffDelay,
+  defaultBackoff,
+  formatLsn,
+  InvalidLsnError,
+  parseLsn,
+  pause,
+} from '@factlib/wal'
+import {
   KafkaSinkConfigError,
   ProducerFencedError,
   SinkClosedError,
@@ -10,7 +19,6 @@ import {
 import { type DeadLetter, FactRouter } from './fact-router.js'
 import type { InFlightLimit } from './in-flight-limit.js'
 import { type Logger, silentLogger } from './logger.js'
-import { lsnText, parseLsnText } from './lsn-text.js'
 import {
   type OutgoingRecord,
   ProduceFailure,
@@ -18,7 +26,6 @@ import {
   type TransactionalProducerClient,
 } from './producer-client.js'
 import { recordWireSize } from './record-size.js'
-import { type BackoffSettings, backoffDelay, defaultBackoff, pause } from './retry-backoff.js'
 import {
   checkSinkOptions,
   clientSettings,
@@ -227,7 +234,7 @@ export class TransactionalSink implements KafkaSink {
         }
         this.#committed = await this.#readCheckpoint(client)
         this.#logger.info(
-          { transactionalId: this.#eos.transactionalId, checkpoint: lsnText(this.#committed) },
+          { transactionalId: this.#eos.transactionalId, checkpoint: formatLsn(this.#committed) },
           'exactly-once: transactional id registered, resuming after the checkpoint',
         )
         break
@@ -279,8 +286,8 @@ export class TransactionalSink implements KafkaSink {
     this.#assertActive()
     if (tx.endLsn < this.#lastOffered) {
       throw new RangeError(
-        `transaction ending at ${lsnText(tx.endLsn)} offered after one ending at ` +
-          `${lsnText(this.#lastOffered)}: send() takes transactions in WAL order, replays skipped`,
+        `transaction ending at ${formatLsn(tx.endLsn)} offered after one ending at ` +
+          `${formatLsn(this.#lastOffered)}: send() takes transactions in WAL order, replays skipped`,
       )
     }
     this.#lastOffered = tx.endLsn
@@ -320,7 +327,7 @@ export class TransactionalSink implements KafkaSink {
     if (this.#client) await this.#abortQuietly(this.#client)
     await this.#client?.disconnect()
     this.#logger.info(
-      { checkpoint: lsnText(this.#committed), uncommitted: this.#uncommitted },
+      { checkpoint: formatLsn(this.#committed), uncommitted: this.#uncommitted },
       'Kafka sink closed',
     )
   }
@@ -472,7 +479,7 @@ export class TransactionalSink implements KafkaSink {
       if (queued.deadLetter) {
         this.#logger.error(
           {
-            lsn: lsnText(queued.fact.lsn),
+            lsn: formatLsn(queued.fact.lsn),
             deadLetterTopic: queued.record.topic,
             reason: queued.deadLetter.reason,
           },
@@ -499,7 +506,7 @@ export class TransactionalSink implements KafkaSink {
     return {
       topic: this.#eos.checkpointTopic,
       key: Buffer.from(this.#eos.checkpointKey, 'utf8'),
-      value: Buffer.from(lsnText(checkpoint), 'utf8'),
+      value: Buffer.from(formatLsn(checkpoint), 'utf8'),
       headers: {},
     }
   }
@@ -596,8 +603,10 @@ export class TransactionalSink implements KafkaSink {
   async #readCheckpoint(client: TransactionalProducerClient): Promise<bigint> {
     const value = await client.readLatestCommitted(this.#eos.checkpointTopic, this.#eos.checkpointKey)
     if (value === undefined) return 0n
-    const lsn = parseLsnText(value.toString('utf8'))
-    if (lsn === undefined) {
+    try {
+      return parseLsn(value.toString('utf8'))
+    } catch (error) {
+      if (!(error instanceof InvalidLsnError)) throw error
       throw new SinkHaltedError(
         `the checkpoint record for key '${this.#eos.checkpointKey}' in '${this.#eos.checkpointTopic}' ` +
           `is not an LSN: '${value.toString('utf8').slice(0, 40)}'`,
@@ -605,7 +614,6 @@ export class TransactionalSink implements KafkaSink {
         this.#eos.checkpointTopic,
       )
     }
-    return lsn
   }
 
   async #stopDelivering(): Promise<void> {

@@ -1,7 +1,2 @@
-/** The pino-compatible logger the producer writes to when one is injected; it never prints itself. */
-export interface Logger {
-  debug(obj: object, msg?: string): void
-  info(obj: object, msg?: string): void
-  warn(obj: object, msg?: string): void
-  error(obj: object, msg?: string): void
-}
+// One logger shape across the packages: @factlib/wal's (pino-compatible). The producer never prints.
+export type { Logger } from '@factlib/wal'

@@ -1,5 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises'
-
 export class Aborted extends Error {
   override readonly name = 'Aborted'
 }
@@ -55,15 +53,4 @@ export class Interrupter {
       promise.then(resolve, reject)
     })
   }
-}
-
-/** Sleeps, waking early (without throwing) when `signal` fires. */
-export async function pause(ms: number, signal: AbortSignal): Promise<void> {
-  await sleep(ms, undefined, { signal }).catch(() => undefined)
-}
-
-/** Capped exponential backoff with jitter, so a fleet of relays does not retry in step. */
-export function backoffDelay(attempt: number, maxMs: number, baseMs = 250): number {
-  const exponential = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 20))
-  return Math.round(exponential / 2 + (Math.random() * exponential) / 2)
 }

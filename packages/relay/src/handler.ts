@@ -1,4 +1,5 @@
-import { Aborted, backoffDelay, pause } from './abortable.js'
+import { backoffDelay, pause } from '@factlib/wal'
+import { Aborted } from './abortable.js'
 import type { FactTransaction } from './fact-transaction.js'
 import type { Logger } from './logger.js'
 
@@ -94,7 +95,10 @@ export class FunctionHandler implements FactHandler {
           { err: error, endLsn: transaction.endLsn.toString(16), attempt },
           'handler failed; retrying the same transaction',
         )
-        await pause(backoffDelay(attempt, this.maxBackoffMs), this.stop)
+        await pause(
+          backoffDelay(attempt, { initialMs: 250, maxMs: this.maxBackoffMs, jitter: 0.5 }),
+          this.stop,
+        )
         if (this.stop.aborted) throw new Aborted()
       }
     }

@@ -1,11 +1,14 @@
 import {
+  type BackoffSettings,
+  backoffDelay,
   formatLsn,
   PostgresError,
+  pause,
   ReplicationConnection,
   type ReplicationEvent,
   type ReplicationStream,
 } from '@factlib/wal'
-import { Aborted, abortable, backoffDelay, Interrupter, pause } from './abortable.js'
+import { Aborted, abortable, Interrupter } from './abortable.js'
 import type { FactTransaction } from './fact-transaction.js'
 import {
   type FactFunction,
@@ -130,6 +133,7 @@ class SlotRelay implements Relay {
   #lastConfirmed = 0n
   /** The one handler keeps its own checkpoint (see FactHandler.resume). */
   readonly #checkpointed: boolean
+  readonly #reconnectBackoff: BackoffSettings
   /** Ends the current replication session when a checkpointed handler lost its uncommitted facts. */
   #endSession: ((error: Error) => void) | undefined
   /** Why the current session is ending, when the handler lost what it had not checkpointed. */
@@ -138,6 +142,7 @@ class SlotRelay implements Relay {
 
   constructor(private readonly options: RelayOptions) {
     const source = options.source
+    this.#reconnectBackoff = { initialMs: 250, maxMs: options.reconnectMaxBackoffMs ?? 30_000, jitter: 0.5 }
     this.#source = {
       createSlot: true,
       statusIntervalMs: 10_000,
@@ -234,7 +239,7 @@ class SlotRelay implements Relay {
           this.#hooks.sessionFailed?.(error, this.#step)
           this.#logger.warn({ err: error, step: this.#step }, 'replication interrupted; reconnecting')
           this.#setRole('reconnecting')
-          await pause(backoffDelay(attempt++, this.options.reconnectMaxBackoffMs ?? 30_000), signal)
+          await pause(backoffDelay(attempt++, this.#reconnectBackoff), signal)
         }
       }
       await this.#shutdown()
@@ -295,7 +300,7 @@ class SlotRelay implements Relay {
         } catch (error) {
           if (error instanceof Aborted) throw error
           this.#logger.warn({ err: error }, 'cannot connect a handler yet; retrying')
-          await pause(backoffDelay(attempt, this.options.reconnectMaxBackoffMs ?? 30_000), signal)
+          await pause(backoffDelay(attempt, this.#reconnectBackoff), signal)
           if (signal.aborted) throw new Aborted()
         }
       }

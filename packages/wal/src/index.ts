@@ -1,5 +1,7 @@
 // @factlib/wal: the decoder (also alone as @factlib/wal/decoder) and the replication client,
 // which speaks the PostgreSQL protocol over node:net and node:tls.
+
+export { type BackoffSettings, backoffDelay, defaultBackoff, pause } from './backoff.js'
 export {
   ConnectionOptionsError,
   parseConnectionString,

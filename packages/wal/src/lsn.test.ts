@@ -16,6 +16,12 @@ describe('LSN text form', () => {
     expect(formatLsn(0x100000000n)).toBe('1/0')
   })
 
+  it('formats the same on both sides of 2^53, where it switches from numbers to bigint', () => {
+    expect(formatLsn(2n ** 53n - 1n)).toBe('1FFFFF/FFFFFFFF')
+    expect(formatLsn(2n ** 53n)).toBe('200000/0')
+    expect(formatLsn(2n ** 64n - 1n)).toBe('FFFFFFFF/FFFFFFFF')
+  })
+
   it('round-trips every 64-bit value', () => {
     fc.assert(
       fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), (lsn) => parseLsn(formatLsn(lsn)) === lsn),

@@ -23,10 +23,22 @@ export function parseLsn(text: string): bigint {
   return (BigInt(`0x${match[1]}`) << 32n) | BigInt(`0x${match[2]}`)
 }
 
+const maxExact = BigInt(Number.MAX_SAFE_INTEGER)
+const halfSpan = 0x1_0000_0000
+
 /** Formats an LSN the way PostgreSQL prints it: upper-case hexadecimal without leading zeros. */
 export function formatLsn(lsn: bigint): string {
-  if (lsn < 0n || lsn > maxLsn) throw new RangeError(`LSN ${lsn} is outside the unsigned 64-bit range`)
-  const high = Number(lsn >> 32n)
-  const low = Number(lsn & 0xffff_ffffn)
+  let high: number
+  let low: number
+  if (lsn >= 0n && lsn <= maxExact) {
+    // Every fact's Kafka headers carry one: plain numbers cover 8 PiB of WAL without bigint garbage.
+    const value = Number(lsn)
+    high = Math.floor(value / halfSpan)
+    low = value - high * halfSpan
+  } else {
+    if (lsn < 0n || lsn > maxLsn) throw new RangeError(`LSN ${lsn} is outside the unsigned 64-bit range`)
+    high = Number(lsn >> 32n)
+    low = Number(lsn & 0xffff_ffffn)
+  }
   return `${high.toString(16).toUpperCase()}/${low.toString(16).toUpperCase()}`
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { backoffDelay, defaultBackoff, pause } from './retry-backoff.js'
+import { backoffDelay, defaultBackoff, pause } from './backoff.js'
 
 describe('backoffDelay', () => {
   it('doubles from the initial delay, never exceeds the cap and never drops below 1 ms', () => {

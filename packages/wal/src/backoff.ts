@@ -1,7 +1,10 @@
+// One retry timing for every package: the relay reconnecting to PostgreSQL, the Kafka sinks
+// retrying produce requests.
+
 export interface BackoffSettings {
   initialMs: number
   maxMs: number
-  /** Fraction of each delay drawn at random, so many sinks do not retry in lockstep. */
+  /** Fraction of each delay drawn at random, so a fleet of relays does not retry in lockstep. */
   jitter: number
 }
 
