@@ -3,7 +3,7 @@ import type { OutgoingRecord } from './producer-client.js'
 import { recordBatchOverhead } from './record-size.js'
 
 /** Produce requests stay well under the broker's default message.max.bytes (1 MiB) per partition. */
-const maxBatchBytes = 768 * 1024
+export const maxBatchBytes = 768 * 1024
 export const maxBatchFacts = 10_000
 /** Taken items are dropped from the array's head in chunks, not one shift() each. */
 const compactAfter = 4096

@@ -418,38 +418,12 @@ class FactSink implements KafkaSink {
   #settle(batch: PendingFact[]): void {
     let advanced = false
     let bytes = 0
-    const hooks = this.#reporter.hooks
-    const now = performance.now()
     for (const pending of batch) {
       if (this.#tracker.settle(pending.ticket, pending.index)) advanced = true
       bytes += pending.fact.value.byteLength
-      try {
-        if (pending.deadLetter) {
-          hooks.deadLettered?.(pending.deadLetter.reason, pending.deadLetter.originalTopic, pending.fact)
-        } else {
-          hooks.delivered?.(pending.record.topic, pending.fact, pending.tx, (now - pending.acceptedAt) / 1000)
-        }
-      } catch (error) {
-        this.#logger.warn(
-          { hook: pending.deadLetter ? 'deadLettered' : 'delivered', error: String(error) },
-          'sink hook threw; ignored',
-        )
-      }
     }
+    this.#reporter.sent(batch, performance.now())
     this.#limit.release(batch.length, bytes)
-    for (const pending of batch) {
-      if (pending.deadLetter) {
-        this.#logger.error(
-          {
-            lsn: formatLsn(pending.fact.lsn),
-            originalTopic: pending.deadLetter.originalTopic,
-            deadLetterTopic: pending.record.topic,
-            reason: pending.deadLetter.reason,
-          },
-          'fact dead-lettered',
-        )
-      }
-    }
     if (this.#state === 'running') this.#reporter.setHealth(true)
     if (advanced) this.#reporter.delivered(this.#tracker.deliveredLsn)
     if (this.inFlight === 0) this.#drainWaiters.settle(true)

@@ -1,6 +1,18 @@
+import { formatLsn } from '@factlib/wal'
+import type { DeadLetter } from './fact-router.js'
 import type { Logger } from './logger.js'
 import type { OutgoingRecord, ProduceFailure } from './producer-client.js'
-import type { SinkHooks } from './sink-types.js'
+import type { SinkFact, SinkHooks, SinkTransaction } from './sink-types.js'
+
+/** A fact Kafka has taken, on its topic or the dead-letter topic. */
+export interface SentFact {
+  readonly fact: SinkFact
+  readonly tx: SinkTransaction
+  readonly record: OutgoingRecord
+  /** performance.now() when send() accepted it. */
+  readonly acceptedAt: number
+  readonly deadLetter: DeadLetter | undefined
+}
 
 /**
  * How a sink tells the outside what happens: its hooks, its health, and the listeners of
@@ -51,6 +63,32 @@ export class SinkReporter {
     const type = failure.kind === 'record-rejected' && items.length === 1 ? 'rejected' : 'produce_error'
     for (const [topic, count] of perTopic)
       this.call('deliveryFailed', () => hook(topic, count, type, failure))
+  }
+
+  /**
+   * Calls the delivered or deadLettered hook of each fact Kafka has taken, and logs each
+   * dead-lettered one as an error (`note` says when it becomes visible).
+   */
+  sent(facts: readonly SentFact[], now: number, note = ''): void {
+    const { delivered, deadLettered } = this.hooks
+    for (const sent of facts) {
+      const { fact, deadLetter, record } = sent
+      if (deadLetter) {
+        this.#logger.error(
+          {
+            lsn: formatLsn(fact.lsn),
+            originalTopic: deadLetter.originalTopic,
+            deadLetterTopic: record.topic,
+            reason: deadLetter.reason,
+          },
+          `fact dead-lettered${note}`,
+        )
+        if (deadLettered)
+          this.call('deadLettered', () => deadLettered(deadLetter.reason, deadLetter.originalTopic, fact))
+      } else if (delivered) {
+        this.call('delivered', () => delivered(record.topic, fact, sent.tx, (now - sent.acceptedAt) / 1000))
+      }
+    }
   }
 
   onDelivered(listener: (lsn: bigint) => void): () => void {

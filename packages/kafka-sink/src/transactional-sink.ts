@@ -1,22 +1,14 @@
 import { deadLetterTopicFor } from '@factlib/core/wire'
+import { type BackoffSettings, backoffDelay, defaultBackoff, formatLsn, pause } from '@factlib/wal'
+import { checkpointRecord, exactlyOnceSettings, readCheckpoint } from './checkpoint-record.js'
 import {
-  type BackoffSettings,
-  backoffDelay,
-  defaultBackoff,
-  formatLsn,
-  InvalidLsnError,
-  parseLsn,
-  pause,
-} from '@factlib/wal'
-import {
-  KafkaSinkConfigError,
   ProducerFencedError,
   SinkClosedError,
   SinkHaltedError,
   SinkNotConnectedError,
   TransactionAbortedError,
 } from './errors.js'
-import { type DeadLetter, FactRouter } from './fact-router.js'
+import { FactRouter } from './fact-router.js'
 import type { InFlightLimit } from './in-flight-limit.js'
 import { type Logger, silentLogger } from './logger.js'
 import {
@@ -42,34 +34,8 @@ import type {
   SinkTransaction,
 } from './sink-types.js'
 import { TopicCatalogue } from './topic-catalogue.js'
+import { type QueuedFact, TransactionQueue } from './transaction-queue.js'
 
-/** A fact accepted and not yet produced. */
-interface QueuedFact {
-  readonly fact: SinkFact
-  readonly tx: SinkTransaction
-  readonly record: OutgoingRecord
-  readonly wireSize: number
-  readonly acceptedAt: number
-  readonly deadLetter: DeadLetter | undefined
-  /** Suspected of being refused by the broker: produced in a request of its own. */
-  readonly alone: boolean
-}
-
-/** What the queue holds, in order: facts, and the end of each whole PostgreSQL transaction. */
-type QueueItem = QueuedFact | { readonly end: bigint }
-
-/** What the delivery loop takes in one go: facts for one request, and the last end passed. */
-interface Step {
-  facts: QueuedFact[]
-  end: bigint | undefined
-  /** Facts of a later PostgreSQL transaction follow `end` in this step. */
-  factsAfterEnd: boolean
-  /** The transaction is due and this step ends at `end`: the commit follows it. */
-  closes: boolean
-}
-
-const maxRequestBytes = 768 * 1024
-const maxRequestFacts = 10_000
 const closeGraceMs = 2_000
 
 /**
@@ -112,8 +78,7 @@ export class TransactionalSink implements KafkaSink {
   #limit: InFlightLimit
   #committed = 0n
   #lastOffered = 0n
-  #queue: QueueItem[] = []
-  #head = 0
+  readonly #queue = new TransactionQueue()
   /** Facts accepted and not yet committed. */
   #uncommitted = 0
   /** The open Kafka transaction: when it began, facts produced, its last whole PostgreSQL end. */
@@ -135,29 +100,7 @@ export class TransactionalSink implements KafkaSink {
     createClient: (settings: ProducerClientSettings) => TransactionalProducerClient,
     backoff: BackoffSettings = defaultBackoff,
   ) {
-    const eos = options.exactlyOnce
-    if (!eos) throw new KafkaSinkConfigError('exactlyOnce', "deliveryGuarantee 'exactly-once' needs it")
-    for (const name of ['transactionalId', 'checkpointTopic', 'checkpointKey'] as const) {
-      if (!eos[name]) throw new KafkaSinkConfigError(`exactlyOnce.${name}`, 'must not be empty')
-    }
-    this.#eos = {
-      commitIntervalMs: 100,
-      maxFacts: 10_000,
-      transactionTimeoutMs: 60_000,
-      idleCheckpointMs: 1_000,
-      ...eos,
-    }
-    for (const name of [
-      'commitIntervalMs',
-      'maxFacts',
-      'transactionTimeoutMs',
-      'idleCheckpointMs',
-    ] as const) {
-      const value = this.#eos[name]
-      if (!(Number.isFinite(value) && value > 0)) {
-        throw new KafkaSinkConfigError(`exactlyOnce.${name}`, `must be a positive number, got ${value}`)
-      }
-    }
+    this.#eos = exactlyOnceSettings(options.exactlyOnce)
     checkSinkOptions(options)
     this.#options = options
     this.#createClient = createClient
@@ -232,7 +175,7 @@ export class TransactionalSink implements KafkaSink {
           await client.createCompactedTopic(this.#eos.checkpointTopic, replication)
           this.#checkpointTopicReady = true
         }
-        this.#committed = await this.#readCheckpoint(client)
+        this.#committed = await readCheckpoint(client, this.#eos)
         this.#logger.info(
           { transactionalId: this.#eos.transactionalId, checkpoint: formatLsn(this.#committed) },
           'exactly-once: transactional id registered, resuming after the checkpoint',
@@ -300,15 +243,14 @@ export class TransactionalSink implements KafkaSink {
       this.#assertActive()
     }
     const acceptedAt = performance.now()
-    for (const fact of tx.facts) this.#queue.push(this.#route(fact, tx, acceptedAt))
+    for (const fact of tx.facts) this.#queue.pushFact(this.#route(fact, tx, acceptedAt))
     this.#uncommitted += tx.facts.length
-    if (tx.complete !== false) this.#queue.push({ end: tx.endLsn })
+    if (tx.complete !== false) this.#queue.pushEnd(tx.endLsn)
     this.#wake?.()
   }
 
   drain(timeoutMs: number): Promise<boolean> {
-    if (this.#uncommitted === 0 && !this.#open && this.#head === this.#queue.length)
-      return Promise.resolve(true)
+    if (this.#uncommitted === 0 && !this.#open && this.#queue.empty) return Promise.resolve(true)
     this.#flushRequested = true
     this.#wake?.()
     return this.#drainWaiters.wait(timeoutMs)
@@ -361,7 +303,8 @@ export class TransactionalSink implements KafkaSink {
         await this.#commit(client)
         continue
       }
-      const step = this.#takeStep()
+      const step = this.#queue.takeStep(this.#open && this.#commitDue(), this.#halt)
+      if (step.haltOn) this.#haltAt(step.haltOn)
       if (step.facts.length === 0 && step.end === undefined) {
         await this.#waitForWork()
         continue
@@ -374,7 +317,7 @@ export class TransactionalSink implements KafkaSink {
         await this.#attempt(client, 'begin', () => client.beginTransaction())
       }
       // A step that closes a due transaction carries its checkpoint in the same request.
-      const closing = step.closes ? this.#checkpointRecord(step.end!) : undefined
+      const closing = step.closes ? checkpointRecord(this.#eos, step.end!) : undefined
       if (step.facts.length > 0) await this.#produce(client, step.facts, closing)
       if (step.end !== undefined) this.#txEnd = step.end
       if (closing && step.facts.length > 0) this.#checkpointWritten = step.end
@@ -389,49 +332,6 @@ export class TransactionalSink implements KafkaSink {
     if (this.#txFacts >= this.#eos.maxFacts) return true
     const interval = this.#txFacts > 0 ? this.#eos.commitIntervalMs : this.#eos.idleCheckpointMs
     return performance.now() - this.#openedAt >= interval
-  }
-
-  /**
-   * Facts for one request, in order. Once the transaction is due to commit, stops right after
-   * the next PostgreSQL transaction's end, so that the commit is not put off by a busy stream.
-   */
-  #takeStep(): Step {
-    const step: Step = { facts: [], end: undefined, factsAfterEnd: false, closes: false }
-    const stopAtEnd = this.#open && this.#commitDue()
-    let bytes = 0
-    while (this.#head < this.#queue.length) {
-      const item = this.#queue[this.#head]!
-      if ('end' in item) {
-        step.end = item.end
-        step.factsAfterEnd = false
-        this.#head++
-        if (stopAtEnd) {
-          step.closes = true
-          break
-        }
-        continue
-      }
-      if (step.facts.length > 0) {
-        if (step.facts.length >= maxRequestFacts || bytes + item.wireSize > maxRequestBytes) break
-        if (item.alone || step.facts.at(-1)!.alone) break
-      }
-      if (this.#halt && item.deadLetter) {
-        if (step.facts.length > 0 || step.end !== undefined) break
-        this.#haltAt(item)
-      }
-      step.facts.push(item)
-      bytes += item.wireSize
-      if (step.end !== undefined) step.factsAfterEnd = true
-      this.#head++
-    }
-    if (this.#head === this.#queue.length) {
-      this.#queue = []
-      this.#head = 0
-    } else if (this.#head > 4096) {
-      this.#queue = this.#queue.slice(this.#head)
-      this.#head = 0
-    }
-    return step
   }
 
   async #waitForWork(): Promise<void> {
@@ -472,49 +372,19 @@ export class TransactionalSink implements KafkaSink {
     }
     this.#txFacts += facts.length
     let bytes = 0
-    const now = performance.now()
     for (const queued of facts) {
       bytes += queued.fact.value.byteLength
       this.#suspects.delete(queued.fact.lsn)
-      if (queued.deadLetter) {
-        this.#logger.error(
-          {
-            lsn: formatLsn(queued.fact.lsn),
-            deadLetterTopic: queued.record.topic,
-            reason: queued.deadLetter.reason,
-          },
-          'fact dead-lettered (visible once its transaction commits)',
-        )
-        const hook = this.#reporter.hooks.deadLettered
-        if (hook)
-          this.#reporter.call('deadLettered', () =>
-            hook(queued.deadLetter!.reason, queued.deadLetter!.originalTopic, queued.fact),
-          )
-      } else {
-        const hook = this.#reporter.hooks.delivered
-        if (hook)
-          this.#reporter.call('delivered', () =>
-            hook(queued.record.topic, queued.fact, queued.tx, (now - queued.acceptedAt) / 1000),
-          )
-      }
     }
+    this.#reporter.sent(facts, performance.now(), ' (visible once its transaction commits)')
     // Memory is bounded by what is not yet produced; a fact produced waits for its commit in Kafka.
     this.#limit.release(facts.length, bytes)
-  }
-
-  #checkpointRecord(checkpoint: bigint): OutgoingRecord {
-    return {
-      topic: this.#eos.checkpointTopic,
-      key: Buffer.from(this.#eos.checkpointKey, 'utf8'),
-      value: Buffer.from(formatLsn(checkpoint), 'utf8'),
-      headers: {},
-    }
   }
 
   async #commit(client: TransactionalProducerClient): Promise<void> {
     const checkpoint = this.#txEnd!
     if (this.#checkpointWritten !== checkpoint) {
-      const record = this.#checkpointRecord(checkpoint)
+      const record = checkpointRecord(this.#eos, checkpoint)
       await this.#attempt(client, 'checkpoint', () => client.produce([record]))
     }
     await this.#attempt(client, 'commit', () => client.commitTransaction())
@@ -526,12 +396,12 @@ export class TransactionalSink implements KafkaSink {
     this.#txFacts = 0
     this.#uncommitted -= facts
     this.#committed = checkpoint
-    if (this.#head === this.#queue.length) this.#flushRequested = false
+    if (this.#queue.empty) this.#flushRequested = false
     this.#reporter.setHealth(true)
     const hook = this.#reporter.hooks.transactionCommitted
     if (hook) this.#reporter.call('transactionCommitted', () => hook(checkpoint, facts, seconds))
     this.#reporter.delivered(checkpoint)
-    if (this.#uncommitted === 0 && this.#head === this.#queue.length) {
+    if (this.#uncommitted === 0 && this.#queue.empty) {
       this.#drainWaiters.settle(true)
     }
   }
@@ -600,22 +470,6 @@ export class TransactionalSink implements KafkaSink {
     await this.#attempt(client, 'create topics', () => this.#topics.ensureCreated(client, topics))
   }
 
-  async #readCheckpoint(client: TransactionalProducerClient): Promise<bigint> {
-    const value = await client.readLatestCommitted(this.#eos.checkpointTopic, this.#eos.checkpointKey)
-    if (value === undefined) return 0n
-    try {
-      return parseLsn(value.toString('utf8'))
-    } catch (error) {
-      if (!(error instanceof InvalidLsnError)) throw error
-      throw new SinkHaltedError(
-        `the checkpoint record for key '${this.#eos.checkpointKey}' in '${this.#eos.checkpointTopic}' ` +
-          `is not an LSN: '${value.toString('utf8').slice(0, 40)}'`,
-        0n,
-        this.#eos.checkpointTopic,
-      )
-    }
-  }
-
   async #stopDelivering(): Promise<void> {
     if (this.#state === 'active') this.#state = 'lost'
     this.#stopLoop.abort()
@@ -630,8 +484,7 @@ export class TransactionalSink implements KafkaSink {
     this.#drainWaiters.settle(false)
     this.#limit.refuseAll(error)
     this.#limit = newInFlightLimit(this.#options)
-    this.#queue = []
-    this.#head = 0
+    this.#queue.clear()
     this.#uncommitted = 0
     this.#open = false
     this.#txEnd = undefined
