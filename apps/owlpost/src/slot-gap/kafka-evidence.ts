@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { parseLsn } from '@factlib/wal'
-import type { Kafka } from 'kafkajs'
+import type { Consumer, Kafka } from 'kafkajs'
 import type { Logger } from 'pino'
 
 /** A position owlpost relayed to, and where that is written down. */
@@ -121,9 +121,8 @@ async function readPartitions(
         }
       },
     })
-    for (const start of starts)
-      consumer.seek({ topic: start.topic, partition: start.partition, offset: start.offset })
     const began = Date.now()
+    await seekWhenRunning(consumer, starts, began + deadlineMs)
     // Transaction markers take the last offsets of transactional topics, so an end is not always
     // seen as a record: silence for a while after the group was joined counts as the end too.
     while (unread.size > 0 && Date.now() - began < deadlineMs) {
@@ -149,4 +148,26 @@ async function readPartitions(
   }
   if (checkpoint && header) return later(checkpoint, header)
   return checkpoint ?? header
+}
+
+/**
+ * Seeks each partition to its start. kafkajs refuses seek() while its consumer group is being
+ * (re)created, as after a crash on a loaded machine; it is asked again until the deadline. A seek
+ * that never happens only costs reading from the beginning.
+ */
+async function seekWhenRunning(
+  consumer: Consumer,
+  starts: readonly { topic: string; partition: number; offset: string }[],
+  deadline: number,
+): Promise<void> {
+  for (;;) {
+    try {
+      for (const start of starts)
+        consumer.seek({ topic: start.topic, partition: start.partition, offset: start.offset })
+      return
+    } catch (error) {
+      if (Date.now() > deadline) throw error
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
 }
