@@ -20,6 +20,7 @@ export {
 } from './replication-connection.js'
 export {
   AuthenticationError,
+  BackendMessageDecodeError,
   ReplicationConnectionError,
   ReplicationProtocolError,
   ReplicationSilenceError,
