@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { formatLsn, parseLsn } from './lsn.js'
 import type { PgoutputMessage } from './pgoutput-messages.js'
 import { ReplicationConnection } from './replication-connection.js'
+import { sqlLiteral } from './sql-text.js'
 import { collect, type ReplicationFixture, replicationFixture } from './test-support/replication-fixture.js'
 
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8')
@@ -104,7 +105,7 @@ describe('replication against PostgreSQL: every message type live', () => {
     if (lastCommit.tag !== 'commit') throw new Error('unreachable')
     // close() sent the acknowledged position before CopyDone: the slot confirms exactly it.
     const [row] = await fixture.sql(
-      `select confirmed_flush_lsn from pg_replication_slots where slot_name = '${fixture.slot}'`,
+      `select confirmed_flush_lsn from pg_replication_slots where slot_name = ${sqlLiteral(fixture.slot)}`,
     )
     expect(row![0]).toBe(formatLsn(lastCommit.endLsn))
   })
@@ -134,7 +135,9 @@ describe('replication against PostgreSQL: binary tuples on a temporary slot', ()
       [0xca, 0xfe],
     ])
     await stream.close()
-    expect(await fixture.sql(`select 1 from pg_replication_slots where slot_name = '${slot}'`)).toEqual([])
+    expect(
+      await fixture.sql(`select 1 from pg_replication_slots where slot_name = ${sqlLiteral(slot)}`),
+    ).toEqual([])
   })
 })
 
@@ -304,7 +307,7 @@ describe('replication against PostgreSQL: resume after reconnect', () => {
     expect(seen.length).toBe(21)
     expect(stream.acknowledgedLsn).toBe(fourthCommitEnd)
     const [slot] = await fixture.sql(
-      `select confirmed_flush_lsn, active from pg_replication_slots where slot_name = '${fixture.slot}'`,
+      `select confirmed_flush_lsn, active from pg_replication_slots where slot_name = ${sqlLiteral(fixture.slot)}`,
     )
     expect(parseLsn(slot![0]!)).toBe(fourthCommitEnd)
 
@@ -329,7 +332,7 @@ describe('replication against PostgreSQL: resume after reconnect', () => {
 
   it('confirms nothing before acknowledge, and idle keepalives only when nothing is in flight', async () => {
     const [before] = await fixture.sql(
-      `select confirmed_flush_lsn from pg_replication_slots where slot_name = '${fixture.slot}'`,
+      `select confirmed_flush_lsn from pg_replication_slots where slot_name = ${sqlLiteral(fixture.slot)}`,
     )
     const connection = await ReplicationConnection.connect(fixture.url)
     const stream = await connection.startReplication({
@@ -344,7 +347,7 @@ describe('replication against PostgreSQL: resume after reconnect', () => {
     expect(stream.acknowledgeIdle(parseLsn('FF/0'))).toBe(false)
     await new Promise((resolve) => setTimeout(resolve, 300))
     const [during] = await fixture.sql(
-      `select confirmed_flush_lsn from pg_replication_slots where slot_name = '${fixture.slot}'`,
+      `select confirmed_flush_lsn from pg_replication_slots where slot_name = ${sqlLiteral(fixture.slot)}`,
     )
     expect(during![0]).toBe(before![0])
     const commit = messages.find((message) => message.tag === 'commit')!

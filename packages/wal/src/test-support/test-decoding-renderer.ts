@@ -1,4 +1,5 @@
 import type { PgoutputMessage, RelationMessage, Tuple } from '../pgoutput-messages.js'
+import { sqlLiteral } from '../sql-text.js'
 
 /**
  * Renders decoded pgoutput changes the way PostgreSQL's test_decoding plugin prints them
@@ -129,7 +130,7 @@ function literal(typeOid: number, value: Tuple[number]): string {
     case 'text':
       if (unquotedTypes.has(typeOid)) return value.value
       if (typeOid === booleanType) return value.value === 't' ? 'true' : 'false'
-      return `'${value.value.replaceAll("'", "''")}'`
+      return sqlLiteral(value.value)
   }
 }
 
