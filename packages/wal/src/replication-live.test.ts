@@ -76,7 +76,7 @@ describe('replication against PostgreSQL: every message type live', () => {
       expect(tags, tag).toContain(tag)
     }
     const update = messages.find((message) => message.tag === 'update')!
-    expect(update).toMatchObject({ key: [{ kind: 'text', value: '1' }, { kind: 'null' }, { kind: 'null' }] })
+    expect(update).toMatchObject({ key: [{ tag: 'text', value: '1' }, { tag: 'null' }, { tag: 'null' }] })
     expect(update).toMatchObject({ new: [{ value: '2' }, { value: 'one' }, { value: '\\x0001' }] })
     const emitted = messages.filter((message) => message.tag === 'message')
     expect(emitted.map((message) => [message.prefix, text(message.content), message.transactional])).toEqual([
@@ -97,10 +97,10 @@ describe('replication against PostgreSQL: every message type live', () => {
     })
     // Every data event carries the XLogData positions it came in.
     const changes = events.filter(
-      (event) => event.type === 'data' && ['insert', 'commit'].includes(event.message.tag),
+      (event) => event.tag === 'data' && ['insert', 'commit'].includes(event.message.tag),
     )
     expect(changes.length).toBeGreaterThan(0)
-    for (const event of changes) if (event.type === 'data') expect(event.walStart).toBeGreaterThan(0n)
+    for (const event of changes) if (event.tag === 'data') expect(event.walStart).toBeGreaterThan(0n)
     const lastCommit = messages.findLast((message) => message.tag === 'commit')!
     if (lastCommit.tag !== 'commit') throw new Error('unreachable')
     // close() sent the acknowledged position before CopyDone: the slot confirms exactly it.
@@ -129,7 +129,7 @@ describe('replication against PostgreSQL: binary tuples on a temporary slot', ()
     const { messages } = await collect(stream, (got) => got.some((message) => message.tag === 'insert'))
     const insert = messages.find((message) => message.tag === 'insert')!
     if (insert.tag !== 'insert') throw new Error('unreachable')
-    expect(insert.new.map((value) => (value.kind === 'binary' ? [...value.value] : value))).toEqual([
+    expect(insert.new.map((value) => (value.tag === 'binary' ? [...value.value] : value))).toEqual([
       [0, 0, 1, 2], // int4 258, big-endian
       [...Buffer.from('bin')],
       [0xca, 0xfe],
@@ -295,7 +295,7 @@ describe('replication against PostgreSQL: resume after reconnect', () => {
     let commits = 0
     let fourthCommitEnd = 0n
     for await (const event of stream) {
-      if (event.type !== 'data') continue
+      if (event.tag !== 'data') continue
       if (event.message.tag === 'message') seen.push(text(event.message.content))
       if (event.message.tag === 'commit') {
         commits++

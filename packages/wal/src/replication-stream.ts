@@ -14,8 +14,8 @@ import { copyDataMessage, copyDoneMessage, terminateMessage } from './wire/front
 import { BackendCode } from './wire/message-codes.js'
 
 export type ReplicationEvent =
-  | { type: 'data'; walStart: bigint; walEnd: bigint; serverTime: bigint; message: PgoutputMessage }
-  | { type: 'keepalive'; walEnd: bigint; serverTime: bigint; replyRequested: boolean }
+  | { tag: 'data'; walStart: bigint; walEnd: bigint; serverTime: bigint; message: PgoutputMessage }
+  | { tag: 'keepalive'; walEnd: bigint; serverTime: bigint; replyRequested: boolean }
 
 export interface ReplicationStream extends AsyncIterable<ReplicationEvent> {
   /**
@@ -186,12 +186,12 @@ export class ReplicationStreamImpl implements ReplicationStream {
 
   private copyDataEvent(body: Uint8Array): ReplicationEvent {
     const frame = parseReplicationFrame(body, this.reader)
-    if (frame.type === 'xlog_data') {
+    if (frame.tag === 'xlog_data') {
       if (frame.walEnd > this.received) this.received = frame.walEnd
       const decoded = this.decoder.decode(frame.data)
       this.delivered.track(decoded)
       return {
-        type: 'data',
+        tag: 'data',
         walStart: frame.walStart,
         walEnd: frame.walEnd,
         serverTime: frame.serverTime,

@@ -21,7 +21,7 @@ export function chooseChannelBinding(
     if (options.channelBinding === 'require') {
       throw new AuthenticationError('channel_binding=require needs TLS with a certificate it can bind to')
     }
-    return { kind: 'none', serverSupportsIt: false }
+    return { tag: 'none', serverSupportsIt: false }
   }
   if (!mechanisms.includes('SCRAM-SHA-256-PLUS')) {
     if (options.channelBinding === 'require') {
@@ -29,10 +29,10 @@ export function chooseChannelBinding(
         'channel_binding=require, but the server does not offer SCRAM-SHA-256-PLUS',
       )
     }
-    return { kind: 'none', serverSupportsIt: true }
+    return { tag: 'none', serverSupportsIt: true }
   }
   return {
-    kind: 'tls-server-end-point',
+    tag: 'tls-server-end-point',
     certificateHash: certificateEndPointHash(certificate.raw, certificate.signatureAlgorithm),
   }
 }

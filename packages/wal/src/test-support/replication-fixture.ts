@@ -61,7 +61,7 @@ export async function collect(
     const result = await iterator.next()
     if (result.done) break
     events.push(result.value)
-    if (result.value.type === 'data') {
+    if (result.value.tag === 'data') {
       messages.push(result.value.message)
       const message = result.value.message
       if (options.acknowledge && (message.tag === 'commit' || message.tag === 'stream_commit')) {

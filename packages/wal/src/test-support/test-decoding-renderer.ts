@@ -107,7 +107,7 @@ export class TestDecodingRenderer {
     const parts: string[] = []
     tuple.forEach((value, index) => {
       const column = relation.columns[index]!
-      if (skipNulls && value.kind === 'null') return
+      if (skipNulls && value.tag === 'null') return
       const typeName = this.typeNames.get(column.typeOid) ?? `oid ${column.typeOid}`
       parts.push(`${column.name}[${typeName}]:${literal(column.typeOid, value)}`)
     })
@@ -120,7 +120,7 @@ function qualified(relation: RelationMessage): string {
 }
 
 function literal(typeOid: number, value: Tuple[number]): string {
-  switch (value.kind) {
+  switch (value.tag) {
     case 'null':
       return 'null'
     case 'unchanged':
