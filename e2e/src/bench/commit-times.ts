@@ -40,7 +40,7 @@ export async function readCommitTimes(options: {
     let commitMillis = 0
     try {
       for await (const event of stream) {
-        if (event.type === 'keepalive') {
+        if (event.tag === 'keepalive') {
           if (event.walEnd >= options.untilLsn) break
           continue
         }

@@ -37,7 +37,7 @@ export async function walDeliveryLatency(
     let untilLsn = -1n
     const reading = (async () => {
       for await (const event of stream) {
-        if (event.type === 'keepalive') {
+        if (event.tag === 'keepalive') {
           if (untilLsn >= 0n && event.walEnd >= untilLsn) break
           continue
         }

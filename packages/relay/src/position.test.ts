@@ -9,20 +9,20 @@ import { Position } from './position.js'
 // confirmed position; at the end, with everything delivered, an idle keepalive is confirmed.
 
 interface WalTransaction {
-  kind: 'transaction'
+  tag: 'transaction'
   commitLsn: bigint
   endLsn: bigint
   /** The handler of each fact, in WAL order. */
   facts: { id: number; handler: number }[]
 }
 interface WalOutsideFact {
-  kind: 'outside'
+  tag: 'outside'
   lsn: bigint
   fact: { id: number; handler: number }
 }
 type WalItem = WalTransaction | WalOutsideFact
 
-const endOf = (item: WalItem) => (item.kind === 'transaction' ? item.endLsn : item.lsn)
+const endOf = (item: WalItem) => (item.tag === 'transaction' ? item.endLsn : item.lsn)
 
 interface Unit {
   lsn: bigint
@@ -88,20 +88,20 @@ function buildWal(shapes: Array<{ outside: boolean; handlers: number[] }>): WalI
   return shapes.map((shape) => {
     if (shape.outside) {
       cursor += 0x10n
-      return { kind: 'outside', lsn: cursor, fact: { id: id++, handler: shape.handlers[0] ?? 0 } }
+      return { tag: 'outside', lsn: cursor, fact: { id: id++, handler: shape.handlers[0] ?? 0 } }
     }
     const facts = shape.handlers.map((handler) => ({ id: id++, handler }))
     cursor += 0x10n * BigInt(facts.length + 1)
     const commitLsn = cursor
     cursor += 0x8n
-    return { kind: 'transaction', commitLsn, endLsn: cursor, facts }
+    return { tag: 'transaction', commitLsn, endLsn: cursor, facts }
   })
 }
 
 /** What the relay does with one item from the stream. */
 function readItem(item: WalItem, position: Position, handlers: ModelHandler[]): void {
   const allIdle = () => handlers.every((handler) => handler.idle)
-  if (item.kind === 'outside') {
+  if (item.tag === 'outside') {
     handlers[item.fact.handler]!.hand(position.unitLsn(), false, [item.fact.id])
     return
   }
@@ -133,23 +133,23 @@ function readItem(item: WalItem, position: Position, handlers: ModelHandler[]): 
 }
 
 type Step =
-  | { kind: 'read' }
-  | { kind: 'settle'; handler: number; pick: number }
-  | { kind: 'keepalive' }
-  | { kind: 'reconnect' }
+  | { tag: 'read' }
+  | { tag: 'settle'; handler: number; pick: number }
+  | { tag: 'keepalive' }
+  | { tag: 'reconnect' }
 
 const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 4, arbitrary: fc.constant<Step>({ kind: 'read' }) },
+  { weight: 4, arbitrary: fc.constant<Step>({ tag: 'read' }) },
   {
     weight: 5,
     arbitrary: fc.record({
-      kind: fc.constant('settle' as const),
+      tag: fc.constant('settle' as const),
       handler: fc.nat({ max: handlerCount - 1 }),
       pick: fc.nat(),
     }),
   },
-  { weight: 2, arbitrary: fc.constant<Step>({ kind: 'keepalive' }) },
-  { weight: 1, arbitrary: fc.constant<Step>({ kind: 'reconnect' }) },
+  { weight: 2, arbitrary: fc.constant<Step>({ tag: 'keepalive' }) },
+  { weight: 1, arbitrary: fc.constant<Step>({ tag: 'reconnect' }) },
 )
 
 const walArbitrary = fc.array(
@@ -184,13 +184,13 @@ describe('Position', () => {
           let sentUpTo = position.confirmed
           const check = () => {
             for (const item of wal) {
-              const facts = item.kind === 'transaction' ? item.facts : [item.fact]
+              const facts = item.tag === 'transaction' ? item.facts : [item.fact]
               const undelivered = facts.some((fact) => !delivered.has(fact.id))
               if (undelivered) expect(position.confirmed).toBeLessThan(endOf(item))
             }
           }
           for (const step of steps) {
-            switch (step.kind) {
+            switch (step.tag) {
               case 'read':
                 if (next < wal.length) {
                   readItem(wal[next]!, position, handlers)

@@ -438,7 +438,7 @@ class SlotRelay implements Relay {
 
   /** Returns a promise when something went to a handler, else nothing to wait for. */
   #handle(event: ReplicationEvent): Promise<void> | undefined {
-    if (event.type === 'keepalive') {
+    if (event.tag === 'keepalive') {
       if (this.#checkpointed) {
         // Confirmed only once the handler has checkpointed it, so hand it over like a transaction.
         if (!this.#position.idleAdvance(event.walEnd)) return undefined
@@ -454,7 +454,7 @@ class SlotRelay implements Relay {
   }
 
   async #handOver(output: AssemblerOutput): Promise<void> {
-    if (output.kind === 'part') {
+    if (output.tag === 'part') {
       for (const [index, part] of this.#split(output.transaction)) {
         await this.#send(index, part)
         if (this.#position.inTransaction) this.#partsHandedTo.add(index)

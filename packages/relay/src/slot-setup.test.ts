@@ -1,5 +1,5 @@
 import { createDatabase, startPostgres, uniqueName } from '@factlib/testing'
-import { ReplicationConnection } from '@factlib/wal'
+import { ReplicationConnection, sqlLiteral } from '@factlib/wal'
 import postgres from 'postgres'
 import { afterAll, describe, expect, it } from 'vitest'
 import { silentLogger } from './logger.js'
@@ -13,8 +13,8 @@ describe('slot setup: failover slots, and a guard before a missing slot is made'
   const failoverOf = async (slot: string) => {
     const rows = await sql.unsafe(
       (await sql`select current_setting('server_version_num')::int as v`)[0]!.v >= 170000
-        ? `select failover::text as failover from pg_replication_slots where slot_name = '${slot}'`
-        : `select 'unsupported' as failover from pg_replication_slots where slot_name = '${slot}'`,
+        ? `select failover::text as failover from pg_replication_slots where slot_name = ${sqlLiteral(slot)}`
+        : `select 'unsupported' as failover from pg_replication_slots where slot_name = ${sqlLiteral(slot)}`,
     )
     return rows[0]?.failover as string | undefined
   }

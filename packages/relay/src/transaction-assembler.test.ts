@@ -31,7 +31,7 @@ function feed(assembler: TransactionAssembler, position: Position, messages: Pgo
     const output = assembler.accept(m)
     if (!output) continue
     out.push(output)
-    if (output.kind === 'commit') {
+    if (output.tag === 'commit') {
       if (output.transaction) position.handed(0, output.endLsn, true)
       position.commit(output.commitLsn, output.endLsn, output.transaction !== undefined, false)
     }
@@ -56,7 +56,7 @@ describe('TransactionAssembler', () => {
     ])
     expect(out).toHaveLength(1)
     const [only] = out
-    if (only?.kind !== 'commit') throw new Error('expected a commit')
+    if (only?.tag !== 'commit') throw new Error('expected a commit')
     expect(only.transaction?.endLsn).toBe(0x228n)
     expect(only.transaction?.complete).toBe(true)
     expect(
@@ -71,14 +71,14 @@ describe('TransactionAssembler', () => {
     const { assembler, position } = setup(['orders'])
     expect(
       feed(assembler, position, [begin(0x10n), message(0x8n, 'other', 'x'), commit(0x10n, 0x38n)]),
-    ).toEqual([{ kind: 'commit', commitLsn: 0x10n, endLsn: 0x38n, replay: false, transaction: undefined }])
+    ).toEqual([{ tag: 'commit', commitLsn: 0x10n, endLsn: 0x38n, replay: false, transaction: undefined }])
   })
 
   it('hands a non-transactional message on at once, marked, without moving the position', () => {
     const { assembler, position } = setup(['orders'])
     feed(assembler, position, [begin(0x10n), commit(0x10n, 0x38n)])
     const [only] = feed(assembler, position, [message(0x40n, 'orders', 'escaped', false)])
-    if (only?.kind !== 'part') throw new Error('expected a part')
+    if (only?.tag !== 'part') throw new Error('expected a part')
     expect(only.transaction.endLsn).toBe(0x38n)
     expect(only.transaction.complete).toBe(false)
     expect(only.transaction.facts[0]?.deadLetterReason).toBe(nonTransactionalReason)
@@ -114,7 +114,7 @@ describe('TransactionAssembler', () => {
       message(0x190n, 'p', 'two'),
       commit(0x200n, 0x228n),
     ])
-    expect(replay.map((o) => o.kind === 'commit' && [o.replay, o.transaction?.facts.length])).toEqual([
+    expect(replay.map((o) => o.tag === 'commit' && [o.replay, o.transaction?.facts.length])).toEqual([
       [true, undefined],
       [false, 1],
     ])

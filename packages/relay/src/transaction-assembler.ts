@@ -9,9 +9,9 @@ import type { Position } from './position.js'
  *   none left, or when `replay` says it was handed in full before a reconnect).
  */
 export type AssemblerOutput =
-  | { kind: 'part'; transaction: FactTransaction }
+  | { tag: 'part'; transaction: FactTransaction }
   | {
-      kind: 'commit'
+      tag: 'commit'
       commitLsn: bigint
       endLsn: bigint
       replay: boolean
@@ -69,7 +69,7 @@ export class TransactionAssembler {
     if (!message.transactional || !this.open) {
       fact.deadLetterReason = nonTransactionalReason
       return {
-        kind: 'part',
+        tag: 'part',
         transaction: { endLsn: this.position.unitLsn(), complete: false, facts: [fact] },
       }
     }
@@ -86,7 +86,7 @@ export class TransactionAssembler {
       facts: open.facts,
     }
     open.facts = [fact]
-    return { kind: 'part', transaction: part }
+    return { tag: 'part', transaction: part }
   }
 
   private acceptCommit(commitLsn: bigint, endLsn: bigint, commitTime: Date): AssemblerOutput {
@@ -95,7 +95,7 @@ export class TransactionAssembler {
     const replay = open?.replay ?? false
     const facts = open && !replay ? open.facts : []
     return {
-      kind: 'commit',
+      tag: 'commit',
       commitLsn,
       endLsn,
       replay,

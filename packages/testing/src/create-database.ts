@@ -10,7 +10,7 @@ export async function createDatabase(
   const name = uniqueName(label)
   const sql = postgres(server.url, { max: 1, onnotice: () => {} })
   try {
-    await sql.unsafe(`create database "${name}"`)
+    await sql`create database ${sql(name)}`
   } finally {
     await sql.end()
   }

@@ -12,6 +12,12 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 /** Below this length a hand-rolled ASCII loop beats the TextDecoder call overhead. */
 const asciiFastPathLimit = 64
 
+/** Builds the error a failed read throws: PgoutputDecodeError unless the reader was given another. */
+export type DecodeErrorFactory = (messageType: string, field: string, offset: number, reason: string) => Error
+
+const pgoutputDecodeError: DecodeErrorFactory = (messageType, field, offset, reason) =>
+  new PgoutputDecodeError(messageType, field, offset, reason)
+
 /**
  * Big-endian reads over one buffer with a moving offset. Every read checks the bounds first and
  * names the message and field in the error, so nothing is ever read past the end.
@@ -27,7 +33,10 @@ export class BufferReader {
   private cachedBytes = new Uint8Array(0)
   private cachedString = ''
 
-  constructor(bytes: Uint8Array = new Uint8Array(0)) {
+  constructor(
+    bytes: Uint8Array = new Uint8Array(0),
+    private readonly decodeError: DecodeErrorFactory = pgoutputDecodeError,
+  ) {
     this.bytes = bytes
     this.view = new DataView(bytes.buffer)
     this.base = bytes.byteOffset
@@ -48,7 +57,7 @@ export class BufferReader {
   }
 
   fail(field: string, reason: string, offset = this.offset): never {
-    throw new PgoutputDecodeError(this.messageType, field, offset, reason)
+    throw this.decodeError(this.messageType, field, offset, reason)
   }
 
   private need(count: number, field: string): void {

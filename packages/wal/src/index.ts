@@ -13,19 +13,21 @@ export {
 export * from './decoder.js'
 export { type Logger, silentLogger } from './logger.js'
 export { PostgresError, type PostgresErrorFields } from './postgres-error.js'
-export {
-  type CreateReplicationSlotResult,
-  type IdentifySystemResult,
-  type QueryResult,
-  ReplicationConnection,
-  type StartReplicationOptions,
-} from './replication-connection.js'
+export type {
+  CreateReplicationSlotOptions,
+  CreateReplicationSlotResult,
+  IdentifySystemResult,
+  StartReplicationOptions,
+} from './replication-commands.js'
+export { ReplicationConnection } from './replication-connection.js'
 export {
   AuthenticationError,
+  BackendMessageDecodeError,
   ReplicationConnectionError,
   ReplicationProtocolError,
   ReplicationSilenceError,
   UnsupportedServerVersionError,
 } from './replication-errors.js'
 export type { ReplicationEvent, ReplicationStream } from './replication-stream.js'
+export type { QueryResult } from './simple-query.js'
 export { sqlIdentifier, sqlLiteral } from './sql-text.js'

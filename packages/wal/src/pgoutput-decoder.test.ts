@@ -134,7 +134,7 @@ describe('PgoutputDecoder on messages the captured streams lack', () => {
     expect(decoder.inStreamBlock).toBe(true)
     expect(decoder.decode(build.insert(16393, ['2', 'unchanged'], 42))).toMatchObject({
       xid: 42,
-      new: [{ kind: 'text', value: '2' }, { kind: 'unchanged' }],
+      new: [{ tag: 'text', value: '2' }, { tag: 'unchanged' }],
     })
     const message = build.message({
       transactional: true,
@@ -154,8 +154,8 @@ describe('PgoutputDecoder on messages the captured streams lack', () => {
     const binary = decoder.decode(build.insert(16393, [Uint8Array.of(0, 0, 0, 1), 'x']))
     expect(binary).toMatchObject({
       new: [
-        { kind: 'binary', value: Uint8Array.of(0, 0, 0, 1) },
-        { kind: 'text', value: 'x' },
+        { tag: 'binary', value: Uint8Array.of(0, 0, 0, 1) },
+        { tag: 'text', value: 'x' },
       ],
     })
     const withOld = tupleData(

@@ -21,8 +21,8 @@ import {
   TupleMarker,
 } from './pgoutput-tags.js'
 
-const nullValue: TupleValue = Object.freeze({ kind: 'null' })
-const unchangedValue: TupleValue = Object.freeze({ kind: 'unchanged' })
+const nullValue: TupleValue = Object.freeze({ tag: 'null' })
+const unchangedValue: TupleValue = Object.freeze({ tag: 'unchanged' })
 
 /** Field names per tuple, built once so the hot loop does not build strings. */
 const tupleFields = {
@@ -309,7 +309,7 @@ export class PgoutputDecoder {
       switch (kind) {
         case ColumnKind.text: {
           const length = reader.int32(field.length)
-          values[index] = { kind: 'text', value: reader.text(length, field.value) }
+          values[index] = { tag: 'text', value: reader.text(length, field.value) }
           break
         }
         case ColumnKind.null:
@@ -320,7 +320,7 @@ export class PgoutputDecoder {
           break
         case ColumnKind.binary: {
           const length = reader.int32(field.length)
-          values[index] = { kind: 'binary', value: reader.bytesView(length, field.value) }
+          values[index] = { tag: 'binary', value: reader.bytesView(length, field.value) }
           break
         }
         default:

@@ -7,10 +7,10 @@
 
 /** One column value of a TupleData: null 'n', unchanged TOAST 'u', text 't', binary 'b'. */
 export type TupleValue =
-  | { readonly kind: 'null' }
-  | { readonly kind: 'unchanged' }
-  | { readonly kind: 'text'; readonly value: string }
-  | { readonly kind: 'binary'; readonly value: Uint8Array }
+  | { readonly tag: 'null' }
+  | { readonly tag: 'unchanged' }
+  | { readonly tag: 'text'; readonly value: string }
+  | { readonly tag: 'binary'; readonly value: Uint8Array }
 
 export type Tuple = TupleValue[]
 

@@ -16,6 +16,27 @@ export class ReplicationProtocolError extends Error {
   override readonly name = 'ReplicationProtocolError'
 }
 
+/**
+ * A backend message (ErrorResponse, RowDescription, DataRow, Authentication, ...) whose body does
+ * not parse: truncated, a string without its terminator, invalid UTF-8. What the server reports
+ * with a well-formed ErrorResponse is a PostgresError; this is the message itself being broken.
+ */
+export class BackendMessageDecodeError extends Error {
+  override readonly name = 'BackendMessageDecodeError'
+
+  constructor(
+    /** The backend message being parsed, e.g. 'ErrorResponse', 'DataRow'. */
+    readonly messageType: string,
+    /** The field that could not be read, e.g. 'field.value', 'column.length'. */
+    readonly field: string,
+    /** Byte offset into the message body where the field starts. */
+    readonly offset: number,
+    reason: string,
+  ) {
+    super(`cannot parse backend message ${messageType}: field ${field} at offset ${offset}: ${reason}`)
+  }
+}
+
 /** A START_REPLICATION option needs a newer server than the one connected to. */
 export class UnsupportedServerVersionError extends Error {
   override readonly name = 'UnsupportedServerVersionError'

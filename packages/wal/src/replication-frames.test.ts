@@ -13,8 +13,8 @@ describe('replication frames', () => {
       .bytes(Uint8Array.of(1, 2, 3))
       .build()
     const parsed = parseReplicationFrame(frame)
-    expect(parsed).toMatchObject({ type: 'xlog_data', walStart: 0x10n, walEnd: 0x20n, serverTime: 12345n })
-    if (parsed.type !== 'xlog_data') throw new Error('unreachable')
+    expect(parsed).toMatchObject({ tag: 'xlog_data', walStart: 0x10n, walEnd: 0x20n, serverTime: 12345n })
+    if (parsed.tag !== 'xlog_data') throw new Error('unreachable')
     expect([...parsed.data]).toEqual([1, 2, 3])
     expect(parsed.data.buffer).toBe(frame.buffer)
   })
@@ -22,7 +22,7 @@ describe('replication frames', () => {
   it("parses primary keepalive 'k'", () => {
     const frame = new ByteBuilder().char('k').int64(0x1234n).int64(-5n).byte(1).build()
     expect(parseReplicationFrame(frame)).toEqual({
-      type: 'keepalive',
+      tag: 'keepalive',
       walEnd: 0x1234n,
       serverTime: -5n,
       replyRequested: true,

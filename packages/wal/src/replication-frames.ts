@@ -26,7 +26,7 @@ export interface PrimaryKeepalive {
   replyRequested: boolean
 }
 
-export type ReplicationFrame = ({ type: 'xlog_data' } & XLogData) | ({ type: 'keepalive' } & PrimaryKeepalive)
+export type ReplicationFrame = ({ tag: 'xlog_data' } & XLogData) | ({ tag: 'keepalive' } & PrimaryKeepalive)
 
 export interface StandbyStatusUpdate {
   /** Last WAL byte + 1 received and written. */
@@ -53,7 +53,7 @@ export function parseReplicationFrame(payload: Uint8Array, reader = new BufferRe
     const walEnd = reader.uint64('walEnd')
     const serverTime = reader.int64('serverTime')
     return {
-      type: 'xlog_data',
+      tag: 'xlog_data',
       walStart,
       walEnd,
       serverTime,
@@ -63,7 +63,7 @@ export function parseReplicationFrame(payload: Uint8Array, reader = new BufferRe
   if (type === ReplicationFrameByte.primaryKeepalive) {
     reader.messageType = 'keepalive'
     return {
-      type: 'keepalive',
+      tag: 'keepalive',
       walEnd: reader.uint64('walEnd'),
       serverTime: reader.int64('serverTime'),
       replyRequested: reader.uint8('replyRequested') === 1,

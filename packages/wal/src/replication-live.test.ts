@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { formatLsn, parseLsn } from './lsn.js'
 import type { PgoutputMessage } from './pgoutput-messages.js'
 import { ReplicationConnection } from './replication-connection.js'
+import { sqlLiteral } from './sql-text.js'
 import { collect, type ReplicationFixture, replicationFixture } from './test-support/replication-fixture.js'
 
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8')
@@ -75,7 +76,7 @@ describe('replication against PostgreSQL: every message type live', () => {
       expect(tags, tag).toContain(tag)
     }
     const update = messages.find((message) => message.tag === 'update')!
-    expect(update).toMatchObject({ key: [{ kind: 'text', value: '1' }, { kind: 'null' }, { kind: 'null' }] })
+    expect(update).toMatchObject({ key: [{ tag: 'text', value: '1' }, { tag: 'null' }, { tag: 'null' }] })
     expect(update).toMatchObject({ new: [{ value: '2' }, { value: 'one' }, { value: '\\x0001' }] })
     const emitted = messages.filter((message) => message.tag === 'message')
     expect(emitted.map((message) => [message.prefix, text(message.content), message.transactional])).toEqual([
@@ -96,15 +97,15 @@ describe('replication against PostgreSQL: every message type live', () => {
     })
     // Every data event carries the XLogData positions it came in.
     const changes = events.filter(
-      (event) => event.type === 'data' && ['insert', 'commit'].includes(event.message.tag),
+      (event) => event.tag === 'data' && ['insert', 'commit'].includes(event.message.tag),
     )
     expect(changes.length).toBeGreaterThan(0)
-    for (const event of changes) if (event.type === 'data') expect(event.walStart).toBeGreaterThan(0n)
+    for (const event of changes) if (event.tag === 'data') expect(event.walStart).toBeGreaterThan(0n)
     const lastCommit = messages.findLast((message) => message.tag === 'commit')!
     if (lastCommit.tag !== 'commit') throw new Error('unreachable')
     // close() sent the acknowledged position before CopyDone: the slot confirms exactly it.
     const [row] = await fixture.sql(
-      `select confirmed_flush_lsn from pg_replication_slots where slot_name = '${fixture.slot}'`,
+      `select confirmed_flush_lsn from pg_replication_slots where slot_name = ${sqlLiteral(fixture.slot)}`,
     )
     expect(row![0]).toBe(formatLsn(lastCommit.endLsn))
   })
@@ -128,13 +129,15 @@ describe('replication against PostgreSQL: binary tuples on a temporary slot', ()
     const { messages } = await collect(stream, (got) => got.some((message) => message.tag === 'insert'))
     const insert = messages.find((message) => message.tag === 'insert')!
     if (insert.tag !== 'insert') throw new Error('unreachable')
-    expect(insert.new.map((value) => (value.kind === 'binary' ? [...value.value] : value))).toEqual([
+    expect(insert.new.map((value) => (value.tag === 'binary' ? [...value.value] : value))).toEqual([
       [0, 0, 1, 2], // int4 258, big-endian
       [...Buffer.from('bin')],
       [0xca, 0xfe],
     ])
     await stream.close()
-    expect(await fixture.sql(`select 1 from pg_replication_slots where slot_name = '${slot}'`)).toEqual([])
+    expect(
+      await fixture.sql(`select 1 from pg_replication_slots where slot_name = ${sqlLiteral(slot)}`),
+    ).toEqual([])
   })
 })
 
@@ -292,7 +295,7 @@ describe('replication against PostgreSQL: resume after reconnect', () => {
     let commits = 0
     let fourthCommitEnd = 0n
     for await (const event of stream) {
-      if (event.type !== 'data') continue
+      if (event.tag !== 'data') continue
       if (event.message.tag === 'message') seen.push(text(event.message.content))
       if (event.message.tag === 'commit') {
         commits++
@@ -304,7 +307,7 @@ describe('replication against PostgreSQL: resume after reconnect', () => {
     expect(seen.length).toBe(21)
     expect(stream.acknowledgedLsn).toBe(fourthCommitEnd)
     const [slot] = await fixture.sql(
-      `select confirmed_flush_lsn, active from pg_replication_slots where slot_name = '${fixture.slot}'`,
+      `select confirmed_flush_lsn, active from pg_replication_slots where slot_name = ${sqlLiteral(fixture.slot)}`,
     )
     expect(parseLsn(slot![0]!)).toBe(fourthCommitEnd)
 
@@ -329,7 +332,7 @@ describe('replication against PostgreSQL: resume after reconnect', () => {
 
   it('confirms nothing before acknowledge, and idle keepalives only when nothing is in flight', async () => {
     const [before] = await fixture.sql(
-      `select confirmed_flush_lsn from pg_replication_slots where slot_name = '${fixture.slot}'`,
+      `select confirmed_flush_lsn from pg_replication_slots where slot_name = ${sqlLiteral(fixture.slot)}`,
     )
     const connection = await ReplicationConnection.connect(fixture.url)
     const stream = await connection.startReplication({
@@ -344,7 +347,7 @@ describe('replication against PostgreSQL: resume after reconnect', () => {
     expect(stream.acknowledgeIdle(parseLsn('FF/0'))).toBe(false)
     await new Promise((resolve) => setTimeout(resolve, 300))
     const [during] = await fixture.sql(
-      `select confirmed_flush_lsn from pg_replication_slots where slot_name = '${fixture.slot}'`,
+      `select confirmed_flush_lsn from pg_replication_slots where slot_name = ${sqlLiteral(fixture.slot)}`,
     )
     expect(during![0]).toBe(before![0])
     const commit = messages.find((message) => message.tag === 'commit')!

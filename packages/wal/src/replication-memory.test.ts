@@ -38,7 +38,7 @@ describe('memory while the consumer does not pull', () => {
     await fixture.sql("select pg_logical_emit_message(true, 'warmup', 'x')")
     while (true) {
       const { value } = await iterator.next()
-      if (value?.type === 'data' && value.message.tag === 'commit') break
+      if (value?.tag === 'data' && value.message.tag === 'commit') break
     }
     const [start] = await fixture.sql('select pg_current_wal_lsn()')
     const startLsn = parseLsn(start![0]!)
@@ -74,11 +74,11 @@ describe('memory while the consumer does not pull', () => {
     while (bigMessages < transactions * messagesPerTransaction) {
       const { value, done } = await iterator.next()
       if (done) throw new Error('stream ended early')
-      if (value.type === 'data' && value.message.tag === 'message') {
+      if (value.tag === 'data' && value.message.tag === 'message') {
         expect(value.message.content.length).toBe(messageBytes)
         bigMessages++
       }
-      if (value.type === 'data' && value.message.tag === 'commit') stream.acknowledge(value.message.endLsn)
+      if (value.tag === 'data' && value.message.tag === 'commit') stream.acknowledge(value.message.endLsn)
     }
     expect(bigMessages).toBe(transactions * messagesPerTransaction)
     await stream.close()

@@ -60,9 +60,9 @@ describe('ReplicationStream against a fake walsender', () => {
     socket.write(xlogData(0x900n, message(1)))
     socket.write(keepalive(0x1000n, true))
     const iterator = stream[Symbol.asyncIterator]()
-    expect((await iterator.next()).value).toMatchObject({ type: 'data', walStart: 0x900n })
+    expect((await iterator.next()).value).toMatchObject({ tag: 'data', walStart: 0x900n })
     expect((await iterator.next()).value).toEqual({
-      type: 'keepalive',
+      tag: 'keepalive',
       walEnd: 0x1000n,
       serverTime: 0n,
       replyRequested: true,
@@ -136,7 +136,7 @@ describe('ReplicationStream against a fake walsender', () => {
     expect(socket.writableLength).toBeGreaterThan(8 * 1024 * 1024)
     let received = 0
     for await (const event of stream) {
-      if (event.type !== 'data' || event.message.tag !== 'message') throw new Error('unexpected event')
+      if (event.tag !== 'data' || event.message.tag !== 'message') throw new Error('unexpected event')
       if (event.message.lsn !== BigInt(received)) throw new Error(`out of order at ${received}`)
       if (++received === count) break
     }
@@ -167,15 +167,15 @@ describe('ReplicationStream against a fake walsender', () => {
       ]),
     )
     // The first event has to be waited for; the rest are read as they are already there.
-    expect((await iterator.next()).value).toMatchObject({ type: 'data', walStart: 0x10n })
+    expect((await iterator.next()).value).toMatchObject({ tag: 'data', walStart: 0x10n })
     const read: ReplicationEvent[] = []
     await until(() => {
       for (let event = stream.read(); event; event = stream.read()) read.push(event)
       return read.length >= 2
     })
     expect(read).toMatchObject([
-      { type: 'data', walStart: 0x20n, message: { tag: 'message', lsn: 2n } },
-      { type: 'keepalive', walEnd: 0x30n },
+      { tag: 'data', walStart: 0x20n, message: { tag: 'message', lsn: 2n } },
+      { tag: 'keepalive', walEnd: 0x30n },
     ])
     expect(stream.read()).toBeUndefined() // the ErrorResponse is the iterator's to report
     await expect(iterator.next()).rejects.toMatchObject({ name: 'PostgresError', code: '57P01' })

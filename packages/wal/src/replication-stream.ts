@@ -1,4 +1,6 @@
+import type { AsynchronousMessages } from './asynchronous-messages.js'
 import { BufferReader } from './buffer-reader.js'
+import { DeliveredTransactions } from './delivered-transactions.js'
 import type { Logger } from './logger.js'
 import type { PgoutputDecoder } from './pgoutput-decoder.js'
 import type { PgoutputMessage } from './pgoutput-messages.js'
@@ -7,13 +9,13 @@ import { nowAsPostgresTime } from './postgres-time.js'
 import { ReplicationProtocolError, ReplicationSilenceError } from './replication-errors.js'
 import { encodeStandbyStatusUpdate, parseReplicationFrame } from './replication-frames.js'
 import type { BackendMessage, BackendMessageSource } from './wire/backend-message-source.js'
-import { parseErrorFields, parseParameterStatus } from './wire/backend-messages.js'
+import { parseErrorFields } from './wire/backend-messages.js'
 import { copyDataMessage, copyDoneMessage, terminateMessage } from './wire/frontend-messages.js'
 import { BackendCode } from './wire/message-codes.js'
 
 export type ReplicationEvent =
-  | { type: 'data'; walStart: bigint; walEnd: bigint; serverTime: bigint; message: PgoutputMessage }
-  | { type: 'keepalive'; walEnd: bigint; serverTime: bigint; replyRequested: boolean }
+  | { tag: 'data'; walStart: bigint; walEnd: bigint; serverTime: bigint; message: PgoutputMessage }
+  | { tag: 'keepalive'; walEnd: bigint; serverTime: bigint; replyRequested: boolean }
 
 export interface ReplicationStream extends AsyncIterable<ReplicationEvent> {
   /**
@@ -72,16 +74,14 @@ export class ReplicationStreamImpl implements ReplicationStream {
   private finished = false
   /** A message read() took but left for next(), which handles everything but CopyData. */
   private held: BackendMessage | undefined
-  // What has been delivered, for acknowledgeIdle.
-  private openTransaction = false
-  private readonly openStreamedTransactions = new Set<number>()
-  private deliveredPosition = 0n
+  private readonly delivered = new DeliveredTransactions()
 
   constructor(
     private readonly source: BackendMessageSource,
     private readonly write: (bytes: Uint8Array) => void,
     private readonly endSocket: () => Promise<void>,
     private readonly decoder: PgoutputDecoder,
+    private readonly messages: AsynchronousMessages,
     private readonly settings: ReplicationStreamSettings,
   ) {
     this.statusTimer = setInterval(() => this.sendStatusUpdate(false), settings.statusIntervalMs)
@@ -117,10 +117,7 @@ export class ReplicationStreamImpl implements ReplicationStream {
   }
 
   acknowledgeIdle(walEnd: bigint): boolean {
-    const idle =
-      !this.openTransaction &&
-      this.openStreamedTransactions.size === 0 &&
-      this.deliveredPosition <= this.acknowledged
+    const idle = this.delivered.allCoveredBy(this.acknowledged)
     if (idle) this.acknowledge(walEnd)
     return idle
   }
@@ -189,12 +186,12 @@ export class ReplicationStreamImpl implements ReplicationStream {
 
   private copyDataEvent(body: Uint8Array): ReplicationEvent {
     const frame = parseReplicationFrame(body, this.reader)
-    if (frame.type === 'xlog_data') {
+    if (frame.tag === 'xlog_data') {
       if (frame.walEnd > this.received) this.received = frame.walEnd
       const decoded = this.decoder.decode(frame.data)
-      this.track(decoded)
+      this.delivered.track(decoded)
       return {
-        type: 'data',
+        tag: 'data',
         walStart: frame.walStart,
         walEnd: frame.walEnd,
         serverTime: frame.serverTime,
@@ -230,13 +227,8 @@ export class ReplicationStreamImpl implements ReplicationStream {
           this.source.fail(error)
           throw error
         }
-        case BackendCode.noticeResponse:
-          this.settings.logger.info({ notice: parseErrorFields(message.body) }, 'server notice')
-          break
-        case BackendCode.parameterStatus:
-          this.settings.logger.debug(parseParameterStatus(message.body), 'server parameter changed')
-          break
         default: {
+          if (this.messages.handle(message)) break
           const error = new ReplicationProtocolError(
             `unexpected backend message 0x${message.code.toString(16)} during replication`,
           )
@@ -246,45 +238,6 @@ export class ReplicationStreamImpl implements ReplicationStream {
       }
     }
     return { done: true, value: undefined }
-  }
-
-  private track(message: PgoutputMessage): void {
-    switch (message.tag) {
-      case 'begin':
-      case 'begin_prepare':
-        this.openTransaction = true
-        break
-      case 'commit':
-      case 'prepare':
-      case 'commit_prepared':
-        this.openTransaction = false
-        this.deliver(message.endLsn)
-        break
-      case 'rollback_prepared':
-        this.openTransaction = false
-        this.deliver(message.rollbackEndLsn)
-        break
-      case 'stream_start':
-        this.openStreamedTransactions.add(message.xid)
-        break
-      case 'stream_commit':
-      case 'stream_prepare':
-        this.openStreamedTransactions.delete(message.xid)
-        this.deliver(message.endLsn)
-        break
-      case 'stream_abort':
-        if (message.xid === message.subXid) this.openStreamedTransactions.delete(message.xid)
-        break
-      case 'message':
-        if (!message.transactional) this.deliver(message.lsn)
-        break
-      default:
-        break
-    }
-  }
-
-  private deliver(position: bigint): void {
-    if (position > this.deliveredPosition) this.deliveredPosition = position
   }
 
   private stopTimers(): void {

@@ -44,7 +44,7 @@ export async function tailFacts(options: TailOptions): Promise<number> {
     const stop = () => void stream.close().catch(() => undefined)
     options.signal?.addEventListener('abort', stop, { once: true })
     for await (const event of stream) {
-      if (event.type === 'keepalive') {
+      if (event.tag === 'keepalive') {
         stream.acknowledge(event.walEnd)
         continue
       }

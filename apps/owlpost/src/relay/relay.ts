@@ -8,7 +8,7 @@ import {
   type RelayRole,
   type SessionStep,
 } from '@factlib/relay'
-import { formatLsn, PgoutputDecodeError, PostgresError } from '@factlib/wal'
+import { BackendMessageDecodeError, formatLsn, PgoutputDecodeError, PostgresError } from '@factlib/wal'
 import type { Logger } from 'pino'
 import type { OwlpostConfig } from '../config/load-config.js'
 import { redactUrl } from '../config/redact.js'
@@ -225,7 +225,9 @@ export class Relay {
 /** The Go owlpost's word for what broke the replication session, where the cause is the same. */
 function walErrorType(error: unknown, step: SessionStep): WalErrorType {
   if (step !== 'stream') return step
-  if (error instanceof PgoutputDecodeError) return 'parse_logical_msg'
+  // A message that does not parse, pgoutput or the protocol's own (both were PgoutputDecodeError once).
+  if (error instanceof PgoutputDecodeError || error instanceof BackendMessageDecodeError)
+    return 'parse_logical_msg'
   if (error instanceof PostgresError) return 'pg_error'
   return 'receive_message'
 }

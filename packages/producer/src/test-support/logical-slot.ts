@@ -28,7 +28,7 @@ export class LogicalSlot {
   static async create(url: string, name: string): Promise<LogicalSlot> {
     const sql = postgres(url, { max: 1, onnotice: () => {} })
     const publication = `${name}_pub`
-    await sql.unsafe(`create publication "${publication}"`)
+    await sql`create publication ${sql(publication)}`
     await sql`select pg_create_logical_replication_slot(${name}, 'pgoutput')`
     return new LogicalSlot(sql, name, publication)
   }

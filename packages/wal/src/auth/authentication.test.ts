@@ -13,7 +13,7 @@ describe('SCRAM-SHA-256 client', () => {
   it('produces the client proof of RFC 7677 and accepts its server signature', () => {
     const client = new ScramSha256Client(
       'pencil',
-      { kind: 'none', serverSupportsIt: false },
+      { tag: 'none', serverSupportsIt: false },
       'rOprNGfwEbeRWgbNEkqO',
       'user',
     )
@@ -29,7 +29,7 @@ describe('SCRAM-SHA-256 client', () => {
   it('rejects a wrong server signature, a server error, and a nonce that does not extend ours', () => {
     const client = new ScramSha256Client(
       'pencil',
-      { kind: 'none', serverSupportsIt: false },
+      { tag: 'none', serverSupportsIt: false },
       'rOprNGfwEbeRWgbNEkqO',
       'user',
     )
@@ -38,14 +38,14 @@ describe('SCRAM-SHA-256 client', () => {
     expect(() => client.verifyServerFinal(encode('e=invalid-proof'))).toThrow(
       'SCRAM authentication failed: invalid-proof',
     )
-    const other = new ScramSha256Client('pencil', { kind: 'none', serverSupportsIt: false }, 'abc')
+    const other = new ScramSha256Client('pencil', { tag: 'none', serverSupportsIt: false }, 'abc')
     expect(() => other.clientFinalMessage(encode('r=xyz123,s=c2FsdA==,i=4096'))).toThrow(/nonce/)
   })
 
   it('announces channel binding in the GS2 header', () => {
     const plus = new ScramSha256Client(
       'p',
-      { kind: 'tls-server-end-point', certificateHash: Uint8Array.of(1, 2) },
+      { tag: 'tls-server-end-point', certificateHash: Uint8Array.of(1, 2) },
       'n1',
     )
     expect(plus.mechanism).toBe('SCRAM-SHA-256-PLUS')
@@ -55,7 +55,7 @@ describe('SCRAM-SHA-256 client', () => {
     expect(Buffer.from(final.split(',')[0]!.slice(2), 'base64')).toEqual(
       Buffer.concat([Buffer.from('p=tls-server-end-point,,'), Buffer.from([1, 2])]),
     )
-    const couldBind = new ScramSha256Client('p', { kind: 'none', serverSupportsIt: true }, 'n2')
+    const couldBind = new ScramSha256Client('p', { tag: 'none', serverSupportsIt: true }, 'n2')
     expect(decode(couldBind.clientFirstMessage())).toBe('y,,n=*,r=n2')
   })
 })

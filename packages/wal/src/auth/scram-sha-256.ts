@@ -7,10 +7,10 @@ import { AuthenticationError } from '../replication-errors.js'
  */
 
 export type ChannelBinding =
-  | { kind: 'none'; serverSupportsIt: false }
+  | { tag: 'none'; serverSupportsIt: false }
   /** The client could bind but the server did not offer PLUS: 'y' tells a MITM-downgrade apart. */
-  | { kind: 'none'; serverSupportsIt: true }
-  | { kind: 'tls-server-end-point'; certificateHash: Uint8Array }
+  | { tag: 'none'; serverSupportsIt: true }
+  | { tag: 'tls-server-end-point'; certificateHash: Uint8Array }
 
 const encoder = new TextEncoder()
 
@@ -47,10 +47,10 @@ export class ScramSha256Client {
     // PostgreSQL takes the user from the startup message and ignores this one.
     username = '*',
   ) {
-    this.mechanism = binding.kind === 'tls-server-end-point' ? 'SCRAM-SHA-256-PLUS' : 'SCRAM-SHA-256'
+    this.mechanism = binding.tag === 'tls-server-end-point' ? 'SCRAM-SHA-256-PLUS' : 'SCRAM-SHA-256'
     this.clientNonce = nonce
     this.gs2Header =
-      binding.kind === 'tls-server-end-point'
+      binding.tag === 'tls-server-end-point'
         ? 'p=tls-server-end-point,,'
         : binding.serverSupportsIt
           ? 'y,,'
@@ -79,7 +79,7 @@ export class ScramSha256Client {
       throw new AuthenticationError('SCRAM server-first-message: invalid iteration count')
     }
     const bindingData =
-      this.binding.kind === 'tls-server-end-point'
+      this.binding.tag === 'tls-server-end-point'
         ? Buffer.concat([Buffer.from(this.gs2Header), this.binding.certificateHash])
         : Buffer.from(this.gs2Header)
     const clientFinalWithoutProof = `c=${bindingData.toString('base64')},r=${nonce}`

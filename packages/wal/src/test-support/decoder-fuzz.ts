@@ -23,11 +23,11 @@ export interface FuzzInput {
 const tagBytes = [...'BCORYIUDTMSEcAbPKrpwk'].map((character) => character.charCodeAt(0))
 
 const mutation = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
-  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ maxLength: 8 }) }),
-  fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), count: fc.integer({ min: 1, max: 8 }) }),
-  fc.record({ kind: fc.constant('length' as const), at: fc.nat(), value: fc.integer() }),
+  fc.record({ tag: fc.constant('flip' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
+  fc.record({ tag: fc.constant('truncate' as const), at: fc.nat() }),
+  fc.record({ tag: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ maxLength: 8 }) }),
+  fc.record({ tag: fc.constant('delete' as const), at: fc.nat(), count: fc.integer({ min: 1, max: 8 }) }),
+  fc.record({ tag: fc.constant('length' as const), at: fc.nat(), value: fc.integer() }),
 )
 
 type Mutation = typeof mutation extends fc.Arbitrary<infer T> ? T : never
@@ -36,7 +36,7 @@ function mutate(seed: Uint8Array, mutations: Mutation[]): Uint8Array {
   let bytes = Uint8Array.from(seed)
   for (const change of mutations) {
     const at = bytes.length === 0 ? 0 : change.at % (bytes.length + 1)
-    switch (change.kind) {
+    switch (change.tag) {
       case 'flip':
         if (at < bytes.length) bytes[at] = change.value
         break

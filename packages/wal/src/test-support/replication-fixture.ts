@@ -2,6 +2,7 @@ import { createDatabase, type PostgresService, startPostgres, uniqueName } from 
 import type { PgoutputMessage } from '../pgoutput-messages.js'
 import { ReplicationConnection } from '../replication-connection.js'
 import type { ReplicationEvent, ReplicationStream } from '../replication-stream.js'
+import { sqlIdentifier, sqlLiteral } from '../sql-text.js'
 
 /**
  * A database of the test's own with a table, a publication and a logical slot. SQL runs over a
@@ -26,7 +27,7 @@ export async function replicationFixture(
   const slot = uniqueName(`${label}_slot`)
   const publication = 'pub'
   await admin.query('create table items(id int primary key, name text, payload bytea)')
-  await admin.query(`create publication ${publication} for table items`)
+  await admin.query(`create publication ${sqlIdentifier(publication)} for table items`)
   await admin.createReplicationSlot(slot, { twoPhase: options.twoPhase ?? false })
   return {
     server,
@@ -37,7 +38,7 @@ export async function replicationFixture(
     dispose: async () => {
       await admin
         .query(
-          `select pg_drop_replication_slot('${slot}') from pg_replication_slots where slot_name = '${slot}' and not active`,
+          `select pg_drop_replication_slot(${sqlLiteral(slot)}) from pg_replication_slots where slot_name = ${sqlLiteral(slot)} and not active`,
         )
         .catch(() => {})
       await admin.close()
@@ -60,7 +61,7 @@ export async function collect(
     const result = await iterator.next()
     if (result.done) break
     events.push(result.value)
-    if (result.value.type === 'data') {
+    if (result.value.tag === 'data') {
       messages.push(result.value.message)
       const message = result.value.message
       if (options.acknowledge && (message.tag === 'commit' || message.tag === 'stream_commit')) {

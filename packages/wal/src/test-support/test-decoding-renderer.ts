@@ -1,4 +1,5 @@
 import type { PgoutputMessage, RelationMessage, Tuple } from '../pgoutput-messages.js'
+import { sqlLiteral } from '../sql-text.js'
 
 /**
  * Renders decoded pgoutput changes the way PostgreSQL's test_decoding plugin prints them
@@ -106,7 +107,7 @@ export class TestDecodingRenderer {
     const parts: string[] = []
     tuple.forEach((value, index) => {
       const column = relation.columns[index]!
-      if (skipNulls && value.kind === 'null') return
+      if (skipNulls && value.tag === 'null') return
       const typeName = this.typeNames.get(column.typeOid) ?? `oid ${column.typeOid}`
       parts.push(`${column.name}[${typeName}]:${literal(column.typeOid, value)}`)
     })
@@ -119,7 +120,7 @@ function qualified(relation: RelationMessage): string {
 }
 
 function literal(typeOid: number, value: Tuple[number]): string {
-  switch (value.kind) {
+  switch (value.tag) {
     case 'null':
       return 'null'
     case 'unchanged':
@@ -129,7 +130,7 @@ function literal(typeOid: number, value: Tuple[number]): string {
     case 'text':
       if (unquotedTypes.has(typeOid)) return value.value
       if (typeOid === booleanType) return value.value === 't' ? 'true' : 'false'
-      return `'${value.value.replaceAll("'", "''")}'`
+      return sqlLiteral(value.value)
   }
 }
 

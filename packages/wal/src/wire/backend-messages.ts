@@ -1,7 +1,20 @@
-import { BufferReader } from '../buffer-reader.js'
+import { BufferReader, type DecodeErrorFactory } from '../buffer-reader.js'
 import type { PostgresErrorFields } from '../postgres-error.js'
+import { BackendMessageDecodeError } from '../replication-errors.js'
 
-/** Parsers for the bodies of the backend messages a replication client meets. */
+/**
+ * Parsers for the bodies of the backend messages a replication client meets. A body that does not
+ * parse throws BackendMessageDecodeError naming the message and the field.
+ */
+
+const backendMessageDecodeError: DecodeErrorFactory = (messageType, field, offset, reason) =>
+  new BackendMessageDecodeError(messageType, field, offset, reason)
+
+function readerFor(body: Uint8Array, messageType: string): BufferReader {
+  const reader = new BufferReader(body, backendMessageDecodeError)
+  reader.messageType = messageType
+  return reader
+}
 
 const errorFieldNames: Record<string, keyof PostgresErrorFields> = {
   V: 'severity', // non-localized severity (9.6+); preferred over S
@@ -19,9 +32,11 @@ const errorFieldNames: Record<string, keyof PostgresErrorFields> = {
 }
 
 /** ErrorResponse and NoticeResponse: (Byte1 field code, String value)*, then a zero byte. */
-export function parseErrorFields(body: Uint8Array): PostgresErrorFields {
-  const reader = new BufferReader(body)
-  reader.messageType = 'ErrorResponse'
+export function parseErrorFields(
+  body: Uint8Array,
+  messageType: 'ErrorResponse' | 'NoticeResponse' = 'ErrorResponse',
+): PostgresErrorFields {
+  const reader = readerFor(body, messageType)
   const fields: Partial<PostgresErrorFields> = {}
   let localizedSeverity = 'ERROR'
   while (reader.remaining > 0) {
@@ -42,14 +57,12 @@ export function parseErrorFields(body: Uint8Array): PostgresErrorFields {
 }
 
 export function parseParameterStatus(body: Uint8Array): { name: string; value: string } {
-  const reader = new BufferReader(body)
-  reader.messageType = 'ParameterStatus'
+  const reader = readerFor(body, 'ParameterStatus')
   return { name: reader.cstring('name'), value: reader.cstring('value') }
 }
 
 export function parseRowDescription(body: Uint8Array): string[] {
-  const reader = new BufferReader(body)
-  reader.messageType = 'RowDescription'
+  const reader = readerFor(body, 'RowDescription')
   const count = reader.int16('fields.count')
   const names: string[] = []
   for (let index = 0; index < count; index++) {
@@ -61,8 +74,7 @@ export function parseRowDescription(body: Uint8Array): string[] {
 }
 
 export function parseDataRow(body: Uint8Array): (string | null)[] {
-  const reader = new BufferReader(body)
-  reader.messageType = 'DataRow'
+  const reader = readerFor(body, 'DataRow')
   const count = reader.int16('columns.count')
   const values: (string | null)[] = []
   for (let index = 0; index < count; index++) {
@@ -79,16 +91,14 @@ export interface AuthenticationRequest {
 }
 
 export function parseAuthentication(body: Uint8Array): AuthenticationRequest {
-  const reader = new BufferReader(body)
-  reader.messageType = 'Authentication'
+  const reader = readerFor(body, 'Authentication')
   const code = reader.int32('code')
   return { code, data: reader.bytesView(reader.remaining, 'data') }
 }
 
 /** AuthenticationSASL: the mechanism names, each a String, then a zero byte. */
 export function parseSaslMechanisms(data: Uint8Array): string[] {
-  const reader = new BufferReader(data)
-  reader.messageType = 'AuthenticationSASL'
+  const reader = readerFor(data, 'AuthenticationSASL')
   const mechanisms: string[] = []
   while (reader.remaining > 0) {
     const name = reader.cstring('mechanism')
