@@ -412,7 +412,9 @@ function encodeWithoutGarbage(): undefined {
  * other corrections change prototypes, and apply either way.
  */
 export const kafkajs: typeof Kafkajs = (() => {
-  const loadedFirst = require.cache[require.resolve('kafkajs')] !== undefined
+  // Not merely cached: Node's ESM loader puts a CommonJS module in the cache while linking, and
+  // runs it only when its importer's turn comes, which may be after this module's.
+  const loadedFirst = require.cache[require.resolve('kafkajs')]?.loaded === true
   for (const { name, module, replacement } of moduleCorrections) {
     attempt(name, () => {
       const path = require.resolve(module)
