@@ -1,4 +1,3 @@
-#!/usr/bin/env -S node --max-semi-space-size=2 --max-old-space-size=64
 import { parseArgs } from 'node:util'
 import { inspectSlot } from './commands/inspect.js'
 import { runRelay } from './commands/run.js'

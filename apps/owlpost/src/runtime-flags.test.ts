@@ -7,7 +7,10 @@ const repo = join(import.meta.dirname, '..', '..', '..')
 
 describe('owlpost heap settings', () => {
   it('are the same in the bin shebang, the Docker entrypoint and the exported constant', () => {
-    const shebang = readFileSync(join(import.meta.dirname, 'cli.ts'), 'utf8').split('\n')[0]
+    const manifest = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8'))
+    expect(manifest.bin).toEqual({ owlpost: './bin/owlpost.js' })
+    const bin = join(import.meta.dirname, '..', 'bin', 'owlpost.js')
+    const shebang = readFileSync(bin, 'utf8').split('\n')[0]
     expect(shebang).toBe(`#!/usr/bin/env -S node ${owlpostNodeFlags.join(' ')}`)
     const dockerfile = readFileSync(join(repo, 'docker', 'Dockerfile.owlpost'), 'utf8')
     const entrypoint = dockerfile.split('\n').find((line) => line.startsWith('ENTRYPOINT'))

@@ -13,6 +13,12 @@ export {
 export { DeadLetterHeaderName } from './fact-router.js'
 export { createKafkaSink } from './kafka-sink.js'
 export { type CompressionCodecFactory, registerCompressionCodec } from './kafkajs-client.js'
+export {
+  type KafkajsCorrection,
+  type KafkajsCorrectionName,
+  kafkajsCorrectionNames,
+  kafkajsCorrections,
+} from './kafkajs-patches.js'
 export type { Logger } from './logger.js'
 export type {
   CompressionName,

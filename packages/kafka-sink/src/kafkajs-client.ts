@@ -5,7 +5,7 @@ import { classify, errorTypes } from './kafkajs-error-classification.js'
 // kafkajs values come from kafkajs-patches.ts only: a static import of 'kafkajs' would load it
 // before its partition grouping is replaced.
 import { readLatestCommitted } from './kafkajs-latest-value.js'
-import { kafkajs, patchKafkajs } from './kafkajs-patches.js'
+import { kafkajs, reportKafkajsCorrections } from './kafkajs-patches.js'
 import { UnsentPartitions } from './kafkajs-unsent-partitions.js'
 import {
   type OutgoingRecord,
@@ -99,7 +99,7 @@ const produceRetry = { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 }
  * `settings.transactional` it is a TransactionalProducerClient.
  */
 export function createKafkajsClient(settings: ProducerClientSettings): TransactionalProducerClient {
-  patchKafkajs(settings.logger)
+  reportKafkajsCorrections(settings.logger)
   const redact = redactor(settings)
   const kafka: Kafka = new KafkaClient({
     brokers: settings.brokers,

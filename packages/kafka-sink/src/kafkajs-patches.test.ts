@@ -1,9 +1,17 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
 import { compileFunction } from 'node:vm'
-import { describe, expect, it } from 'vitest'
-import { createRecordEncoder, groupMessagesPerPartition, patchKafkajs } from './kafkajs-patches.js'
-import { silentLogger } from './logger.js'
+import { Worker } from 'node:worker_threads'
+import { describe, expect, it, vi } from 'vitest'
+import {
+  createRecordEncoder,
+  groupMessagesPerPartition,
+  type KafkajsCorrection,
+  kafkajsCorrectionNames,
+  kafkajsCorrections,
+  reportKafkajsCorrections,
+} from './kafkajs-patches.js'
 
 const require = createRequire(import.meta.url)
 
@@ -81,6 +89,7 @@ function randomProduceRequest(seed: number): Record<string, unknown> {
 const encodeRequest = async (options: Record<string, unknown>) =>
   Buffer.from((await produceRequest(options).encode()).buffer)
 
+/** Values for writeVarLong; `{ long }` stands for kafkajs's Long of that text. */
 const varLongs: unknown[] = [
   0,
   1,
@@ -95,34 +104,82 @@ const varLongs: unknown[] = [
   Number.MAX_SAFE_INTEGER,
   Number.MIN_SAFE_INTEGER,
   '12345678901',
-  Long.fromString('-9223372036854775808'),
+  { long: '-9223372036854775808' },
 ]
 
+/**
+ * Encodes with kafkajs as released: the corrections apply process-wide as soon as this file imports
+ * them, so stock kafkajs runs in a worker thread, which loads its own copy of every module.
+ * Structured cloning hands it Buffers as Uint8Arrays; it turns them back first.
+ */
+function encodeWithStockKafkajs(
+  requests: Array<Record<string, unknown>>,
+  values: unknown[],
+): Promise<{ requests: string[]; varLongs: Array<[number, string]>; writeUVarInt: string }> {
+  const worker = new Worker(
+    `
+    const { parentPort, workerData } = require('node:worker_threads')
+    const load = require('node:module').createRequire(workerData.from)
+    const Encoder = load('kafkajs/src/protocol/encoder.js')
+    const Long = load('kafkajs/src/utils/long.js')
+    const produceRequest = load('kafkajs/src/protocol/requests/produce/v3/request.js')
+    const revive = (value) =>
+      value instanceof Uint8Array
+        ? Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+        : Array.isArray(value)
+          ? value.map(revive)
+          : value !== null && typeof value === 'object'
+            ? Object.fromEntries(Object.entries(value).map(([key, item]) => [key, revive(item)]))
+            : value
+    const varLong = (value) => (value !== null && typeof value === 'object' ? Long.fromString(value.long) : value)
+    ;(async () => {
+      const requests = []
+      for (const request of workerData.requests) {
+        requests.push(Buffer.from((await produceRequest(revive(request)).encode()).buffer).toString('hex'))
+      }
+      const varLongs = workerData.varLongs.map((value) => [
+        Encoder.sizeOfVarLong(varLong(value)),
+        new Encoder().writeVarLong(varLong(value)).buffer.toString('hex'),
+      ])
+      parentPort.postMessage({ requests, varLongs, writeUVarInt: String(Encoder.prototype.writeUVarInt) })
+    })()
+    `,
+    { eval: true, workerData: { from: fileURLToPath(import.meta.url), requests, varLongs: values } },
+  )
+  return new Promise((resolve, reject) => {
+    worker.once('message', (result) => {
+      resolve(result)
+      void worker.terminate()
+    })
+    worker.once('error', reject)
+  })
+}
+
 describe('kafkajs patches', () => {
+  it('are all in effect', () => {
+    // Fails when kafkajs was loaded before the corrections, or one of them could not be applied
+    // (say, a kafkajs of another layout): each entry then gives the reason.
+    expect(kafkajsCorrections()).toEqual(kafkajsCorrectionNames.map((name) => ({ name, applied: true })))
+  })
+
   it('write the very bytes stock kafkajs writes', async () => {
-    const probe = Object.getOwnPropertyDescriptor(Encoder.prototype, 'writeUVarInt')?.value
     const requests = Array.from({ length: 60 }, (_, seed) => randomProduceRequest(seed + 1))
-    const stockRequests = []
-    for (const request of requests) stockRequests.push(await encodeRequest(request))
-    const stockVarLongs = varLongs.map((value) => [
-      Encoder.sizeOfVarLong(value),
-      new Encoder().writeVarLong(value).buffer.toString('hex'),
-    ])
-
-    patchKafkajs(silentLogger)
-    const patchedProbe = Object.getOwnPropertyDescriptor(Encoder.prototype, 'writeUVarInt')?.value
-    expect(patchedProbe, 'this test must see stock kafkajs first').not.toBe(probe)
-
+    const stock = await encodeWithStockKafkajs(requests, varLongs)
+    expect(String(Encoder.prototype.writeUVarInt), 'the worker must run stock kafkajs').not.toBe(
+      stock.writeUVarInt,
+    )
     for (const [index, request] of requests.entries()) {
-      const patched = await encodeRequest(request)
-      expect(patched.equals(stockRequests[index]!), `request of seed ${index + 1}`).toBe(true)
+      const corrected = await encodeRequest(request)
+      expect(corrected.toString('hex') === stock.requests[index], `request of seed ${index + 1}`).toBe(true)
     }
+    const varLong = (value: unknown) =>
+      value !== null && typeof value === 'object' ? Long.fromString((value as { long: string }).long) : value
     expect(
       varLongs.map((value) => [
-        Encoder.sizeOfVarLong(value),
-        new Encoder().writeVarLong(value).buffer.toString('hex'),
+        Encoder.sizeOfVarLong(varLong(value)),
+        new Encoder().writeVarLong(varLong(value)).buffer.toString('hex'),
       ]),
-    ).toEqual(stockVarLongs)
+    ).toEqual(stock.varLongs)
   })
 
   it('groups messages per partition as kafkajs did, and kafkajs uses that grouping', () => {
@@ -188,11 +245,30 @@ describe('kafkajs patches', () => {
     expect((require(path) as RecordEncoder).toString()).not.toBe(stock.toString())
   })
 
-  it('is applied once however often it is called', () => {
-    patchKafkajs(silentLogger)
+  it('are made once however many copies of this module load', async () => {
     const writeUVarInt = Encoder.prototype.writeUVarInt
-    patchKafkajs(silentLogger)
+    // A second instance of the module, as when two copies of the package share one kafkajs: it
+    // finds kafkajs loaded, and the corrections the first one made.
+    const secondCopy = './kafkajs-patches.js?second-copy'
+    const copy = (await import(secondCopy)) as { kafkajsCorrections(): KafkajsCorrection[] }
+    expect(copy.kafkajsCorrections).not.toBe(kafkajsCorrections)
+    expect(copy.kafkajsCorrections()).toEqual(kafkajsCorrections())
     expect(Encoder.prototype.writeUVarInt).toBe(writeUVarInt)
     expect(new Encoder().writeUVarInt(300).buffer.toString('hex')).toBe('ac02')
+  })
+
+  it('are reported at debug, with a warning for each one not in effect', () => {
+    const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() }
+    const reason = 'skipped: kafkajs was loaded before @factlib/kafka-sink'
+    reportKafkajsCorrections(logger, [
+      { name: 'request-queue-timer', applied: true },
+      { name: 'batch-crc32c', applied: false, reason },
+    ])
+    expect(logger.debug).toHaveBeenCalledWith(
+      { kafkajsCorrections: { 'request-queue-timer': true, 'batch-crc32c': false } },
+      'kafkajs corrections',
+    )
+    expect(logger.warn).toHaveBeenCalledTimes(1)
+    expect(logger.warn.mock.calls[0]?.[0]).toEqual({ correction: 'batch-crc32c', reason })
   })
 })

@@ -1,16 +1,38 @@
 import Module, { createRequire } from 'node:module'
 import type * as Kafkajs from 'kafkajs'
 import { crc32c } from './crc32c.js'
-import { type Logger, silentLogger } from './logger.js'
+import type { Logger } from './logger.js'
 import { murmur2OfKey } from './murmur2.js'
 
 // kafkajs 2.2.4 is the last release and is no longer maintained, so the faults below are
-// corrected in place, on the copy of kafkajs this package loads, once per process. Each
-// replacement produces exactly what the original did (kafkajs-patches.test.ts compares whole
-// produce requests and partition groupings); anything outside the fast paths goes to the original.
+// corrected in place, on the copy of kafkajs this package loads, once per process, when this module
+// loads: they change kafkajs for every user of that copy, not only the sink. Each replacement
+// produces exactly what the original did (kafkajs-patches.test.ts compares whole produce requests
+// and partition groupings); anything outside the fast paths goes to the original. The corrections
+// reach into kafkajs/src, so package.json pins kafkajs to exactly the release they were made for.
 
 const require = createRequire(import.meta.url)
+/** Marks what has been corrected; shared by every copy of this package in the process. */
 const patched = Symbol.for('@factlib/kafka-sink.kafkajs-patched')
+
+/** The corrections, by the names logs, metrics and health reports use; see the README for each. */
+export const kafkajsCorrectionNames = [
+  'request-queue-timer',
+  'encoder-buffers',
+  'record-encoder',
+  'batch-crc32c',
+  'murmur2-key-hash',
+  'partition-grouping',
+] as const
+
+export type KafkajsCorrectionName = (typeof kafkajsCorrectionNames)[number]
+
+/** Whether one correction to kafkajs is in effect in this process, and if not, why. */
+export interface KafkajsCorrection {
+  name: KafkajsCorrectionName
+  applied: boolean
+  reason?: string
+}
 
 type Message = Record<string, unknown>
 type Partitioner = (args: { topic: string; partitionMetadata: unknown[]; message: Message }) => number
@@ -128,52 +150,104 @@ export function createRecordEncoder(
   }
 }
 
+/**
+ * The corrections that replace a module kafkajs captures when it loads: they can only be made
+ * before kafkajs loads, by putting the replacement in the module cache where kafkajs will look.
+ */
+const moduleCorrections: ReadonlyArray<{
+  name: KafkajsCorrectionName
+  module: string
+  replacement: () => unknown
+}> = [
+  {
+    name: 'partition-grouping',
+    module: 'kafkajs/src/producer/groupMessagesPerPartition.js',
+    replacement: () => groupMessagesPerPartition,
+  },
+  {
+    name: 'record-encoder',
+    module: 'kafkajs/src/protocol/recordBatch/record/v0/index.js',
+    replacement: () =>
+      createRecordEncoder(
+        require('kafkajs/src/protocol/encoder.js') as EncoderStatics,
+        require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (
+          fields: RecordFields,
+        ) => EncoderInstance,
+      ),
+  },
+  {
+    // A byte at a time, kafkajs's checksum of every record batch was a tenth of a drain's CPU.
+    name: 'batch-crc32c',
+    module: 'kafkajs/src/protocol/recordBatch/crc32C/index.js',
+    replacement: () => crc32c,
+  },
+  {
+    name: 'murmur2-key-hash',
+    module: 'kafkajs/src/producer/partitioners/default/murmur2.js',
+    replacement: () => murmur2OfKey,
+  },
+]
+
+type CachedModule = Module & Record<symbol, unknown>
+
 /** Puts `exports` in the module cache under `path`, for kafkajs to find when it loads. */
 function seedModule(path: string, exports: unknown): void {
-  const cached = require.cache[path]
-  if (cached) {
-    cached.exports = exports
-    return
+  let entry = require.cache[path] as CachedModule | undefined
+  if (entry) entry.exports = exports
+  else {
+    entry = new Module(path) as CachedModule
+    entry.filename = path
+    entry.loaded = true
+    entry.exports = exports
+    require.cache[path] = entry
   }
-  const replacement = new Module(path)
-  replacement.filename = path
-  replacement.loaded = true
-  replacement.exports = exports
-  require.cache[path] = replacement
+  entry[patched] = true
+}
+
+/** What became of each correction when this module loaded. */
+const outcomes = new Map<KafkajsCorrectionName, Omit<KafkajsCorrection, 'name'>>()
+
+/** Makes one correction; `correct` returns why it made none, or throws why it could not. */
+function attempt(name: KafkajsCorrectionName, correct: () => string | undefined): void {
+  try {
+    const skipped = correct()
+    outcomes.set(name, skipped === undefined ? { applied: true } : { applied: false, reason: skipped })
+  } catch (error) {
+    const reason = `could not be applied: ${error instanceof Error ? error.message : String(error)}`
+    outcomes.set(name, { applied: false, reason })
+  }
 }
 
 /**
- * kafkajs itself. Modules that kafkajs captures when it loads (the partition grouping, the record
- * encoder, the batch checksum, the key hash) are replaced in the module cache first; if something
- * loaded kafkajs earlier, it stays as it was.
+ * Which corrections to kafkajs are in effect in this process: one entry per correction, in a fixed
+ * order. One that is not gives the reason: kafkajs was loaded before this package, or it could not
+ * be applied (a kafkajs laid out differently from the pinned release).
  */
-export const kafkajs: typeof Kafkajs = (() => {
-  try {
-    if (!require.cache[require.resolve('kafkajs')]) {
-      const groupingPath = require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js')
-      if (!require.cache[groupingPath]) seedModule(groupingPath, groupMessagesPerPartition)
-      const recordPath = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/index.js')
-      const Encoder = require('kafkajs/src/protocol/encoder.js') as EncoderStatics
-      const stock = require(recordPath) as (fields: RecordFields) => EncoderInstance
-      seedModule(recordPath, createRecordEncoder(Encoder, stock))
-      // A byte at a time, kafkajs's checksum of every record batch was a tenth of a drain's CPU.
-      seedModule(require.resolve('kafkajs/src/protocol/recordBatch/crc32C/index.js'), crc32c)
-      seedModule(require.resolve('kafkajs/src/producer/partitioners/default/murmur2.js'), murmur2OfKey)
-    }
-  } catch {
-    // A kafkajs laid out differently: nothing to replace.
-  }
-  const loaded = require('kafkajs') as typeof Kafkajs
-  // The timer correction changes no bytes, so it applies at once: kafkajs clients a process makes
-  // before the sink's first one (tests, benchmarks, tools) get it too.
-  quietRequestQueueTimer(silentLogger)
-  return loaded
-})()
+export function kafkajsCorrections(): KafkajsCorrection[] {
+  return kafkajsCorrectionNames.map((name) => ({
+    name,
+    ...(outcomes.get(name) ?? { applied: false, reason: 'not attempted' }),
+  }))
+}
 
-/** Applies the corrections that can be made after loading; safe to call many times. */
-export function patchKafkajs(logger: Logger): void {
-  quietRequestQueueTimer(logger)
-  encodeWithoutGarbage(logger)
+/**
+ * Logs which corrections are in effect (at debug), and a warning for each one that is not: kafkajs
+ * then works as released, with the garbage, the slower checksum or hash, or the Node 24 timer
+ * warning that correction removes.
+ */
+export function reportKafkajsCorrections(
+  logger: Logger,
+  corrections: readonly KafkajsCorrection[] = kafkajsCorrections(),
+): void {
+  logger.debug(
+    { kafkajsCorrections: Object.fromEntries(corrections.map(({ name, applied }) => [name, applied])) },
+    'kafkajs corrections',
+  )
+  for (const { name, applied, reason } of corrections) {
+    if (!applied) {
+      logger.warn({ correction: name, reason }, 'kafkajs correction not in effect; kafkajs works as released')
+    }
+  }
 }
 
 /**
@@ -183,33 +257,32 @@ export function patchKafkajs(logger: Logger): void {
  * timer is only needed while requests wait, so it is armed only then; the upstream fix (PR 1768)
  * does the same.
  */
-function quietRequestQueueTimer(logger: Logger): void {
-  try {
-    const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as {
-      prototype: Record<string | symbol, unknown>
-    }
-    const prototype = RequestQueue.prototype
-    if (prototype[patched] || typeof prototype.scheduleCheckPendingRequests !== 'function') return
-    prototype[patched] = true
-    prototype.scheduleCheckPendingRequests = function (this: {
-      throttledUntil: number
-      throttleCheckTimeoutId: ReturnType<typeof setTimeout> | null
-      pending: unknown[]
-      checkPendingRequests(): void
-    }) {
-      if (this.throttleCheckTimeoutId || this.pending.length === 0) return
-      const untilUnthrottled = this.throttledUntil - Date.now()
-      this.throttleCheckTimeoutId = setTimeout(
-        () => {
-          this.throttleCheckTimeoutId = null
-          this.checkPendingRequests()
-        },
-        untilUnthrottled > 0 ? untilUnthrottled : 10,
-      )
-    }
-  } catch (error) {
-    logger.debug({ error: String(error) }, 'kafkajs request queue timer left as it is')
+function quietRequestQueueTimer(): undefined {
+  const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as {
+    prototype: Record<string | symbol, unknown>
   }
+  const prototype = RequestQueue.prototype
+  if (prototype[patched]) return
+  if (typeof prototype.scheduleCheckPendingRequests !== 'function') {
+    throw new Error('kafkajs RequestQueue has no scheduleCheckPendingRequests method')
+  }
+  prototype.scheduleCheckPendingRequests = function (this: {
+    throttledUntil: number
+    throttleCheckTimeoutId: ReturnType<typeof setTimeout> | null
+    pending: unknown[]
+    checkPendingRequests(): void
+  }) {
+    if (this.throttleCheckTimeoutId || this.pending.length === 0) return
+    const untilUnthrottled = this.throttledUntil - Date.now()
+    this.throttleCheckTimeoutId = setTimeout(
+      () => {
+        this.throttleCheckTimeoutId = null
+        this.checkPendingRequests()
+      },
+      untilUnthrottled > 0 ? untilUnthrottled : 10,
+    )
+  }
+  prototype[patched] = true
 }
 
 interface KafkajsEncoder {
@@ -264,72 +337,100 @@ function appendEncoders(target: KafkajsEncoder, encoders: readonly KafkajsEncode
  * children; growing by doubling at every level allocated about 7 MiB for a 700 KB request, so a
  * large append now grows to fit and an array of encoders is sized once.
  */
-function encodeWithoutGarbage(logger: Logger): void {
-  try {
-    const Encoder = require('kafkajs/src/protocol/encoder.js') as KafkajsEncoderClass
-    const prototype = Encoder.prototype
-    if (prototype[patched]) return
-    const probe = Object.getOwnPropertyDescriptor(prototype, 'writeUVarInt')
-    if (typeof probe?.value !== 'function' || typeof prototype.ensureAvailable !== 'function') return
-    prototype[patched] = true
-
-    const originalWriteVarLong = prototype.writeVarLong
-    const originalSizeOfVarLong = Encoder.sizeOfVarLong.bind(Encoder)
-    const originalNextPowerOfTwo = Encoder.nextPowerOfTwo.bind(Encoder)
-
-    // Only the constructor calls this once ensureAvailable below no longer does.
-    Encoder.nextPowerOfTwo = (value) => Math.min(originalNextPowerOfTwo(value), initialCapacity)
-
-    prototype.ensureAvailable = function (this: KafkajsEncoder, length: number) {
-      const needed = this.offset + length
-      if (needed <= this.buf.length) return
-      // Doubling keeps many small writes cheap; one large append gets exactly what it needs.
-      const grown = Buffer.allocUnsafe(needed > 2 * this.buf.length ? needed : originalNextPowerOfTwo(needed))
-      this.buf.copy(grown, 0, 0, this.offset)
-      this.buf = grown
-    }
-
-    const originalWriteEncoderArray = prototype.writeEncoderArray
-    prototype.writeEncoderArray = function (this: KafkajsEncoder, value: unknown) {
-      return Array.isArray(value) && value.every(isEncoder)
-        ? appendEncoders(this, value)
-        : originalWriteEncoderArray.call(this, value)
-    }
-
-    // An array of encoders without a declared type (topics and partitions of a produce request)
-    // went through one append per element.
-    const originalWriteArray = prototype.writeArray
-    prototype.writeArray = function (this: KafkajsEncoder, array: unknown, type?: string, length?: number) {
-      if ((type === undefined || type === 'object') && Array.isArray(array) && array.every(isEncoder)) {
-        this.writeInt32(length ?? array.length)
-        return appendEncoders(this, array)
-      }
-      return originalWriteArray.call(this, array, type, length)
-    }
-
-    prototype.writeUVarInt = function (this: KafkajsEncoder, value: number) {
-      this.ensureAvailable(5)
-      const buf = this.buf
-      let offset = this.offset
-      let rest = value
-      while ((rest & 0xffffff80) !== 0) {
-        buf[offset++] = (rest & 0x7f) | 0x80
-        rest >>>= 7
-      }
-      buf[offset++] = rest & 0x7f
-      this.offset = offset
-      return this
-    }
-
-    prototype.writeVarLong = function (this: KafkajsEncoder, value: unknown) {
-      return isSmallInteger(value)
-        ? this.writeUVarInt((value << 1) ^ (value >> 31))
-        : originalWriteVarLong.call(this, value)
-    }
-
-    Encoder.sizeOfVarLong = (value) =>
-      isSmallInteger(value) ? Encoder.sizeOfVarInt(value) : originalSizeOfVarLong(value)
-  } catch (error) {
-    logger.debug({ error: String(error) }, 'kafkajs encoder left as it is')
+function encodeWithoutGarbage(): undefined {
+  const Encoder = require('kafkajs/src/protocol/encoder.js') as KafkajsEncoderClass
+  const prototype = Encoder.prototype
+  if (prototype[patched]) return
+  const probe = Object.getOwnPropertyDescriptor(prototype, 'writeUVarInt')
+  if (typeof probe?.value !== 'function' || typeof prototype.ensureAvailable !== 'function') {
+    throw new Error('kafkajs Encoder has no writeUVarInt or ensureAvailable method')
   }
+
+  const originalWriteVarLong = prototype.writeVarLong
+  const originalSizeOfVarLong = Encoder.sizeOfVarLong.bind(Encoder)
+  const originalNextPowerOfTwo = Encoder.nextPowerOfTwo.bind(Encoder)
+
+  // Only the constructor calls this once ensureAvailable below no longer does.
+  Encoder.nextPowerOfTwo = (value) => Math.min(originalNextPowerOfTwo(value), initialCapacity)
+
+  prototype.ensureAvailable = function (this: KafkajsEncoder, length: number) {
+    const needed = this.offset + length
+    if (needed <= this.buf.length) return
+    // Doubling keeps many small writes cheap; one large append gets exactly what it needs.
+    const grown = Buffer.allocUnsafe(needed > 2 * this.buf.length ? needed : originalNextPowerOfTwo(needed))
+    this.buf.copy(grown, 0, 0, this.offset)
+    this.buf = grown
+  }
+
+  const originalWriteEncoderArray = prototype.writeEncoderArray
+  prototype.writeEncoderArray = function (this: KafkajsEncoder, value: unknown) {
+    return Array.isArray(value) && value.every(isEncoder)
+      ? appendEncoders(this, value)
+      : originalWriteEncoderArray.call(this, value)
+  }
+
+  // An array of encoders without a declared type (topics and partitions of a produce request)
+  // went through one append per element.
+  const originalWriteArray = prototype.writeArray
+  prototype.writeArray = function (this: KafkajsEncoder, array: unknown, type?: string, length?: number) {
+    if ((type === undefined || type === 'object') && Array.isArray(array) && array.every(isEncoder)) {
+      this.writeInt32(length ?? array.length)
+      return appendEncoders(this, array)
+    }
+    return originalWriteArray.call(this, array, type, length)
+  }
+
+  prototype.writeUVarInt = function (this: KafkajsEncoder, value: number) {
+    this.ensureAvailable(5)
+    const buf = this.buf
+    let offset = this.offset
+    let rest = value
+    while ((rest & 0xffffff80) !== 0) {
+      buf[offset++] = (rest & 0x7f) | 0x80
+      rest >>>= 7
+    }
+    buf[offset++] = rest & 0x7f
+    this.offset = offset
+    return this
+  }
+
+  prototype.writeVarLong = function (this: KafkajsEncoder, value: unknown) {
+    return isSmallInteger(value)
+      ? this.writeUVarInt((value << 1) ^ (value >> 31))
+      : originalWriteVarLong.call(this, value)
+  }
+
+  Encoder.sizeOfVarLong = (value) =>
+    isSmallInteger(value) ? Encoder.sizeOfVarInt(value) : originalSizeOfVarLong(value)
+  prototype[patched] = true
 }
+
+/**
+ * kafkajs itself, corrected (last in this file, so that everything it calls is defined). The
+ * modules kafkajs captures when it loads are replaced in the module cache first, unless something
+ * loaded kafkajs earlier (another copy of this package may have replaced them before it did). The
+ * other corrections change prototypes, and apply either way.
+ */
+export const kafkajs: typeof Kafkajs = (() => {
+  // Not merely cached: Node's ESM loader puts a CommonJS module in the cache while linking, and
+  // runs it only when its importer's turn comes, which may be after this module's.
+  const loadedFirst = require.cache[require.resolve('kafkajs')]?.loaded === true
+  for (const { name, module, replacement } of moduleCorrections) {
+    attempt(name, () => {
+      const path = require.resolve(module)
+      if (!loadedFirst) {
+        seedModule(path, replacement())
+        return undefined
+      }
+      if ((require.cache[path] as CachedModule | undefined)?.[patched]) return undefined
+      return (
+        'skipped: kafkajs was loaded before @factlib/kafka-sink and kept its own module; ' +
+        'import @factlib/kafka-sink before anything that imports kafkajs'
+      )
+    })
+  }
+  const loaded = require('kafkajs') as typeof Kafkajs
+  attempt('request-queue-timer', quietRequestQueueTimer)
+  attempt('encoder-buffers', encodeWithoutGarbage)
+  return loaded
+})()

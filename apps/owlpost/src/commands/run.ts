@@ -1,4 +1,5 @@
 import type { Server } from 'node:http'
+import { kafkajsCorrections } from '@factlib/kafka-sink'
 import { ConfigError, loadConfig } from '../config/load-config.js'
 import { redactUrl } from '../config/redact.js'
 import type { FailoverSafety } from '../operations/failover-safety.js'
@@ -34,6 +35,8 @@ export async function runRelay(env: Record<string, string | undefined>): Promise
         // Reported, not required: a slot on PostgreSQL 15 or 16 is never failover-safe.
         slotFailoverSafe: failoverSafety.safe,
         slotFailoverReason: failoverSafety.reason,
+        // Reported, not required: without them kafkajs works as released, only slower.
+        kafkajsCorrections: kafkajsCorrections(),
       }
     },
   }

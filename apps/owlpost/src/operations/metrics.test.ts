@@ -1,3 +1,4 @@
+import { kafkajsCorrections } from '@factlib/kafka-sink'
 import { Counter, Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { createMetrics, tallyPerLabel, tallyPerLabelPair } from './metrics.js'
@@ -115,5 +116,18 @@ describe('the Go owlpost metrics', () => {
       })
     }
     expect(registry.getSingleMetric('owlpost_facts_delivered_total')).toBeDefined()
+  })
+})
+
+describe('owlpost_kafkajs_correction_active', () => {
+  it('is 1 for each correction in effect and 0 for the others, as kafka-sink reports them', async () => {
+    const { registry, kafkajsCorrectionActive } = createMetrics()
+    expect(registry.getSingleMetric('owlpost_kafkajs_correction_active')).toBe(kafkajsCorrectionActive)
+    const values = (await kafkajsCorrectionActive.get()).values.map(({ labels, value }) => [
+      labels.correction,
+      value,
+    ])
+    expect(values).toEqual(kafkajsCorrections().map(({ name, applied }) => [name, applied ? 1 : 0]))
+    expect(values).toHaveLength(6)
   })
 })

@@ -1,3 +1,4 @@
+import { kafkajsCorrections } from '@factlib/kafka-sink'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import { createGoMetrics } from './go-metrics.js'
 
@@ -80,8 +81,18 @@ export function createMetrics() {
       buckets: [0, 1, 10, 100, 500, 1_000, 2_500, 5_000, 10_000, 50_000],
       registers: [registry],
     }),
+    kafkajsCorrectionActive: new Gauge({
+      name: 'owlpost_kafkajs_correction_active',
+      help: '1 when the kafka-sink correction to kafkajs of that name is in effect, else 0 (see /ready for why)',
+      labelNames: ['correction'] as const,
+      registers: [registry],
+    }),
     /** The Go owlpost's metrics, under its names, beside ours. */
     go: createGoMetrics(registry),
+  }
+  // Settled when @factlib/kafka-sink loaded, before this runs.
+  for (const { name, applied } of kafkajsCorrections()) {
+    metrics.kafkajsCorrectionActive.set({ correction: name }, applied ? 1 : 0)
   }
   return metrics
 }

@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs'
+// Loads the sink before kafkajs: four of its corrections to kafkajs apply only if kafkajs has not
+// been loaded yet, and the CLI reaches this module (through `inspect`) before the relay's sink.
+import '@factlib/kafka-sink'
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs'
 import type { OwlpostConfig } from '../config/load-config.js'
 
