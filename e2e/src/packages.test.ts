@@ -132,7 +132,8 @@ describe('the published packages, installed from their tarballs', () => {
   // ES modules, so it calls every entry "ESM (dynamic import only)" from CommonJS; that rule is
   // off here and the CommonJS test below checks require() with the TypeScript this repo uses. The
   // node16 profile leaves out node10 resolution, which cannot see `exports` subpaths at all.
-  it.each(packages.map((pkg) => [pkg.name]))('are the types wrong? not for %s', async (name) => {
+  // Exported files that are not code (the .proto) have no types to check.
+  it.each(packages.map((pkg) => [pkg.name, pkg]))('are the types wrong? not for %s', async (name, pkg) => {
     await run(
       tool('attw'),
       [
@@ -143,9 +144,23 @@ describe('the published packages, installed from their tarballs', () => {
         'cjs-resolves-to-esm',
         '--no-emoji',
         '--no-color',
+        ...(pkg.files.length > 0 ? ['--exclude-entrypoints', ...pkg.files] : []),
       ],
       { cwd: work },
     )
+  })
+
+  it('resolves every exported file that is not code to the file in the repository', () => {
+    const resolveInProject = createRequire(join(project, 'package.json')).resolve
+    const files = packages.flatMap((pkg) => pkg.files.map((file) => ({ pkg, file })))
+    expect(files.map(({ pkg, file }) => specifierOf(pkg, file))).toContain(
+      '@factlib/core/fact_envelope.proto',
+    )
+    for (const { pkg, file } of files) {
+      const installed = resolveInProject(specifierOf(pkg, file))
+      expect(installed).toContain(join('node_modules', pkg.name))
+      expect(readFileSync(installed, 'utf8')).toBe(readFileSync(join(pkg.dir, file), 'utf8'))
+    }
   })
 
   it('type-checks every README block and the CommonJS requires with tsc --strict (nodenext)', async () => {

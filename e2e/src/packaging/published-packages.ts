@@ -7,6 +7,8 @@ export interface PublishedPackage {
   dir: string
   /** Subpaths of `exports` that name code, e.g. `.` and `./wire` (not `./package.json`). */
   entries: string[]
+  /** Subpaths of `exports` that name a file other than code or the manifest, e.g. `./fact_envelope.proto`. */
+  files: string[]
   dependencies: Record<string, string>
   peerDependencies: Record<string, string>
   devDependencies: Record<string, string>
@@ -30,12 +32,13 @@ export function publishedPackages(root: string): PublishedPackage[] {
         continue
       }
       if (manifest.private === true) continue
-      const exports = (manifest.exports ?? {}) as Record<string, unknown>
+      const subpaths = Object.keys((manifest.exports ?? {}) as Record<string, unknown>)
       found.push({
         name: String(manifest.name),
         version: String(manifest.version),
         dir,
-        entries: Object.keys(exports).filter((subpath) => !subpath.endsWith('.json')),
+        entries: subpaths.filter((subpath) => !NAMES_A_FILE.test(subpath)),
+        files: subpaths.filter((subpath) => NAMES_A_FILE.test(subpath) && subpath !== './package.json'),
         dependencies: (manifest.dependencies ?? {}) as Record<string, string>,
         peerDependencies: (manifest.peerDependencies ?? {}) as Record<string, string>,
         devDependencies: (manifest.devDependencies ?? {}) as Record<string, string>,
@@ -45,6 +48,9 @@ export function publishedPackages(root: string): PublishedPackage[] {
   }
   return found.sort((a, b) => a.name.localeCompare(b.name))
 }
+
+/** A subpath whose last segment has an extension other than a JavaScript one: `./package.json`, `./x.proto`. */
+const NAMES_A_FILE = /\.(?![cm]?js$)[^./]+$/
 
 /** `packages/*` and the like, from pnpm-workspace.yaml (only its `- folder/*` lines). */
 function workspaceFolders(root: string): string[] {

@@ -1,8 +1,8 @@
-import { mergeTraceInfo, type WireTraceInfo } from './decode-envelope.js'
 import { EnvelopeField } from './envelope-fields.js'
 import type { TraceInfo } from './fact.js'
 import { ProtobufReader } from './protobuf/protobuf-reader.js'
 import { WireType } from './protobuf/wire-type.js'
+import { readRoutingField, readTraceInfo, type WireTraceInfo } from './read-envelope-fields.js'
 import { traceInfoFromWire } from './trace-metadata.js'
 
 /** The routing part of an envelope: enough to pick a topic and set Kafka headers. */
@@ -31,30 +31,14 @@ export function readEnvelopeHeader(bytes: Uint8Array): EnvelopeHeader {
   let trace: WireTraceInfo | undefined
   while (!reader.done) {
     const tag = reader.tag()
-    if (tag.wireType !== WireType.lengthDelimited) {
-      reader.skip(tag)
-      continue
+    if (tag.wireType === WireType.lengthDelimited) {
+      if (readRoutingField(reader, tag.fieldNumber, header)) continue
+      if (tag.fieldNumber === EnvelopeField.traceInfo) {
+        trace = readTraceInfo(reader, trace)
+        continue
+      }
     }
-    switch (tag.fieldNumber) {
-      case EnvelopeField.id:
-        header.id = reader.string('id')
-        break
-      case EnvelopeField.aggregateType:
-        header.aggregateType = reader.string('aggregate_type')
-        break
-      case EnvelopeField.aggregateId:
-        header.aggregateId = reader.string('aggregate_id')
-        break
-      case EnvelopeField.eventType:
-        header.eventType = reader.string('event_type')
-        break
-      case EnvelopeField.traceInfo:
-        trace ??= { traceId: '', spanId: '', metadata: new Map() }
-        mergeTraceInfo(reader.message('trace_info'), trace)
-        break
-      default:
-        reader.skip(tag)
-    }
+    reader.skip(tag)
   }
   if (trace) {
     header.trace = trace

@@ -1,7 +1,7 @@
 // The part of @factlib/core that never validates through Effect Schema: the envelope codecs, the
 // routing header reader and the naming of topics and headers. Importing it does not load
 // `effect`, which costs a relay about 38 MB of resident memory it has no use for.
-export { decodeEnvelope, type WireTraceInfo } from './decode-envelope.js'
+export { decodeEnvelope } from './decode-envelope.js'
 export { encodeEnvelope } from './encode-envelope.js'
 export { EnvelopeDecodeError } from './envelope-decode-error.js'
 export {
@@ -14,6 +14,7 @@ export {
 export type { Fact, FactEnvelope, FactInput, TraceInfo } from './fact.js'
 export { factHeaders } from './fact-headers.js'
 export { HeaderName } from './header-name.js'
+export type { WireTraceInfo } from './read-envelope-fields.js'
 export { type EnvelopeHeader, readEnvelopeHeader } from './read-envelope-header.js'
 export { deadLetterTopicFor, topicFor } from './topic-naming.js'
 export { parseSampledFlag, TraceMetadataKey } from './trace-metadata.js'
