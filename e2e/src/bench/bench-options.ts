@@ -18,6 +18,8 @@ export interface BenchOptions {
   packages: boolean
   /** At-least-once beside exactly-once (drain, read_committed latency, RSS). */
   guarantees: boolean
+  /** Apache Kafka's Java producer (ProducerPerformance) as a third limit in the drain. */
+  javaProducer: boolean
   /** Also run the drain and steady-latency phases against a three-broker cluster. */
   cluster: boolean
   outDir: string
@@ -39,6 +41,7 @@ const usage = `pnpm bench [-- options]   (or: node dist/bench/bench.js [options]
   --owlpost-env NAME=VALUE  extra environment for every owlpost process (e.g. KAFKA_LINGER_MS=5), repeatable
   --no-packages        skip the package micro-benchmarks
   --no-guarantees      skip at-least-once beside exactly-once (section 5)
+  --no-java-producer   skip the Java producer limit of the drain (needs java and mvn; kafka-tools jars)
   --cluster            then the drain and steady latency again on three brokers (replication 3, acks=all)
   --out DIR            where the reports go (default <repo>/bench/results)
   --name NAME          report file name without extension (default latest)`
@@ -63,6 +66,7 @@ export function parseBenchOptions(argv: string[], defaultOutDir: string): BenchO
       'owlpost-env': { type: 'string', multiple: true, default: [] },
       'no-packages': { type: 'boolean', default: false },
       'no-guarantees': { type: 'boolean', default: false },
+      'no-java-producer': { type: 'boolean', default: false },
       cluster: { type: 'boolean', default: false },
       out: { type: 'string', default: defaultOutDir },
       name: { type: 'string', default: 'latest' },
@@ -103,6 +107,7 @@ export function parseBenchOptions(argv: string[], defaultOutDir: string): BenchO
     ),
     packages: !values['no-packages'],
     guarantees: !values['no-guarantees'],
+    javaProducer: !values['no-java-producer'],
     cluster: values.cluster,
     outDir: values.out,
     name: values.name,

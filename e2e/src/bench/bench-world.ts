@@ -22,6 +22,8 @@ export const prefixes = {
   bare: 'bench-bare',
   probe: 'bench-probe',
 }
+/** The Java producer limit's one topic (ProducerPerformance writes to a single topic). */
+export const javaProducerTopic = 'bench-java'
 export const owlpostSlot = 'bench_owlpost'
 export const publication = 'bench_facts'
 
@@ -63,14 +65,12 @@ export async function createBenchWorld(
   await admin.connect()
   await admin.createTopics({
     waitForLeaders: true,
-    topics: Object.values(prefixes)
-      .flatMap(topics)
-      .map((topic) => ({
-        topic,
-        numPartitions: partitions,
-        replicationFactor: kafkaKind === 'cluster' ? 3 : 1,
-        configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
-      })),
+    topics: [...Object.values(prefixes).flatMap(topics), javaProducerTopic].map((topic) => ({
+      topic,
+      numPartitions: partitions,
+      replicationFactor: kafkaKind === 'cluster' ? 3 : 1,
+      configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
+    })),
   })
   await admin.disconnect()
   const producer = (prefix: string) => createProducer({ prefix, traceContext: false })

@@ -2,8 +2,20 @@ import { createKafkaSink } from '@factlib/kafka-sink'
 import { formatLsn, parseLsn } from '@factlib/wal'
 import { type OwlpostProcess, owlpostCli, startOwlpost } from '../support/owlpost-process.js'
 import type { BenchOptions } from './bench-options.js'
-import { type BenchWorld, owlpostEnvFor, owlpostSlot, prefixes, publication } from './bench-world.js'
+import {
+  type BenchWorld,
+  javaProducerTopic,
+  owlpostEnvFor,
+  owlpostSlot,
+  prefixes,
+  publication,
+} from './bench-world.js'
 import type { Workload } from './fact-workload.js'
+import {
+  type JavaProducerResult,
+  javaProducerClasspath,
+  sendWithJavaProducer,
+} from './java-producer-limit.js'
 import { watchTopicOffsets } from './kafka-progress.js'
 import { sendWithBareKafkajs } from './kafka-write-limit.js'
 import { largestBreakdown, type MemoryBreakdown } from './memory-breakdown.js'
@@ -36,6 +48,8 @@ export interface DrainResult {
     recordsPerBatch: number
     cpuSeconds: Record<string, number>
   }
+  /** Apache Kafka's Java producer (ProducerPerformance); undefined with --no-java-producer. */
+  javaProducerLimit: JavaProducerResult | undefined
   owlpost: {
     factsPerSecond: number
     secondsFromSpawn: number
@@ -51,15 +65,19 @@ export interface DrainResult {
     machineBusyShare: number
     env: Record<string, string>
   }
-  /** owlpost facts/s over the lower of the two limits. */
+  /** owlpost facts/s over the lower of the two limits (WAL read, bare kafkajs); the Java producer is not one of them. */
   ratioToLowerLimit: number
   lowerLimit: 'wal-read' | 'kafka-write'
+  /** owlpost facts/s over the bare kafkajs producer's. */
+  ratioToKafkaWriteLimit: number
+  /** owlpost facts/s over the Java producer's; undefined with --no-java-producer. */
+  ratioToJavaProducer: number | undefined
 }
 
 /**
  * Backlog drain. Both slots exist before the backlog is written, so pg_recvlogical and owlpost
- * drain the very same WAL. Order: pg_recvlogical, then the bare kafkajs producer, then owlpost;
- * the latter stays running for the steady-latency phase.
+ * drain the very same WAL. Order: pg_recvlogical, then the bare kafkajs producer, then the Java
+ * producer (unless skipped), then owlpost; the latter stays running for the steady-latency phase.
  */
 export async function runDrainPhase(
   world: BenchWorld,
@@ -68,6 +86,8 @@ export async function runDrainPhase(
   log: (line: string) => void,
 ): Promise<{ result: DrainResult; owlpost: OwlpostProcess; owlpostPid: number }> {
   const { sql } = world
+  // Resolved (once, into the cache) before the backlog is written, so a missing mvn fails early.
+  const javaClasspath = options.javaProducer ? javaProducerClasspath() : undefined
   for (const slot of [owlpostSlot, recvlogicalSlot]) {
     await sql`select pg_create_logical_replication_slot(${slot}, 'pgoutput')`
   }
@@ -131,6 +151,22 @@ export async function runDrainPhase(
     'bench process (bare kafkajs producer)': kafkaWrite.producerCpuSeconds,
   }
   log(`bare kafkajs: ${kafkaWrite.seconds.toFixed(2)} s in ${kafkaWrite.batches} batches`)
+
+  let javaProducer: JavaProducerResult | undefined
+  if (javaClasspath) {
+    javaProducer = await sendWithJavaProducer({
+      classpath: javaClasspath,
+      brokers: world.kafka.brokers,
+      topic: javaProducerTopic,
+      partitions: options.partitions,
+      records: options.facts,
+      recordBytes: workload.envelopeBytes,
+      kafkaPid: world.kafkaPid,
+    })
+    log(
+      `Java producer: ${javaProducer.seconds.toFixed(2)} s (${javaProducer.secondsFromSpawn.toFixed(2)} s with the JVM start), ${javaProducer.factsPerSecond} records/s`,
+    )
+  }
 
   const env: Record<string, string> = owlpostEnvFor(world, options)
   const offsets = await watchTopicOffsets(world.kafka.brokers, world.topics(prefixes.drain))
@@ -202,6 +238,7 @@ export async function runDrainPhase(
         recordsPerBatch: kafkaWrite.recordsPerBatch,
         cpuSeconds: kafkaWriteCpu,
       },
+      javaProducerLimit: javaProducer,
       owlpost: {
         factsPerSecond: Math.round(owlpostRate),
         secondsFromSpawn: round(secondsFromSpawn),
@@ -218,6 +255,8 @@ export async function runDrainPhase(
       },
       ratioToLowerLimit: round(owlpostRate / Math.min(walReadRate, kafkaWriteRate), 3),
       lowerLimit,
+      ratioToKafkaWriteLimit: round(owlpostRate / kafkaWriteRate, 3),
+      ratioToJavaProducer: javaProducer ? round(owlpostRate / javaProducer.factsPerSecond, 3) : undefined,
     },
   }
 }

@@ -106,3 +106,15 @@ export function treeCpuSeconds(root: number): number {
   }
   return total
 }
+
+/**
+ * User + system CPU seconds of this process's children that have ended and been reaped
+ * (cutime + cstime of /proc/self/stat): the CPU of a short-lived child, read after it exits,
+ * when its own /proc entry is gone.
+ */
+export function reapedChildrenCpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  // fields[0] is state (field 3); cutime and cstime are fields 16 and 17.
+  return (Number(fields[13]) + Number(fields[14])) / ticksPerSecond
+}

@@ -1,6 +1,7 @@
 import { type ClusterRows, clusterMarkdown } from './cluster-rows.js'
 import type { DrainResult } from './drain-phase.js'
 import type { GuaranteeComparison, GuaranteeRow } from './guarantee-phase.js'
+import type { JavaProducerResult } from './java-producer-limit.js'
 import type { LatencyResult } from './latency-phase.js'
 import type { MachineInfo, Versions } from './machine.js'
 import type { OutageResult } from './outage-phase.js'
@@ -170,6 +171,20 @@ function cpuRows(cpu: Record<string, number>, wallSeconds: number, facts: number
 
 export function renderMarkdown(report: BenchReport): string {
   const { drain, latency, outage, machine, versions } = report
+  const java = drain.javaProducerLimit
+  const javaRow = (limit: JavaProducerResult) => [
+    `Kafka write, Java: ProducerPerformance ${limit.kafkaVersion}`,
+    limit.factsPerSecond,
+    limit.seconds,
+    `**${ratio(drain.owlpost.factsPerSecond, limit.factsPerSecond)}**`,
+    `Apache Kafka's Java producer (kafka-tools' ProducerPerformance, --throughput -1): ${Object.entries(
+      limit.producerProps,
+    )
+      .map(([name, value]) => `${name}=${value}`)
+      .join(
+        ', ',
+      )}; ${limit.records} records of ${limit.recordBytes} random bytes (the envelope size), no key, no headers, to one topic of ${limit.partitions} partitions; its own rate (producer made to close() returned; ${limit.secondsFromSpawn} s with the JVM start)`,
+  ]
   const targets = report.targets ?? []
   const lower = drain.lowerLimit === 'wal-read' ? 'WAL read (pg_recvlogical)' : 'Kafka write (bare kafkajs)'
   const parts: string[] = []
@@ -189,7 +204,8 @@ ${versions.kafkajs}; commit ${versions.gitCommit}.
 | --- | --- |
 | owlpost drain / lower limit (${lower}) | **${drain.ratioToLowerLimit.toFixed(2)}** |
 | owlpost drain / WAL read limit | ${(drain.owlpost.factsPerSecond / drain.walReadLimit.factsPerSecond).toFixed(2)} |
-| owlpost drain / Kafka write limit | ${(drain.owlpost.factsPerSecond / drain.kafkaWriteLimit.factsPerSecond).toFixed(2)} |
+| owlpost drain / Kafka write limit (bare kafkajs) | ${(drain.owlpost.factsPerSecond / drain.kafkaWriteLimit.factsPerSecond).toFixed(2)} |
+| owlpost drain / Java producer (Apache Kafka ProducerPerformance) | ${drain.javaProducerLimit ? (drain.owlpost.factsPerSecond / drain.javaProducerLimit.factsPerSecond).toFixed(2) : 'skipped (--no-java-producer)'} |
 | steady p99 latency / same-run target (${latencyTargetMs(report)} ms: Kafka alone p99 + PostgreSQL alone p99 + 10 ms) | ${(latency.latencyMs.p99 / latencyTargetMs(report)).toFixed(2)} |
 | peak RSS drain / 150 MB | ${(Math.max(drain.owlpost.peakRssBytes, drain.owlpost.sampledPeakRssBytes) / 150e6).toFixed(2)} |
 | peak RSS Kafka outage / 150 MB | ${(outage.peakRssDuringOutageBytes / 150e6).toFixed(2)} |
@@ -206,35 +222,41 @@ ${drain.backlog.facts} facts, envelopes of ${report.settings.envelopeBytes} byte
 ${drain.backlog.perTransaction} facts per transaction on ${drain.backlog.writers} connections while owlpost was not
 running (${drain.backlog.seconds} s, ${mib(drain.backlog.walBytes)} of WAL, ending at ${drain.backlog.endLsn}). Two
 slots (owlpost's and pg_recvlogical's) existed before the first fact, so both drained the very same WAL. Run in this
-order: pg_recvlogical, bare kafkajs, owlpost.
+order: pg_recvlogical, bare kafkajs, ${drain.javaProducerLimit ? 'Java producer, ' : ''}owlpost. The last column is owlpost's facts/s
+(from spawn) over the row's.
 
 ${table(
-  ['reader', 'facts/s', 'seconds', 'how'],
+  ['reader', 'facts/s', 'seconds', 'owlpost / this', 'how'],
   [
     [
       '**owlpost**',
       `**${drain.owlpost.factsPerSecond}**`,
       drain.owlpost.secondsFromSpawn,
+      '-',
       `spawn of the CLI until the drain topics' high watermarks (polled every 50 ms from the broker) had grown by ${drain.backlog.facts}; ${drain.owlpost.startupSeconds} s of it was start-up until /ready; then checked against /metrics owlpost_facts_delivered_total`,
     ],
     [
       'owlpost, from /ready',
       Math.round(drain.backlog.facts / drain.owlpost.secondsFromReady),
       drain.owlpost.secondsFromReady,
+      '-',
       'the same, timed from the first 200 of /ready',
     ],
     [
       'WAL read limit: pg_recvlogical',
       drain.walReadLimit.factsPerSecond,
       drain.walReadLimit.seconds,
+      ratio(drain.owlpost.factsPerSecond, drain.walReadLimit.factsPerSecond),
       'pgoutput proto_version 1, publication, messages=true, to /dev/null, --endpos the backlog end',
     ],
     [
       'Kafka write limit: bare kafkajs',
       drain.kafkaWriteLimit.factsPerSecond,
       drain.kafkaWriteLimit.seconds,
+      `**${ratio(drain.owlpost.factsPerSecond, drain.kafkaWriteLimit.factsPerSecond)}**`,
       `idempotent, acks=-1, 1 request in flight, no compression; same topics, keys, values, headers; ${drain.kafkaWriteLimit.batches} sendBatch calls of ~${drain.kafkaWriteLimit.recordsPerBatch} records (the sink's 768 KiB batch rule), records prepared beforehand; the same kafkajs as owlpost's, with @factlib/kafka-sink's corrections (encoder garbage, record encoding, batch checksum, key hash, per-partition grouping, request timer)`,
     ],
+    ...(java ? [javaRow(java)] : []),
   ],
 )}
 
@@ -253,7 +275,7 @@ ${table(['process', 'CPU s', 'cores', 'CPU µs per fact'], cpuRows(drain.walRead
 
 Bare kafkajs run:
 ${table(['process', 'CPU s', 'cores', 'CPU µs per fact'], cpuRows(drain.kafkaWriteLimit.cpuSeconds, drain.kafkaWriteLimit.seconds, drain.backlog.facts))}
-`)
+${java ? javaDetails(java, drain.backlog.facts) : '\nJava producer limit: skipped (--no-java-producer).\n'}`)
 
   parts.push(`## 2. Steady latency
 
@@ -406,6 +428,22 @@ owlpost environment in the drain: \`${JSON.stringify(drain.owlpost.env)}\`
 `)
   if (report.cluster) parts.push(clusterMarkdown({ drain, latency }, report.cluster))
   return parts.join('\n')
+}
+
+function ratio(owlpost: number, limit: number): string {
+  return (owlpost / limit).toFixed(2)
+}
+
+function javaDetails(java: JavaProducerResult, facts: number): string {
+  const latency = java.latencyMs
+  return `
+Java producer run (send to acknowledgement per record, as ProducerPerformance counts it: avg ${latency.avg} ms,
+p50 ${latency.p50} ms, p95 ${latency.p95} ms, p99 ${latency.p99} ms, p99.9 ${latency.p999} ms, max ${latency.max} ms;
+${java.megabytesPerSecond} MB/s of values):
+${table(['process', 'CPU s', 'cores', 'CPU µs per fact'], cpuRows(java.cpuSeconds, java.secondsFromSpawn, facts))}
+
+Java producer command: \`${java.command.replace(/bootstrap\.servers=[^ ]+/, 'bootstrap.servers=<dedicated broker>')}\`
+`
 }
 
 function tail(text: string, lines: number): string {

@@ -16,6 +16,7 @@ export { createDatabase } from './create-database.js'
 export { freePort } from './free-port.js'
 export type { KafkaClusterService, KafkaNode } from './kafka/cluster.js'
 export type { ClusterRoles } from './kafka/cluster-roles.js'
+export { kafkaToolsClasspath, kafkaToolsLog4jConfig, kafkaVersion } from './kafka/jars.js'
 export type { KafkaOptions } from './kafka/options.js'
 export type { PostgresOptions } from './postgres/settings.js'
 export {
