@@ -6,10 +6,10 @@
 // BENCH_ROUNDS rounds (default 3); the median ratio is reported.
 import { createEnvelope, encodeEnvelope, factHeaders, readEnvelopeHeader, topicFor } from '@factlib/core'
 import { startKafka, uniqueName } from '@factlib/testing'
+import { formatLsn } from '@factlib/wal'
 import kafkajs from 'kafkajs'
-import { recordWireSize } from '../dist/fact-routing.js'
 import { createKafkaSink, type SinkTransaction } from '../dist/index.js'
-import { formatLsn } from '../dist/lsn-text.js'
+import { recordWireSize } from '../dist/record-size.js'
 
 const factCount = Number(process.env.BENCH_FACTS ?? 100_000)
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
