@@ -3,7 +3,7 @@ import { formatLsn } from '@factlib/wal'
 import { bareProducer } from './bare-producer.js'
 import type { Workload } from './fact-workload.js'
 
-/** What the sink puts in one produce request at most (packages/kafka-sink/src/kafka-sink.ts). */
+/** What the sink puts in one produce request at most (packages/kafka-sink/src/batch-queue.ts). */
 export const sinkBatchBytes = 768 * 1024
 export const sinkBatchFacts = 10_000
 

@@ -206,8 +206,13 @@ export function fieldsOf(bytes: Uint8Array): Uint8Array[] {
 const text = fc.string({ unit: 'binary', maxLength: 24 })
 const dictionary = (key: fc.Arbitrary<string>, options: { minKeys?: number } = {}) =>
   fc.dictionary(key, text, { ...options, maxKeys: 6, noNullPrototype: true })
+/**
+ * Map keys. Not `__proto__`: the reference codec keeps maps in plain objects, where assigning
+ * that key sets the prototype and the entry is lost (ours keeps it, as Go's map would).
+ */
+const mapKey = text.filter((key) => key !== '__proto__')
 /** Map keys other than the two TraceInfo keys with a typed field of their own. */
-const plainKey = text.filter((key) => key !== PARENT_OP && key !== IS_SAMPLED)
+const plainKey = mapKey.filter((key) => key !== PARENT_OP && key !== IS_SAMPLED)
 
 /** `TraceInfo.metadata` as other clients write it: the well-known keys sometimes, other keys verbatim. */
 const traceMetadata = fc
@@ -236,7 +241,7 @@ function arbitraryOf(field: DescField, traceInfo: DescMessage): fc.Arbitrary<unk
   if (typeof nonDefault === 'string') return text
   if (nonDefault instanceof Uint8Array) return fc.uint8Array({ maxLength: 64 })
   if (typeof nonDefault === 'bigint') return fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })
-  if (field.fieldKind === 'map') return field.parent === traceInfo ? traceMetadata : dictionary(text)
+  if (field.fieldKind === 'map') return field.parent === traceInfo ? traceMetadata : dictionary(mapKey)
   return fc.option(arbitraryMessage(traceInfo, traceInfo), { nil: undefined })
 }
 
@@ -249,7 +254,7 @@ export const arbitraryEnvelope: fc.Arbitrary<FactEnvelope> = fc
     eventType: text,
     payload: fc.uint8Array({ maxLength: 64 }),
     createdAt: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
-    metadata: dictionary(text),
+    metadata: dictionary(mapKey),
     traceInfo: fc.option(
       fc.record(
         {
