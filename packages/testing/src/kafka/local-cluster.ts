@@ -1,9 +1,6 @@
-import { execFileSync } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Kafka, logLevel } from 'kafkajs'
 import { freePort } from '../free-port.js'
 import { ServerProcess } from '../process-handle.js'
 import { waitFor } from '../wait.js'
@@ -12,33 +9,11 @@ import type { KafkaClusterService, KafkaNode } from './cluster.js'
 import { clusterNodeSettings, clusterSize } from './cluster-properties.js'
 import { clusterRoles } from './cluster-roles.js'
 import { kafkaClasspath, log4jConfig } from './jars.js'
+import { clusterId, formatStorage } from './kraft-storage.js'
 import type { KafkaOptions } from './options.js'
+import { registeredBrokers } from './probe.js'
 import { activeController } from './quorum-leader.js'
-import { type KafkaPorts, saslUser, scramFormatArgs, serverProperties } from './server-properties.js'
-
-/** A KRaft cluster id: 16 random bytes, base64url, never starting with '-' (the tool would read an option). */
-function clusterId(): string {
-  for (;;) {
-    const id = Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url')
-    if (!id.startsWith('-')) return id
-  }
-}
-
-/** The broker ids a metadata request through `broker` lists as registered and unfenced. */
-async function registeredBrokers(broker: string): Promise<number[]> {
-  const admin = new Kafka({
-    brokers: [broker],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 1000,
-    retry: { retries: 0 },
-  }).admin()
-  try {
-    await admin.connect()
-    return (await admin.describeCluster()).brokers.map((entry) => entry.nodeId)
-  } finally {
-    await admin.disconnect()
-  }
-}
+import { type KafkaPorts, saslUser, serverProperties } from './server-properties.js'
 
 /**
  * Three combined broker+controller processes from the Maven Central jars, one JVM each with a
@@ -81,20 +56,7 @@ export async function startLocalKafkaCluster(options: KafkaOptions = {}): Promis
       '-cp',
       classpath,
     ]
-    execFileSync(
-      'java',
-      [
-        ...jvm,
-        'kafka.tools.StorageTool',
-        'format',
-        '--config',
-        config,
-        '--cluster-id',
-        id,
-        ...scramFormatArgs(),
-      ],
-      { stdio: 'pipe' },
-    )
+    formatStorage(jvm, config, id)
     const server = new ServerProcess('java', [...jvm, 'kafka.Kafka', config], join(dir, 'stdout.log'))
     const broker = `127.0.0.1:${nodePorts.plaintext}`
     const whereLogs = `(log: ${join(dir, 'server.log')})`
@@ -111,7 +73,7 @@ export async function startLocalKafkaCluster(options: KafkaOptions = {}): Promis
           `Kafka node ${nodeId} on ${broker} ${whereLogs}`,
           async () => {
             if (!server.running) throw new Error(`broker process ${nodeId} exited`)
-            return (await registeredBrokers(broker)).includes(nodeId)
+            return (await registeredBrokers([broker])).includes(nodeId)
           },
           120_000,
         )
@@ -124,7 +86,7 @@ export async function startLocalKafkaCluster(options: KafkaOptions = {}): Promis
   const running = () => nodes.filter((node) => node.running).map((node) => node.broker)
   const allRegistered = async () => {
     const [first] = running()
-    return first !== undefined && (await registeredBrokers(first)).length === clusterSize
+    return first !== undefined && (await registeredBrokers([first])).length === clusterSize
   }
   // All at once: no node can finish starting before a majority of voters has elected a leader.
   const start = async () => {

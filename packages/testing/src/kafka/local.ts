@@ -1,5 +1,3 @@
-import { execFileSync } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,20 +7,10 @@ import type { KafkaService } from '../services.js'
 import { waitFor } from '../wait.js'
 import { makeBrokerCertificate } from './broker-certificate.js'
 import { kafkaClasspath, log4jConfig } from './jars.js'
+import { clusterId, formatStorage } from './kraft-storage.js'
 import type { KafkaOptions } from './options.js'
 import { brokerAnswers } from './probe.js'
-import { saslUser, scramFormatArgs, serverProperties } from './server-properties.js'
-
-/**
- * A KRaft cluster id: 16 random bytes, base64url without padding. One that starts with '-'
- * would be read as an option by the storage tool, so draw again.
- */
-function clusterId(): string {
-  for (;;) {
-    const id = Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url')
-    if (!id.startsWith('-')) return id
-  }
-}
+import { saslUser, serverProperties } from './server-properties.js'
 
 /** The Apache Kafka broker from its Maven Central jars, run with the machine's java. */
 export async function startLocalKafka(options: KafkaOptions = {}): Promise<KafkaService> {
@@ -47,20 +35,7 @@ export async function startLocalKafka(options: KafkaOptions = {}): Promise<Kafka
     '-cp',
     classpath,
   ]
-  execFileSync(
-    'java',
-    [
-      ...jvm,
-      'kafka.tools.StorageTool',
-      'format',
-      '--config',
-      config,
-      '--cluster-id',
-      clusterId(),
-      ...scramFormatArgs(),
-    ],
-    { stdio: 'pipe' },
-  )
+  formatStorage(jvm, config, clusterId())
   const server = new ServerProcess('java', [...jvm, 'kafka.Kafka', config], join(root, 'stdout.log'))
   const brokers = [`127.0.0.1:${ports.plaintext}`]
   const start = async () => {

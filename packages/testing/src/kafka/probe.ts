@@ -1,7 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs'
 
-/** Ready means a client can fetch cluster metadata from the broker. */
-export async function brokerAnswers(brokers: string[]): Promise<boolean> {
+/** The broker ids a metadata request through `brokers` lists as registered and unfenced. */
+export async function registeredBrokers(brokers: string[]): Promise<number[]> {
   const admin = new Kafka({
     brokers,
     logLevel: logLevel.NOTHING,
@@ -10,9 +10,13 @@ export async function brokerAnswers(brokers: string[]): Promise<boolean> {
   }).admin()
   try {
     await admin.connect()
-    const cluster = await admin.describeCluster()
-    return cluster.brokers.length > 0
+    return (await admin.describeCluster()).brokers.map((entry) => entry.nodeId)
   } finally {
     await admin.disconnect()
   }
+}
+
+/** Ready means a client can fetch cluster metadata from the broker. */
+export async function brokerAnswers(brokers: string[]): Promise<boolean> {
+  return (await registeredBrokers(brokers)).length > 0
 }
