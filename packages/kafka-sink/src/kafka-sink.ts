@@ -201,7 +201,6 @@ class FactSink implements KafkaSink {
       const fact = tx.facts[index]!
       const route = this.#router.route(fact)
       this.#topics.meet(route.record.topic)
-      const deadLetter = route.tag === 'dead-letter' ? route : undefined
       this.#queue.push(
         {
           ticket,
@@ -212,7 +211,8 @@ class FactSink implements KafkaSink {
           header: route.header,
           wireSize: recordWireSize(route.record),
           acceptedAt,
-          deadLetter: deadLetter && { reason: deadLetter.reason, originalTopic: deadLetter.originalTopic },
+          // The route itself: a dead-letter route is a DeadLetter (reason, original topic).
+          deadLetter: route.tag === 'dead-letter' ? route : undefined,
         },
         acceptedAt,
       )

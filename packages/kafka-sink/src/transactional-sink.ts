@@ -288,10 +288,7 @@ export class TransactionalSink implements KafkaSink {
       record: route.record,
       wireSize: recordWireSize(route.record),
       acceptedAt,
-      deadLetter:
-        route.tag === 'dead-letter'
-          ? { reason: route.reason, originalTopic: route.originalTopic }
-          : undefined,
+      deadLetter: route.tag === 'dead-letter' ? route : undefined,
       alone: this.#suspects.has(fact.lsn),
     }
   }
