@@ -86,7 +86,12 @@ export class SinkReporter {
         if (deadLettered)
           this.call('deadLettered', () => deadLettered(deadLetter.reason, deadLetter.originalTopic, fact))
       } else if (delivered) {
-        this.call('delivered', () => delivered(record.topic, fact, sent.tx, (now - sent.acceptedAt) / 1000))
+        // Called for every fact: no closure per call, as `call` would take.
+        try {
+          delivered(record.topic, fact, sent.tx, (now - sent.acceptedAt) / 1000)
+        } catch (error) {
+          this.#hookThrew('delivered', error)
+        }
       }
     }
   }
@@ -112,7 +117,11 @@ export class SinkReporter {
     try {
       call()
     } catch (error) {
-      this.#logger.warn({ hook: name, error: String(error) }, 'sink hook threw; ignored')
+      this.#hookThrew(name, error)
     }
+  }
+
+  #hookThrew(name: string, error: unknown): void {
+    this.#logger.warn({ hook: name, error: String(error) }, 'sink hook threw; ignored')
   }
 }

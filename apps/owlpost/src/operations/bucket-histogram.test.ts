@@ -43,6 +43,22 @@ describe('BucketHistogram', () => {
     expect(await ours.metrics()).toBe(await theirs.metrics())
   })
 
+  it('renders a histogram without labels as prom-client does, zero buckets before any observation', async () => {
+    const ours = new Registry()
+    const theirs = new Registry()
+    const buckets = [0.002, 0.01, 1]
+    const histogram = new BucketHistogram('v_seconds', 'v', [], buckets).registerIn(ours)
+    const reference = new Histogram({ name: 'v_seconds', help: 'v', buckets, registers: [theirs] })
+    expect(await ours.metrics()).toBe(await theirs.metrics())
+    histogram.observe(0.004, 3)
+    histogram.observe(2, 1)
+    for (const value of [0.004, 0.004, 0.004, 2]) reference.observe(value)
+    expect(await ours.metrics()).toBe(await theirs.metrics())
+    ours.resetMetrics()
+    theirs.resetMetrics()
+    expect(await ours.metrics()).toBe(await theirs.metrics())
+  })
+
   it('uses the default Prometheus buckets, as the Go client does', () => {
     expect(defaultBuckets).toEqual([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
     const reference = new Histogram({ name: 'y', help: 'y' }) as unknown as { upperBounds: number[] }

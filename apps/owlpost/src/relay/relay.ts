@@ -175,7 +175,7 @@ export class Relay {
           countDelivered(topic)
           go.produceLatency.observe(seconds, 1, topic)
           if (transaction.commitTime) {
-            metrics.commitToAck.observe(Math.max(0, Date.now() - transaction.commitTime.getTime()) / 1000)
+            metrics.commitToAck.observe(Math.max(0, Date.now() - transaction.commitTime.getTime()) / 1000, 1)
           }
         },
         deliveryFailed(topic, facts, type) {
