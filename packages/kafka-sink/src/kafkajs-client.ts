@@ -1,6 +1,6 @@
 import { promisify } from 'node:util'
 import * as zlib from 'node:zlib'
-import type { Admin, Kafka, Producer, SASLOptions, TopicMessages, Transaction } from 'kafkajs'
+import type { Admin, Kafka, Message, Producer, SASLOptions, TopicMessages, Transaction } from 'kafkajs'
 import { classify, errorTypes } from './kafkajs-error-classification.js'
 // kafkajs values come from kafkajs-patches.ts only: a static import of 'kafkajs' would load it
 // before its partition grouping is replaced.
@@ -330,12 +330,9 @@ function groupByTopic(records: readonly OutgoingRecord[]): TopicMessages[] {
       entry = { topic: record.topic, messages: [] }
       byTopic.set(record.topic, entry)
     }
-    entry.messages.push({
-      key: record.key,
-      value: record.value,
-      headers: record.headers,
-      ...(record.partition === undefined ? {} : { partition: record.partition }),
-    })
+    // The record itself is the kafkajs message (its extra `topic` field is ignored): no copy per
+    // record. Only a record with a fixed partition has a `partition` field.
+    entry.messages.push(record as Message)
   }
   return [...byTopic.values()]
 }
