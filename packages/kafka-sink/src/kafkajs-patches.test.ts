@@ -12,6 +12,7 @@ import {
   kafkajsCorrections,
   reportKafkajsCorrections,
 } from './kafkajs-patches.js'
+import { encodeInOnePass } from './kafkajs-produce-request.js'
 
 const require = createRequire(import.meta.url)
 
@@ -49,8 +50,13 @@ function random(seed: number) {
   return { int, pick, bytes, text }
 }
 
+/**
+ * Half the requests carry message timestamps (kafkajs encodes those), half do not, as the sink's
+ * (the one-pass encoder writes those); some are transactional.
+ */
 function randomProduceRequest(seed: number): Record<string, unknown> {
   const { int, pick, bytes, text } = random(seed)
+  const withTimestamps = seed % 2 === 1
   const sizes = [0, 1, 40, 200, 511, 512, 3000, 5000, 70_000]
   const field = () =>
     pick<() => unknown>([() => null, () => text(int(60)), () => bytes(pick(sizes)), () => bytes(int(300))])()
@@ -69,13 +75,14 @@ function randomProduceRequest(seed: number): Record<string, unknown> {
         key: field(),
         value: field(),
         headers,
-        timestamp: baseTime + (int(3) === 0 ? pick(timeDeltas) : int(5000)),
+        ...(withTimestamps ? { timestamp: baseTime + (int(3) === 0 ? pick(timeDeltas) : int(5000)) } : {}),
       }
     }),
   })
   return {
     acks: -1,
     timeout: 30_000,
+    ...(int(3) === 0 ? { transactionalId: `factlib-${text(int(10))}` } : {}),
     producerId: 1000 + int(100),
     producerEpoch: int(5),
     compression: 0,
@@ -85,6 +92,9 @@ function randomProduceRequest(seed: number): Record<string, unknown> {
     })),
   }
 }
+
+/** The clock both sides read: a request without timestamps carries the time it was encoded. */
+const fixedNow = 1_700_000_123_456
 
 const encodeRequest = async (options: Record<string, unknown>) =>
   Buffer.from((await produceRequest(options).encode()).buffer)
@@ -132,6 +142,7 @@ function encodeWithStockKafkajs(
             ? Object.fromEntries(Object.entries(value).map(([key, item]) => [key, revive(item)]))
             : value
     const varLong = (value) => (value !== null && typeof value === 'object' ? Long.fromString(value.long) : value)
+    Date.now = () => workerData.now
     ;(async () => {
       const requests = []
       for (const request of workerData.requests) {
@@ -144,7 +155,7 @@ function encodeWithStockKafkajs(
       parentPort.postMessage({ requests, varLongs, writeUVarInt: String(Encoder.prototype.writeUVarInt) })
     })()
     `,
-    { eval: true, workerData: { from: fileURLToPath(import.meta.url), requests, varLongs: values } },
+    { eval: true, workerData: { from: fileURLToPath(import.meta.url), requests, varLongs: values, now: fixedNow } },
   )
   return new Promise((resolve, reject) => {
     worker.once('message', (result) => {
@@ -168,9 +179,18 @@ describe('kafkajs patches', () => {
     expect(String(Encoder.prototype.writeUVarInt), 'the worker must run stock kafkajs').not.toBe(
       stock.writeUVarInt,
     )
-    for (const [index, request] of requests.entries()) {
-      const corrected = await encodeRequest(request)
-      expect(corrected.toString('hex') === stock.requests[index], `request of seed ${index + 1}`).toBe(true)
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(fixedNow)
+    try {
+      for (const [index, request] of requests.entries()) {
+        const corrected = await encodeRequest(request)
+        expect(corrected.toString('hex') === stock.requests[index], `request of seed ${index + 1}`).toBe(true)
+        // The even seeds (no timestamps) are the one-pass encoder's; the odd ones kafkajs's.
+        expect(encodeInOnePass(Encoder as never, request as never) !== undefined, `seed ${index + 1}`).toBe(
+          index % 2 === 1,
+        )
+      }
+    } finally {
+      clock.mockRestore()
     }
     const varLong = (value: unknown) =>
       value !== null && typeof value === 'object' ? Long.fromString((value as { long: string }).long) : value

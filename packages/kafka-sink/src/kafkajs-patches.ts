@@ -1,6 +1,7 @@
 import Module, { createRequire } from 'node:module'
 import type * as Kafkajs from 'kafkajs'
 import { crc32c } from './crc32c.js'
+import { createProduceRequest } from './kafkajs-produce-request.js'
 import type { Logger } from './logger.js'
 import { murmur2OfKey } from './murmur2.js'
 
@@ -23,6 +24,7 @@ export const kafkajsCorrectionNames = [
   'batch-crc32c',
   'murmur2-key-hash',
   'partition-grouping',
+  'produce-request',
 ] as const
 
 export type KafkajsCorrectionName = (typeof kafkajsCorrectionNames)[number]
@@ -185,6 +187,18 @@ const moduleCorrections: ReadonlyArray<{
     name: 'murmur2-key-hash',
     module: 'kafkajs/src/producer/partitioners/default/murmur2.js',
     replacement: () => murmur2OfKey,
+  },
+  {
+    // Last: loading kafkajs's own request module loads the record and checksum modules above.
+    name: 'produce-request',
+    module: 'kafkajs/src/protocol/requests/produce/v3/request.js',
+    replacement: () =>
+      createProduceRequest(
+        require('kafkajs/src/protocol/encoder.js') as Parameters<typeof createProduceRequest>[0],
+        require('kafkajs/src/protocol/requests/produce/v3/request.js') as Parameters<
+          typeof createProduceRequest
+        >[1],
+      ),
   },
 ]
 
