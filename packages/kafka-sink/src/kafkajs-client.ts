@@ -7,6 +7,7 @@ import { classify, errorTypes } from './kafkajs-error-classification.js'
 import { readLatestCommitted } from './kafkajs-latest-value.js'
 import { kafkajs, reportKafkajsCorrections } from './kafkajs-patches.js'
 import { UnsentPartitions } from './kafkajs-unsent-partitions.js'
+import { keyHashFirst } from './key-hash-partitioner.js'
 import {
   type OutgoingRecord,
   ProduceFailure,
@@ -119,7 +120,7 @@ export function createKafkajsClient(settings: ProducerClientSettings): Transacti
     },
   })
   const compression = compressionTypes[settings.compression]
-  const unsentPartitions = new UnsentPartitions(Partitioners.DefaultPartitioner)
+  const unsentPartitions = new UnsentPartitions(keyHashFirst(Partitioners.DefaultPartitioner))
   let producer: Producer | undefined
   let connecting: Promise<Producer> | undefined
   let admin: Admin | undefined

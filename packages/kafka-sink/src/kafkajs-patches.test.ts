@@ -155,7 +155,10 @@ function encodeWithStockKafkajs(
       parentPort.postMessage({ requests, varLongs, writeUVarInt: String(Encoder.prototype.writeUVarInt) })
     })()
     `,
-    { eval: true, workerData: { from: fileURLToPath(import.meta.url), requests, varLongs: values, now: fixedNow } },
+    {
+      eval: true,
+      workerData: { from: fileURLToPath(import.meta.url), requests, varLongs: values, now: fixedNow },
+    },
   )
   return new Promise((resolve, reject) => {
     worker.once('message', (result) => {

@@ -30,15 +30,27 @@ export class UnsentPartitions {
 
   /** The messages of `sent` whose partition has no answer in `answers`, grouped as sent. */
   unsent(sent: readonly TopicMessages[], answers: readonly RecordMetadata[]): TopicMessages[] {
-    const answered = new Set(answers.map((answer) => `${answer.partition}\u0000${answer.topicName}`))
+    const answered = new Map<string, Set<number>>()
+    for (const { topicName, partition } of answers) {
+      let partitions = answered.get(topicName)
+      if (!partitions) {
+        partitions = new Set()
+        answered.set(topicName, partitions)
+      }
+      partitions.add(partition)
+    }
     const missing: TopicMessages[] = []
     for (const { topic, messages } of sent) {
-      const left = messages.filter((message) => {
+      const partitions = answered.get(topic)
+      let left: Message[] | undefined
+      for (const message of messages) {
         const partition = (message as Message & { [chosenPartition]?: number })[chosenPartition]
         // A message the partitioner never saw was never grouped, so never sent either.
-        return partition === undefined || !answered.has(`${partition}\u0000${topic}`)
-      })
-      if (left.length > 0) missing.push({ topic, messages: left })
+        if (partition !== undefined && partitions?.has(partition)) continue
+        if (left) left.push(message)
+        else left = [message]
+      }
+      if (left) missing.push({ topic, messages: left })
     }
     return missing
   }
