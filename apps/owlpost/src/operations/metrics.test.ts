@@ -1,4 +1,4 @@
-import { kafkajsCorrections } from '@factlib/kafka-sink'
+import { kafkajsCorrectionNames, kafkajsCorrections } from '@factlib/kafka-sink'
 import { Counter, Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { createMetrics, tallyPerLabel, tallyPerLabelPair } from './metrics.js'
@@ -128,6 +128,6 @@ describe('owlpost_kafkajs_correction_active', () => {
       value,
     ])
     expect(values).toEqual(kafkajsCorrections().map(({ name, applied }) => [name, applied ? 1 : 0]))
-    expect(values).toHaveLength(6)
+    expect(values).toHaveLength(kafkajsCorrectionNames.length)
   })
 })
