@@ -72,6 +72,11 @@ export interface DrainResult {
   ratioToKafkaWriteLimit: number
   /** owlpost facts/s over the Java producer's; undefined with --no-java-producer. */
   ratioToJavaProducer: number | undefined
+  /**
+   * owlpost facts/s from /ready over the Java producer's, neither counting start-up (the Java rate
+   * leaves out the JVM start); undefined with --no-java-producer.
+   */
+  ratioFromReadyToJavaProducer: number | undefined
 }
 
 /**
@@ -257,6 +262,9 @@ export async function runDrainPhase(
       lowerLimit,
       ratioToKafkaWriteLimit: round(owlpostRate / kafkaWriteRate, 3),
       ratioToJavaProducer: javaProducer ? round(owlpostRate / javaProducer.factsPerSecond, 3) : undefined,
+      ratioFromReadyToJavaProducer: javaProducer
+        ? round(options.facts / secondsFromReady / javaProducer.factsPerSecond, 3)
+        : undefined,
     },
   }
 }

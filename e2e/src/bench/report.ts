@@ -206,7 +206,7 @@ ${versions.kafkajs}; commit ${versions.gitCommit}.
 | owlpost drain / WAL read limit | ${(drain.owlpost.factsPerSecond / drain.walReadLimit.factsPerSecond).toFixed(2)} |
 | owlpost drain / Kafka write limit (bare kafkajs) | ${(drain.owlpost.factsPerSecond / drain.kafkaWriteLimit.factsPerSecond).toFixed(2)} |
 | owlpost drain / Java producer (Apache Kafka ProducerPerformance) | ${drain.javaProducerLimit ? (drain.owlpost.factsPerSecond / drain.javaProducerLimit.factsPerSecond).toFixed(2) : 'skipped (--no-java-producer)'} |
-| owlpost drain from /ready / Java producer (both without start-up) | ${drain.javaProducerLimit ? (drain.backlog.facts / drain.owlpost.secondsFromReady / drain.javaProducerLimit.factsPerSecond).toFixed(2) : 'skipped (--no-java-producer)'} |
+| owlpost drain from /ready / Java producer (both without start-up) | ${drain.ratioFromReadyToJavaProducer?.toFixed(2) ?? 'skipped (--no-java-producer)'} |
 | steady p99 latency / same-run target (${latencyTargetMs(report)} ms: Kafka alone p99 + PostgreSQL alone p99 + 10 ms) | ${(latency.latencyMs.p99 / latencyTargetMs(report)).toFixed(2)} |
 | peak RSS drain / 150 MB | ${(Math.max(drain.owlpost.peakRssBytes, drain.owlpost.sampledPeakRssBytes) / 150e6).toFixed(2)} |
 | peak RSS Kafka outage / 150 MB | ${(outage.peakRssDuringOutageBytes / 150e6).toFixed(2)} |
