@@ -22,12 +22,16 @@ describe('owlpost on a three-broker Kafka cluster', () => {
     cluster = await startKafkaCluster()
   }, 180_000)
   afterEach(async () => {
-    // A failed test must not leave the next one a crippled cluster, nor owlpost draining into it.
-    await Promise.all(cluster.nodes.filter((node) => !node.running).map((node) => node.start()))
+    // A failed test must not leave the next one a crippled cluster, nor owlpost draining into it;
+    // owlpost and the writers stop first, so that a slow broker start cannot keep them running.
     await stream?.stop().catch(() => {})
-    await owlpost?.stop()
-    await world?.sql.end()
-  })
+    try {
+      await owlpost?.stop()
+    } finally {
+      await world?.sql.end()
+      await Promise.all(cluster.nodes.filter((node) => !node.running).map((node) => node.start()))
+    }
+  }, 180_000)
   afterAll(() => cluster?.dispose())
 
   /** A scenario on the cluster, owlpost running on it, facts streaming. */

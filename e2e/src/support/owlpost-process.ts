@@ -16,8 +16,12 @@ export interface OwlpostProcess {
   ready(timeoutMs?: number): Promise<void>
   readiness(): Promise<{ status: number; body: Record<string, unknown> }>
   metrics(): Promise<string>
-  /** SIGTERM and wait: the graceful path (drain, confirm, close). */
-  stop(): Promise<number | null>
+  /**
+   * SIGTERM and wait: the graceful path (drain, confirm, close). owlpost bounds its shutdown
+   * (SHUTDOWN_TIMEOUT_MS); one still running after `timeoutMs` is SIGKILLed and the call rejects
+   * with its last log lines, rather than hang the test's hooks.
+   */
+  stop(timeoutMs?: number): Promise<number | null>
   /** SIGKILL: a crash. */
   kill(): Promise<void>
   /** SIGSTOP / SIGCONT: a process that hangs (a long GC pause, a frozen VM) and comes back. */
@@ -97,9 +101,20 @@ export async function startOwlpost(
     async metrics() {
       return (await get('/metrics')).text
     },
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
-      return exited
+    async stop(timeoutMs = 60_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return exited
+      child.kill('SIGTERM')
+      let timer: NodeJS.Timeout | undefined
+      const deadline = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), timeoutMs)
+      })
+      const outcome = await Promise.race([exited, deadline]).finally(() => clearTimeout(timer))
+      if (outcome !== 'late') return outcome
+      child.kill('SIGKILL')
+      await exited
+      throw new Error(
+        `owlpost did not exit within ${timeoutMs} ms of SIGTERM; its last lines:\n${output.slice(-30).join('\n')}`,
+      )
     },
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
