@@ -1,6 +1,7 @@
 import Module, { createRequire } from 'node:module'
 import type * as Kafkajs from 'kafkajs'
 import { crc32c } from './crc32c.js'
+import { type RecordTail, recordTailSize, writeRecordTail } from './kafka-record.js'
 import { createProduceRequest } from './kafkajs-produce-request.js'
 import type { Logger } from './logger.js'
 import { murmur2OfKey } from './murmur2.js'
@@ -62,12 +63,9 @@ export function groupMessagesPerPartition(args: {
   return groups
 }
 
-interface RecordFields {
+interface RecordFields extends RecordTail {
   offsetDelta?: number
   timestampDelta?: unknown
-  key?: unknown
-  value?: unknown
-  headers?: unknown
 }
 
 interface EncoderInstance {
@@ -77,19 +75,13 @@ interface EncoderInstance {
   writeVarInt(value: number): EncoderInstance
   writeInt8(value: number): EncoderInstance
   writeVarLong(value: unknown): EncoderInstance
-  writeVarIntBytes(value: unknown): EncoderInstance
-  writeVarIntString(value: string): EncoderInstance
 }
 
 interface EncoderStatics {
   new (): EncoderInstance
   sizeOfVarInt(value: number): number
   sizeOfVarLong(value: unknown): number
-  sizeOfVarIntBytes(value: unknown): number
 }
-
-const isPlainBytes = (value: unknown) => value === null || value === undefined || Buffer.isBuffer(value)
-const isHeaderValue = (value: unknown) => typeof value === 'string' || Buffer.isBuffer(value)
 
 /**
  * kafkajs encodes a record through a list of header objects and one encoder per header, each of
@@ -102,52 +94,15 @@ export function createRecordEncoder(
   stock: (fields: RecordFields) => EncoderInstance,
 ): (fields: RecordFields) => EncoderInstance {
   return (fields) => {
-    const { offsetDelta = 0, timestampDelta = 0, key, value, headers = {} } = fields
-    if (!isPlainBytes(key) || !isPlainBytes(value) || typeof headers !== 'object' || headers === null) {
-      return stock(fields)
-    }
-    const entries = headers as Record<string, unknown>
-    let headerCount = 0
-    let headersSize = 0
-    for (const name in entries) {
-      if (!Object.hasOwn(entries, name)) continue
-      const values = entries[name]
-      const nameSize = Buffer.byteLength(name)
-      // A header is one value or an array of them; counted by index, with no array made per header.
-      const count = Array.isArray(values) ? values.length : 1
-      for (let index = 0; index < count; index++) {
-        const item = Array.isArray(values) ? values[index] : values
-        if (!isHeaderValue(item)) return stock(fields)
-        const size = Buffer.byteLength(item as string | Buffer)
-        headersSize += Encoder.sizeOfVarInt(nameSize) + nameSize + Encoder.sizeOfVarInt(size) + size
-        headerCount++
-      }
-    }
-    const bodySize =
-      1 +
-      Encoder.sizeOfVarLong(timestampDelta) +
-      Encoder.sizeOfVarInt(offsetDelta) +
-      Encoder.sizeOfVarIntBytes(key) +
-      Encoder.sizeOfVarIntBytes(value) +
-      Encoder.sizeOfVarInt(headerCount) +
-      headersSize
+    const tailSize = recordTailSize(fields)
+    if (tailSize < 0) return stock(fields)
+    const { offsetDelta = 0, timestampDelta = 0 } = fields
+    // Attributes (a byte), the two deltas, then key, value and headers.
+    const bodySize = 1 + Encoder.sizeOfVarLong(timestampDelta) + Encoder.sizeOfVarInt(offsetDelta) + tailSize
     const encoder = new Encoder()
     encoder.ensureAvailable(Encoder.sizeOfVarInt(bodySize) + bodySize)
-    encoder
-      .writeVarInt(bodySize)
-      .writeInt8(0)
-      .writeVarLong(timestampDelta)
-      .writeVarInt(offsetDelta)
-      .writeVarIntBytes(key)
-      .writeVarIntBytes(value)
-      .writeVarInt(headerCount)
-    for (const name in entries) {
-      if (!Object.hasOwn(entries, name)) continue
-      const values = entries[name]
-      if (Array.isArray(values))
-        for (const item of values) encoder.writeVarIntString(name).writeVarIntBytes(item)
-      else encoder.writeVarIntString(name).writeVarIntBytes(values)
-    }
+    encoder.writeVarInt(bodySize).writeInt8(0).writeVarLong(timestampDelta).writeVarInt(offsetDelta)
+    encoder.offset = writeRecordTail(encoder.buf, encoder.offset, fields)
     return encoder
   }
 }

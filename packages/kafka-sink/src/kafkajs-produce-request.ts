@@ -1,4 +1,11 @@
 import { crc32c } from './crc32c.js'
+import {
+  type RecordTail,
+  recordTailSize,
+  sizeOfVarInt,
+  writeRecordTail,
+  writeVarInt,
+} from './kafka-record.js'
 
 // kafkajs builds a produce request bottom up: an encoder per record, one per record batch, one per
 // partition and topic, each copied into its parent, and a spread copy of every message on the way.
@@ -16,10 +23,7 @@ interface Encoder {
   writeInt64(value: unknown): Encoder
 }
 
-interface ProduceMessage {
-  key?: unknown
-  value?: unknown
-  headers?: unknown
+interface ProduceMessage extends RecordTail {
   timestamp?: unknown
 }
 
@@ -135,40 +139,12 @@ export function encodeInOnePass(
   return encoder
 }
 
-type Bytes = Buffer | string | null | undefined
-
-const isBytes = (value: unknown): value is Bytes =>
-  value === null || value === undefined || typeof value === 'string' || Buffer.isBuffer(value)
-
-const bytesSize = (value: Bytes): number => {
-  if (value === null || value === undefined) return 1
-  const length = typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length
-  return sizeOfVarInt(length) + length
-}
-
 /** A record's size after its length prefix, or -1 when kafkajs must encode it. */
 function recordBodySize(message: ProduceMessage, offsetDelta: number): number {
-  const { key, value, headers = {}, timestamp } = message
-  if (timestamp !== undefined && timestamp !== null) return -1
-  if (!isBytes(key) || !isBytes(value) || typeof headers !== 'object' || headers === null) return -1
-  let size = 1 + 1 + sizeOfVarInt(offsetDelta) + bytesSize(key) + bytesSize(value)
-  let count = 0
-  const entries = headers as Record<string, unknown>
-  for (const name in entries) {
-    if (!Object.hasOwn(entries, name)) continue
-    const values = entries[name]
-    const nameSize = bytesSize(name)
-    // A header is one value or an array of them, counted by index: no array made per header.
-    const many = Array.isArray(values)
-    const length = many ? values.length : 1
-    for (let index = 0; index < length; index++) {
-      const item: unknown = many ? values[index] : values
-      if (!(typeof item === 'string' || Buffer.isBuffer(item))) return -1
-      size += nameSize + bytesSize(item)
-      count++
-    }
-  }
-  return size + sizeOfVarInt(count)
+  if (message.timestamp !== undefined && message.timestamp !== null) return -1
+  const tail = recordTailSize(message)
+  // Attributes and the timestamp delta (0) take a byte each.
+  return tail < 0 ? -1 : 1 + 1 + sizeOfVarInt(offsetDelta) + tail
 }
 
 function writeRecord(
@@ -182,55 +158,5 @@ function writeRecord(
   buf[at++] = 0 // attributes
   buf[at++] = 0 // timestamp delta
   at = writeVarInt(buf, at, offsetDelta)
-  at = writeBytes(buf, at, message.key as Bytes)
-  at = writeBytes(buf, at, message.value as Bytes)
-  const entries = (message.headers ?? {}) as Record<string, Bytes | Bytes[]>
-  let count = 0
-  for (const name in entries) {
-    if (!Object.hasOwn(entries, name)) continue
-    const values = entries[name]
-    count += Array.isArray(values) ? values.length : 1
-  }
-  at = writeVarInt(buf, at, count)
-  for (const name in entries) {
-    if (!Object.hasOwn(entries, name)) continue
-    const values = entries[name]
-    if (Array.isArray(values)) {
-      for (const item of values) at = writeBytes(buf, writeBytes(buf, at, name), item)
-    } else at = writeBytes(buf, writeBytes(buf, at, name), values)
-  }
-  return at
-}
-
-function writeBytes(buf: Buffer, start: number, value: Bytes): number {
-  if (value === null || value === undefined) return writeVarInt(buf, start, -1)
-  if (typeof value === 'string') {
-    const length = Buffer.byteLength(value, 'utf8')
-    const at = writeVarInt(buf, start, length)
-    return at + buf.write(value, at, length, 'utf8')
-  }
-  const at = writeVarInt(buf, start, value.length)
-  return at + value.copy(buf, at)
-}
-
-/** A zigzag varint, as Kafka records write signed 32-bit integers. */
-function writeVarInt(buf: Buffer, start: number, value: number): number {
-  let rest = ((value << 1) ^ (value >> 31)) >>> 0
-  let at = start
-  while (rest > 0x7f) {
-    buf[at++] = (rest & 0x7f) | 0x80
-    rest >>>= 7
-  }
-  buf[at++] = rest
-  return at
-}
-
-function sizeOfVarInt(value: number): number {
-  let rest = ((value << 1) ^ (value >> 31)) >>> 0
-  let size = 1
-  while (rest > 0x7f) {
-    rest >>>= 7
-    size++
-  }
-  return size
+  return writeRecordTail(buf, at, message)
 }

@@ -2,6 +2,7 @@ import type { ICustomPartitioner, Message, RecordMetadata, TopicMessages } from 
 
 /** Where the partitioner put a message, kept on the message (kafkajs ignores other fields). */
 const chosenPartition = Symbol('chosenPartition')
+type PartitionedMessage = Message & { [chosenPartition]?: number }
 
 /**
  * kafkajs 2.2.4 can resolve sendBatch() with some partitions never sent. Its retry after a failed
@@ -23,7 +24,7 @@ export class UnsentPartitions {
     return (args) => {
       const chosen = partition(args)
       // On the message itself: a WeakMap entry per record was measurable garbage while draining.
-      ;(args.message as Message & { [chosenPartition]?: number })[chosenPartition] = chosen
+      ;(args.message as PartitionedMessage)[chosenPartition] = chosen
       return chosen
     }
   }
@@ -44,7 +45,7 @@ export class UnsentPartitions {
       const partitions = answered.get(topic)
       let left: Message[] | undefined
       for (const message of messages) {
-        const partition = (message as Message & { [chosenPartition]?: number })[chosenPartition]
+        const partition = (message as PartitionedMessage)[chosenPartition]
         // A message the partitioner never saw was never grouped, so never sent either.
         if (partition !== undefined && partitions?.has(partition)) continue
         if (left) left.push(message)

@@ -116,17 +116,13 @@ export class BackendMessageSource {
   private take(): BackendMessage | undefined {
     if (this.buffered < headerSize) return undefined
     const head = this.chunks[0]!
-    let code: number
-    let length: number
-    if (head.length - this.headOffset >= headerSize) {
-      // Read in place: a view per message only to read five bytes showed in allocation profiles.
-      code = head[this.headOffset]!
-      length = head.readInt32BE(this.headOffset + 1)
-    } else {
-      const header = this.copy(headerSize, false)
-      code = header[0]!
-      length = header.readInt32BE(1)
-    }
+    // Read in place when the header lies in one chunk: a view per message only to read five bytes
+    // showed in allocation profiles.
+    const inPlace = head.length - this.headOffset >= headerSize
+    const header = inPlace ? head : this.copy(headerSize, false)
+    const at = inPlace ? this.headOffset : 0
+    const code = header[at]!
+    const length = header.readInt32BE(at + 1)
     if (length < 4) {
       const error = new ReplicationProtocolError(
         `backend message 0x${code.toString(16)} declares length ${length}`,
