@@ -78,6 +78,15 @@ export class FactRouter {
     }
   }
 
+  /** The fact's envelope header, or undefined when the envelope does not decode. */
+  headerOf(fact: SinkFact): EnvelopeHeader | undefined {
+    try {
+      return readEnvelopeHeader(fact.value)
+    } catch {
+      return undefined
+    }
+  }
+
   /**
    * The dead-letter record of a fact: same key and value, the fact's headers where the envelope
    * decoded, plus why and where from. Records without a key get a fixed partition so that a retry

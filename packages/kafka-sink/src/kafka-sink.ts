@@ -1,4 +1,3 @@
-import type { EnvelopeHeader } from '@factlib/core/wire'
 import { deadLetterTopicFor } from '@factlib/core/wire'
 import { type BackoffSettings, backoffDelay, defaultBackoff, formatLsn, pause } from '@factlib/wal'
 import { BatchQueue } from './batch-queue.js'
@@ -15,13 +14,14 @@ import { type DeadLetter, FactRouter } from './fact-router.js'
 import type { InFlightLimit } from './in-flight-limit.js'
 import { compressionAvailable, createKafkajsClient } from './kafkajs-client.js'
 import { type Logger, silentLogger } from './logger.js'
+import { minimumSizeOf } from './prepared-record.js'
 import {
   type OutgoingRecord,
   ProduceFailure,
   type ProducerClient,
   type ProducerClientSettings,
 } from './producer-client.js'
-import { recordBatchOverhead, recordMinimumSize, recordWireSize } from './record-size.js'
+import { recordBatchOverhead, recordWireSize } from './record-size.js'
 import {
   checkSinkOptions,
   clientSettings,
@@ -40,9 +40,8 @@ interface PendingFact {
   readonly index: number
   readonly fact: SinkFact
   readonly tx: SinkTransaction
+  /** As routed, or as the client prepared it (then only its topic and partition may be read). */
   readonly record: OutgoingRecord
-  /** The envelope's header, when it decoded: a record redirected to the dead-letter topic keeps it. */
-  readonly header: EnvelopeHeader | undefined
   readonly wireSize: number
   /** performance.now() when send() accepted the fact's transaction. */
   readonly acceptedAt: number
@@ -197,6 +196,7 @@ class FactSink implements KafkaSink {
     const ticket = this.#tracker.register(tx.endLsn, tx.facts.length)
     const acceptedAt = performance.now()
     const accepted = this.#reporter.hooks.accepted
+    const client = this.#client!
     for (let index = 0; index < tx.facts.length; index++) {
       const fact = tx.facts[index]!
       const route = this.#router.route(fact)
@@ -207,8 +207,8 @@ class FactSink implements KafkaSink {
           index,
           fact,
           tx,
-          record: route.record,
-          header: route.header,
+          // Dead-letter records stay as they are: they may be split up or stripped of their value.
+          record: route.tag === 'topic' && client.prepare ? client.prepare(route.record) : route.record,
           wireSize: recordWireSize(route.record),
           acceptedAt,
           // The route itself: a dead-letter route is a DeadLetter (reason, original topic).
@@ -292,7 +292,7 @@ class FactSink implements KafkaSink {
     if (pending.deadLetter || (this.#options.compression ?? 'none') !== 'none') return pending
     const limit = this.#topics.limitOf(pending.record.topic)
     if (limit === undefined) return pending
-    const size = recordBatchOverhead + recordMinimumSize(pending.record)
+    const size = recordBatchOverhead + minimumSizeOf(pending.record)
     if (size <= limit) return pending
     const reason =
       `MESSAGE_TOO_LARGE: the record takes at least ${size} bytes, more than max.message.bytes ` +
@@ -302,7 +302,8 @@ class FactSink implements KafkaSink {
 
   /** The dead-letter form of a fact that was meant for its own topic. */
   #asDeadLetter(pending: PendingFact, reason: string): PendingFact {
-    const route = this.#router.deadLetter(pending.fact, reason, pending.record.topic, pending.header)
+    const header = this.#router.headerOf(pending.fact)
+    const route = this.#router.deadLetter(pending.fact, reason, pending.record.topic, header)
     this.#topics.meet(route.record.topic)
     return {
       ...pending,

@@ -5,9 +5,10 @@ import { classify, errorTypes } from './kafkajs-error-classification.js'
 // kafkajs values come from kafkajs-patches.ts only: a static import of 'kafkajs' would load it
 // before its partition grouping is replaced.
 import { readLatestCommitted } from './kafkajs-latest-value.js'
-import { kafkajs, reportKafkajsCorrections } from './kafkajs-patches.js'
+import { kafkajs, kafkajsCorrections, reportKafkajsCorrections } from './kafkajs-patches.js'
 import { UnsentPartitions } from './kafkajs-unsent-partitions.js'
 import { keyHashFirst } from './key-hash-partitioner.js'
+import { prepareRecord } from './prepared-record.js'
 import {
   type OutgoingRecord,
   ProduceFailure,
@@ -120,6 +121,11 @@ export function createKafkajsClient(settings: ProducerClientSettings): Transacti
     },
   })
   const compression = compressionTypes[settings.compression]
+  // Prepared records are written by the one-pass produce request encoder only: without it, or
+  // with compression (which kafkajs's own encoder does), records go as they are.
+  const prepares =
+    settings.compression === 'none' &&
+    kafkajsCorrections().some(({ name, applied }) => name === 'produce-request' && applied)
   const unsentPartitions = new UnsentPartitions(keyHashFirst(Partitioners.DefaultPartitioner))
   let producer: Producer | undefined
   let connecting: Promise<Producer> | undefined
@@ -172,6 +178,8 @@ export function createKafkajsClient(settings: ProducerClientSettings): Transacti
     async connect() {
       await connectedProducer().catch(fail)
     },
+
+    ...(prepares ? { prepare: prepareRecord } : {}),
 
     async produce(records) {
       const target = transaction ?? (await connectedProducer().catch(fail))

@@ -28,9 +28,17 @@ const Encoder = require('kafkajs/src/protocol/encoder.js') as {
   sizeOfVarLong(value: unknown): number
 }
 const Long = require('kafkajs/src/utils/long.js') as { fromString(text: string): unknown }
+type KafkajsRequest = { apiKey: number; apiVersion: number; encode(): Promise<{ buffer: Buffer }> }
 const produceRequest = require('kafkajs/src/protocol/requests/produce/v3/request.js') as (
   options: Record<string, unknown>,
-) => { encode(): Promise<{ buffer: Buffer }> }
+) => KafkajsRequest
+const apiVersionsRequest =
+  require('kafkajs/src/protocol/requests/apiVersions/v0/request.js') as () => KafkajsRequest
+const createRequest = require('kafkajs/src/protocol/request.js') as (args: {
+  correlationId: number
+  clientId: string | null
+  request: KafkajsRequest
+}) => Promise<{ buffer: Buffer }>
 
 /** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed. */
 function random(seed: number) {
@@ -99,6 +107,9 @@ const fixedNow = 1_700_000_123_456
 const encodeRequest = async (options: Record<string, unknown>) =>
   Buffer.from((await produceRequest(options).encode()).buffer)
 
+/** Client ids the requests are framed with: none, short, and one too long for the room left. */
+const clientIds = [null, 'owlpost', '', 'é'.repeat(58)]
+
 /** Values for writeVarLong; `{ long }` stands for kafkajs's Long of that text. */
 const varLongs: unknown[] = [
   0,
@@ -125,7 +136,12 @@ const varLongs: unknown[] = [
 function encodeWithStockKafkajs(
   requests: Array<Record<string, unknown>>,
   values: unknown[],
-): Promise<{ requests: string[]; varLongs: Array<[number, string]>; writeUVarInt: string }> {
+): Promise<{
+  requests: string[]
+  framed: string[]
+  varLongs: Array<[number, string]>
+  writeUVarInt: string
+}> {
   const worker = new Worker(
     `
     const { parentPort, workerData } = require('node:worker_threads')
@@ -133,6 +149,8 @@ function encodeWithStockKafkajs(
     const Encoder = load('kafkajs/src/protocol/encoder.js')
     const Long = load('kafkajs/src/utils/long.js')
     const produceRequest = load('kafkajs/src/protocol/requests/produce/v3/request.js')
+    const apiVersionsRequest = load('kafkajs/src/protocol/requests/apiVersions/v0/request.js')
+    const createRequest = load('kafkajs/src/protocol/request.js')
     const revive = (value) =>
       value instanceof Uint8Array
         ? Buffer.from(value.buffer, value.byteOffset, value.byteLength)
@@ -145,19 +163,30 @@ function encodeWithStockKafkajs(
     Date.now = () => workerData.now
     ;(async () => {
       const requests = []
-      for (const request of workerData.requests) {
+      const framed = []
+      for (const [index, request] of workerData.requests.entries()) {
         requests.push(Buffer.from((await produceRequest(revive(request)).encode()).buffer).toString('hex'))
+        for (const body of [produceRequest(revive(request)), apiVersionsRequest()]) {
+          const frame = await createRequest({ correlationId: index * 7919, clientId: workerData.clientIds[index % workerData.clientIds.length], request: body })
+          framed.push(Buffer.from(frame.buffer).toString('hex'))
+        }
       }
       const varLongs = workerData.varLongs.map((value) => [
         Encoder.sizeOfVarLong(varLong(value)),
         new Encoder().writeVarLong(varLong(value)).buffer.toString('hex'),
       ])
-      parentPort.postMessage({ requests, varLongs, writeUVarInt: String(Encoder.prototype.writeUVarInt) })
+      parentPort.postMessage({ requests, framed, varLongs, writeUVarInt: String(Encoder.prototype.writeUVarInt) })
     })()
     `,
     {
       eval: true,
-      workerData: { from: fileURLToPath(import.meta.url), requests, varLongs: values, now: fixedNow },
+      workerData: {
+        from: fileURLToPath(import.meta.url),
+        requests,
+        varLongs: values,
+        now: fixedNow,
+        clientIds,
+      },
     },
   )
   return new Promise((resolve, reject) => {
@@ -187,6 +216,14 @@ describe('kafkajs patches', () => {
       for (const [index, request] of requests.entries()) {
         const corrected = await encodeRequest(request)
         expect(corrected.toString('hex') === stock.requests[index], `request of seed ${index + 1}`).toBe(true)
+        // Framed (size, api key, version, correlation id, client id): a produce request in the room
+        // its encoder left, a short one by copy.
+        for (const [which, body] of [produceRequest(request), apiVersionsRequest()].entries()) {
+          const clientId = clientIds[index % clientIds.length]!
+          const frame = await createRequest({ correlationId: index * 7919, clientId, request: body })
+          const matches = Buffer.from(frame.buffer).toString('hex') === stock.framed[index * 2 + which]
+          expect(matches, `framed request ${which} of seed ${index + 1}`).toBe(true)
+        }
         // The even seeds (no timestamps) are the one-pass encoder's; the odd ones kafkajs's.
         expect(encodeInOnePass(Encoder as never, request as never) !== undefined, `seed ${index + 1}`).toBe(
           index % 2 === 1,

@@ -3,6 +3,7 @@ import type * as Kafkajs from 'kafkajs'
 import { crc32c } from './crc32c.js'
 import { type RecordTail, recordTailSize, writeRecordTail } from './kafka-record.js'
 import { createProduceRequest } from './kafkajs-produce-request.js'
+import { createRequestFrame } from './kafkajs-request-frame.js'
 import type { Logger } from './logger.js'
 import { murmur2OfKey } from './murmur2.js'
 
@@ -26,6 +27,7 @@ export const kafkajsCorrectionNames = [
   'murmur2-key-hash',
   'partition-grouping',
   'produce-request',
+  'request-frame',
 ] as const
 
 export type KafkajsCorrectionName = (typeof kafkajsCorrectionNames)[number]
@@ -142,6 +144,12 @@ const moduleCorrections: ReadonlyArray<{
     name: 'murmur2-key-hash',
     module: 'kafkajs/src/producer/partitioners/default/murmur2.js',
     replacement: () => murmur2OfKey,
+  },
+  {
+    name: 'request-frame',
+    module: 'kafkajs/src/protocol/request.js',
+    replacement: () =>
+      createRequestFrame(require('kafkajs/src/protocol/encoder.js') as new () => EncoderInstance),
   },
   {
     // Last: loading kafkajs's own request module loads the record and checksum modules above.

@@ -6,17 +6,19 @@ import {
   writeRecordTail,
   writeVarInt,
 } from './kafka-record.js'
+import { encoderWithFrameRoom } from './kafkajs-request-frame.js'
+import { preparedTail } from './prepared-record.js'
 
 // kafkajs builds a produce request bottom up: an encoder per record, one per record batch, one per
 // partition and topic, each copied into its parent, and a spread copy of every message on the way.
 // While draining, that was most of kafkajs's share of the relay's allocations. This writes the very
-// same bytes (Produce v3 to v7 share one body) into one buffer sized beforehand. Requests it does
-// not cover (compressed, or with message timestamps, or unusual field types) go to kafkajs.
+// same bytes (Produce v3 to v7 share one body) into one buffer sized beforehand; a prepared record
+// (prepared-record.ts) is copied as it is. Requests it does not cover (compressed, or with message
+// timestamps, or unusual field types) go to kafkajs.
 
 interface Encoder {
   buf: Buffer
   offset: number
-  ensureAvailable(length: number): void
   writeString(value: string | null): Encoder
   writeInt16(value: number): Encoder
   writeInt32(value: number): Encoder
@@ -94,8 +96,8 @@ export function encodeInOnePass(
     }
   }
 
-  const encoder = new Encoder()
-  encoder.ensureAvailable(size)
+  // Sized once, with room before it for kafkajs-request-frame.ts to frame the request in place.
+  const encoder = encoderWithFrameRoom(Encoder, size)
   encoder
     .writeString(transactionalId)
     .writeInt16(options.acks)
@@ -142,7 +144,7 @@ export function encodeInOnePass(
 /** A record's size after its length prefix, or -1 when kafkajs must encode it. */
 function recordBodySize(message: ProduceMessage, offsetDelta: number): number {
   if (message.timestamp !== undefined && message.timestamp !== null) return -1
-  const tail = recordTailSize(message)
+  const tail = preparedTail(message)?.length ?? recordTailSize(message)
   // Attributes and the timestamp delta (0) take a byte each.
   return tail < 0 ? -1 : 1 + 1 + sizeOfVarInt(offsetDelta) + tail
 }
@@ -158,5 +160,6 @@ function writeRecord(
   buf[at++] = 0 // attributes
   buf[at++] = 0 // timestamp delta
   at = writeVarInt(buf, at, offsetDelta)
-  return writeRecordTail(buf, at, message)
+  const prepared = preparedTail(message)
+  return prepared ? at + prepared.copy(buf, at) : writeRecordTail(buf, at, message)
 }

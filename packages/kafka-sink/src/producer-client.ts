@@ -15,6 +15,12 @@ export interface ProducerClient {
    */
   produce(records: readonly OutgoingRecord[]): Promise<void>
   /**
+   * The record in the form this client keeps best while it waits to be produced (for kafkajs:
+   * its key, value and headers already encoded). Only `topic` and `partition` of what it returns
+   * may be read; it goes to produce() as it is. Called once per record, when the sink accepts it.
+   */
+  prepare?(record: OutgoingRecord): OutgoingRecord
+  /**
    * Drops the producer identity so the next produce starts over with a new one. Needed after a
    * failure that may have left some partitions written and their sequence numbers unknown.
    */
