@@ -66,10 +66,7 @@ export function createProduceRequest<Request extends ProduceRequest>(
     const request = stock(options)
     return {
       ...request,
-      encode: () => {
-        const encoder = encodeInOnePass(Encoder, options)
-        return encoder ? Promise.resolve(encoder) : request.encode()
-      },
+      encode: async () => encodeInOnePass(Encoder, options) ?? request.encode(),
     }
   }
 }
@@ -79,7 +76,7 @@ export function encodeInOnePass(
   Encoder: new () => Encoder,
   options: ProduceRequestOptions,
 ): Encoder | undefined {
-  if ((options.compression ?? 0) !== 0) return undefined
+  if ((options.compression ?? 0) !== 0) return toKafkajs(options)
   const { transactionalId = null } = options
   const recordSizes: number[] = []
   let size = 2 + (transactionalId === null ? 0 : Buffer.byteLength(transactionalId, 'utf8')) + 2 + 4 + 4
@@ -89,7 +86,7 @@ export function encodeInOnePass(
       size += 4 + 4 + batchPrefixSize + batchBodyHeaderSize
       for (let index = 0; index < messages.length; index++) {
         const bodySize = recordBodySize(messages[index]!, index)
-        if (bodySize < 0) return undefined
+        if (bodySize < 0) return toKafkajs(options)
         recordSizes.push(bodySize)
         size += sizeOfVarInt(bodySize) + bodySize
       }
@@ -139,6 +136,21 @@ export function encodeInOnePass(
     }
   }
   return encoder
+}
+
+/**
+ * Leaves the request to kafkajs, unless it holds a prepared record: kafkajs would write that
+ * record's empty key, value and headers, so this refuses rather than send wrong records.
+ */
+function toKafkajs(options: ProduceRequestOptions): undefined {
+  for (const { partitions } of options.topicData) {
+    for (const { messages } of partitions) {
+      if (messages.some((message) => preparedTail(message) !== undefined)) {
+        throw new Error('a produce request with prepared records cannot be compressed or carry timestamps')
+      }
+    }
+  }
+  return undefined
 }
 
 /** A record's size after its length prefix, or -1 when kafkajs must encode it. */

@@ -71,6 +71,17 @@ describe('prepared records', () => {
     }
   })
 
+  it('are never left to kafkajs, which would write their empty fields', async () => {
+    const [record] = randomRecords(7, 1)
+    const withTimestamp = { ...randomRecords(8, 1)[0]!, timestamp: '1700000000000' }
+    const request = requestOf([prepareRecord(record!), withTimestamp, withTimestamp])
+    await expect(produceRequest(request).encode()).rejects.toThrow(/prepared records/)
+    // The same request unprepared goes to kafkajs's own encoder, as before.
+    await expect(
+      produceRequest(requestOf([record!, withTimestamp, withTimestamp])).encode(),
+    ).resolves.toBeDefined()
+  })
+
   it("keep only topic and partition readable, and go to the DefaultPartitioner's partition of their key", () => {
     const reference = kafkajs.Partitioners.DefaultPartitioner()
     const partitioner = keyHashFirst(kafkajs.Partitioners.DefaultPartitioner)()

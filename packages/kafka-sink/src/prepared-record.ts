@@ -14,6 +14,8 @@ const tailOf = Symbol('@factlib/kafka-sink.prepared-tail')
 const keyHashOf = Symbol('@factlib/kafka-sink.prepared-key-hash')
 const minimumSizeKey = Symbol('@factlib/kafka-sink.prepared-minimum-size')
 
+const noHeaders: Record<string, string> = Object.freeze({}) as Record<string, string>
+
 /** A record whose key, value and headers are written in `[tailOf]`; its own are left empty. */
 interface PreparedRecord extends OutgoingRecord {
   readonly [tailOf]: Buffer
@@ -46,8 +48,6 @@ export function prepareRecord(record: OutgoingRecord): OutgoingRecord {
   }
   return prepared
 }
-
-const noHeaders: Record<string, string> = Object.freeze({}) as Record<string, string>
 
 /** The key, value and headers of a prepared record, written; undefined for any other message. */
 export function preparedTail(message: object): Buffer | undefined {
