@@ -47,5 +47,5 @@ describe('three-node Kafka cluster', () => {
     )
     await cluster.node(controller).start()
     expect(cluster.node(controller).running).toBe(true)
-  }, 120_000)
+  }, 240_000)
 })

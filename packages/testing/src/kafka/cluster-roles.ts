@@ -11,6 +11,7 @@ export interface ClusterRoles {
 }
 
 const coordinatorTypes = { group: 0, transaction: 1 } as const
+const coordinatorWaitMs = 60_000
 
 interface InternalCluster {
   connect(): Promise<void>
@@ -36,7 +37,27 @@ export function clusterRoles(brokers: () => string[]): ClusterRoles {
       retry: { retries: 2 },
     })
 
+  // The first FindCoordinator of a fresh cluster makes it create __consumer_offsets (50 partitions,
+  // three replicas) or __transaction_state; until their leaders are elected every broker answers
+  // COORDINATOR_NOT_AVAILABLE, which can outlast kafkajs's few retries on a busy machine.
   const findCoordinator = async (key: string, type: keyof typeof coordinatorTypes): Promise<number> => {
+    const deadline = Date.now() + coordinatorWaitMs
+    for (;;) {
+      try {
+        return await askForCoordinator(key, type)
+      } catch (error) {
+        if (Date.now() >= deadline) {
+          throw new Error(
+            `no ${type} coordinator for '${key}' within ${coordinatorWaitMs} ms: ${(error as Error).message}`,
+            { cause: error },
+          )
+        }
+        await new Promise((resolve) => setTimeout(resolve, 500))
+      }
+    }
+  }
+
+  const askForCoordinator = async (key: string, type: keyof typeof coordinatorTypes): Promise<number> => {
     const kafka = client()
     const create = Object.getOwnPropertySymbols(kafka).find(
       (symbol) => symbol.description === 'private:Kafka:createCluster',
