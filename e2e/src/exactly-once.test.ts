@@ -103,6 +103,11 @@ describe('exactly-once delivery (DELIVERY_GUARANTEE=exactly-once)', () => {
     expect(settled.length).toBeGreaterThanOrEqual(records.length)
     const facts = settled.map((record) => {
       const envelope = decodeEnvelope(record.value)
+      // Key and headers as the at-least-once relay writes them (records wait prepared in both sinks).
+      expect(record.key).toBe(envelope.aggregateId)
+      expect(record.topic).toBe(topicFor(world.prefix, envelope.aggregateType))
+      expect(record.headers).toMatchObject({ event_id: envelope.id, event_type: envelope.eventType })
+      expect(record.headers.LSN).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/)
       const { sequence } = JSON.parse(new TextDecoder().decode(envelope.payload)) as { sequence: number }
       return { id: envelope.id, aggregateId: envelope.aggregateId, sequence }
     })

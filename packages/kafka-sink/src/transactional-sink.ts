@@ -282,10 +282,13 @@ export class TransactionalSink implements KafkaSink {
     }
     const accepted = this.#reporter.hooks.accepted
     if (accepted) this.#reporter.call('accepted', () => accepted(fact, route.header))
+    const client = this.#client!
     return {
       fact,
       tx,
-      record: route.record,
+      // As in the at-least-once sink: only records for their own topic wait prepared. A refusal
+      // aborts the transaction and the fact is routed afresh when PostgreSQL resends it.
+      record: route.tag === 'topic' && client.prepare ? client.prepare(route.record) : route.record,
       wireSize: recordWireSize(route.record),
       acceptedAt,
       deadLetter: route.tag === 'dead-letter' ? route : undefined,
