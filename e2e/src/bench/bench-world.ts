@@ -20,6 +20,8 @@ export const prefixes = {
   steady: 'bench-steady',
   outage: 'bench-outage',
   bare: 'bench-bare',
+  /** Apache Kafka's Java producer sending owlpost's records (java-fact-records-limit.ts). */
+  javaFacts: 'bench-java-facts',
   probe: 'bench-probe',
 }
 /** The Java producer limit's one topic (ProducerPerformance writes to a single topic). */

@@ -38,7 +38,7 @@ export async function runClusterRows(
 export function clusterMarkdown(single: ClusterRows, cluster: ClusterRows): string {
   const row = (name: string, rows: ClusterRows) =>
     `| ${name} | ${rows.drain.owlpost.factsPerSecond} | ${rows.drain.kafkaWriteLimit.factsPerSecond} | ` +
-    `${rows.drain.javaProducerLimit?.factsPerSecond ?? '-'} | ` +
+    `${rows.drain.javaProducerLimit?.factsPerSecond ?? '-'} | ${rows.drain.javaFactRecordsLimit?.factsPerSecond ?? '-'} | ` +
     `${rows.latency.achievedRate} | ${rows.latency.latencyMs.p50} | ${rows.latency.latencyMs.p99} | ${rows.latency.latencyMs.max} |`
   return `## Three-broker cluster beside one broker
 
@@ -46,8 +46,8 @@ The drain and steady-latency phases again, in a world of their own started after
 combined broker+controller nodes, topics with replication factor 3 and min.insync.replicas 2,
 owlpost and the bare producers with acks=all as always. No target yet.
 
-| Kafka | drain facts/s (owlpost) | bare kafkajs facts/s | Java producer facts/s | steady facts/s | latency p50 ms | p99 ms | max ms |
-|---|---|---|---|---|---|---|---|
+| Kafka | drain facts/s (owlpost) | bare kafkajs facts/s | Java producer facts/s | Java, owlpost's records facts/s | steady facts/s | latency p50 ms | p99 ms | max ms |
+|---|---|---|---|---|---|---|---|---|
 ${row('one broker, replication 1', single)}
 ${row('three brokers, replication 3', cluster)}
 `

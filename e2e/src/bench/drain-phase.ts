@@ -11,6 +11,7 @@ import {
   publication,
 } from './bench-world.js'
 import type { Workload } from './fact-workload.js'
+import { type JavaFactRecordsResult, sendFactRecordsWithJava } from './java-fact-records-limit.js'
 import {
   type JavaProducerResult,
   javaProducerClasspath,
@@ -50,6 +51,11 @@ export interface DrainResult {
   }
   /** Apache Kafka's Java producer (ProducerPerformance); undefined with --no-java-producer. */
   javaProducerLimit: JavaProducerResult | undefined
+  /**
+   * The same Java producer, settings and JVM sending owlpost's very records (the bare kafkajs
+   * limit's, under their own prefix); undefined with --no-java-producer.
+   */
+  javaFactRecordsLimit: JavaFactRecordsResult | undefined
   owlpost: {
     factsPerSecond: number
     secondsFromSpawn: number
@@ -77,12 +83,18 @@ export interface DrainResult {
    * leaves out the JVM start); undefined with --no-java-producer.
    */
   ratioFromReadyToJavaProducer: number | undefined
+  /**
+   * owlpost facts/s from /ready over the Java producer's with owlpost's records, neither counting
+   * start-up; undefined with --no-java-producer.
+   */
+  ratioFromReadyToJavaFactRecords: number | undefined
 }
 
 /**
  * Backlog drain. Both slots exist before the backlog is written, so pg_recvlogical and owlpost
  * drain the very same WAL. Order: pg_recvlogical, then the bare kafkajs producer, then the Java
- * producer (unless skipped), then owlpost; the latter stays running for the steady-latency phase.
+ * producer as ProducerPerformance and with owlpost's records (unless skipped), then owlpost; the
+ * latter stays running for the steady-latency phase.
  */
 export async function runDrainPhase(
   world: BenchWorld,
@@ -158,6 +170,7 @@ export async function runDrainPhase(
   log(`bare kafkajs: ${kafkaWrite.seconds.toFixed(2)} s in ${kafkaWrite.batches} batches`)
 
   let javaProducer: JavaProducerResult | undefined
+  let javaFactRecords: JavaFactRecordsResult | undefined
   if (javaClasspath) {
     javaProducer = await sendWithJavaProducer({
       classpath: javaClasspath,
@@ -170,6 +183,25 @@ export async function runDrainPhase(
     })
     log(
       `Java producer: ${javaProducer.seconds.toFixed(2)} s (${javaProducer.secondsFromSpawn.toFixed(2)} s with the JVM start), ${javaProducer.factsPerSecond} records/s`,
+    )
+    // The broker's high watermarks confirm the program's count (close() returned: all acknowledged).
+    const offsets = await watchTopicOffsets(world.kafka.brokers, world.topics(prefixes.javaFacts))
+    javaFactRecords = await sendFactRecordsWithJava({
+      classpath: javaClasspath,
+      brokers: world.kafka.brokers,
+      prefix: prefixes.javaFacts,
+      workload,
+      count: options.facts,
+      partitions: options.partitions,
+      kafkaPid: world.kafkaPid,
+    })
+    const appended = await offsets.appended().finally(() => offsets.close())
+    if (appended !== options.facts)
+      throw new Error(
+        `the Java producer's ${options.facts} records made ${appended} in ${prefixes.javaFacts}.*`,
+      )
+    log(
+      `Java producer with owlpost's records: ${javaFactRecords.seconds.toFixed(2)} s (${javaFactRecords.secondsFromSpawn.toFixed(2)} s with the JVM start), ${javaFactRecords.factsPerSecond} records/s, ${appended} records in its topics`,
     )
   }
 
@@ -244,6 +276,7 @@ export async function runDrainPhase(
         cpuSeconds: kafkaWriteCpu,
       },
       javaProducerLimit: javaProducer,
+      javaFactRecordsLimit: javaFactRecords,
       owlpost: {
         factsPerSecond: Math.round(owlpostRate),
         secondsFromSpawn: round(secondsFromSpawn),
@@ -264,6 +297,9 @@ export async function runDrainPhase(
       ratioToJavaProducer: javaProducer ? round(owlpostRate / javaProducer.factsPerSecond, 3) : undefined,
       ratioFromReadyToJavaProducer: javaProducer
         ? round(options.facts / secondsFromReady / javaProducer.factsPerSecond, 3)
+        : undefined,
+      ratioFromReadyToJavaFactRecords: javaFactRecords
+        ? round(options.facts / secondsFromReady / javaFactRecords.factsPerSecond, 3)
         : undefined,
     },
   }

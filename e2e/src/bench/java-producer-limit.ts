@@ -83,9 +83,87 @@ export async function sendWithJavaProducer(options: {
   /** The broker's JVM, whose CPU is measured while the producer runs. */
   kafkaPid: number | undefined
 }): Promise<JavaProducerResult> {
+  const run = await runJavaProducer({
+    classpath: options.classpath,
+    brokers: options.brokers,
+    records: options.records,
+    kafkaPid: options.kafkaPid,
+    clientId: 'bench-java',
+    name: 'ProducerPerformance',
+    main: [
+      'org.apache.kafka.tools.ProducerPerformance',
+      '--topic',
+      options.topic,
+      '--num-records',
+      String(options.records),
+      '--record-size',
+      String(options.recordBytes),
+      '--throughput',
+      '-1',
+      '--producer-props',
+    ],
+    summary: totalLine,
+  })
+  const [summary, , rate, mb, avg, max, p50, p95, p99, p999] = run.match
+  const recordsPerSecond = Number(rate)
+  return {
+    factsPerSecond: Math.round(recordsPerSecond),
+    seconds: round(options.records / recordsPerSecond),
+    secondsFromSpawn: run.secondsFromSpawn,
+    records: options.records,
+    recordBytes: options.recordBytes,
+    topic: options.topic,
+    partitions: options.partitions,
+    megabytesPerSecond: Number(mb),
+    latencyMs: {
+      avg: Number(avg),
+      max: Number(max),
+      p50: Number(p50),
+      p95: Number(p95),
+      p99: Number(p99),
+      p999: Number(p999),
+    },
+    kafkaVersion,
+    producerProps: javaProducerProps,
+    command: run.command,
+    summary: summary!,
+    cpuSeconds: run.cpuSeconds,
+  }
+}
+
+export interface JavaProducerRun {
+  /** The summary line matched, its first group the records sent (checked against `records`). */
+  match: string[]
+  /** From spawning the JVM to its exit. */
+  secondsFromSpawn: number
+  /** The broker's CPU while the JVM lived, and the JVM's own (start included). */
+  cpuSeconds: Record<string, number>
+  /** The command line, the jars' paths left out. */
+  command: string
+}
+
+/**
+ * Runs `main` (a class or a source file, then its arguments) on the kafka-tools classpath with
+ * kafka-producer-perf-test.sh's JVM options and {@link javaProducerProps} as trailing name=value
+ * arguments, so every Java producer of the bench runs alike. Fails with the output's tail unless
+ * the JVM exits 0 having printed a `summary` line that counts all `records`.
+ */
+export async function runJavaProducer(options: {
+  classpath: string
+  brokers: string[]
+  clientId: string
+  /** Who runs, for the CPU table and errors. */
+  name: string
+  /** What the JVM's CPU holds besides sending (default: its start). */
+  besides?: string
+  main: string[]
+  summary: RegExp
+  records: number
+  kafkaPid: number | undefined
+}): Promise<JavaProducerRun> {
   const props = {
     'bootstrap.servers': options.brokers.join(','),
-    'client.id': 'bench-java',
+    'client.id': options.clientId,
     ...javaProducerProps,
   }
   const args = [
@@ -93,16 +171,7 @@ export async function sendWithJavaProducer(options: {
     `-Dlog4j2.configurationFile=${kafkaToolsLog4jConfig}`,
     '-cp',
     options.classpath,
-    'org.apache.kafka.tools.ProducerPerformance',
-    '--topic',
-    options.topic,
-    '--num-records',
-    String(options.records),
-    '--record-size',
-    String(options.recordBytes),
-    '--throughput',
-    '-1',
-    '--producer-props',
+    ...options.main,
     ...Object.entries(props).map(([name, value]) => `${name}=${value}`),
   ]
   const brokerCpu = measureCpu({ kafka: options.kafkaPid })
@@ -122,41 +191,22 @@ export async function sendWithJavaProducer(options: {
   // The JVM has been reaped by now, so its CPU is in this process's children's total.
   const javaCpu = reapedChildrenCpuSeconds() - childrenCpuBefore
   const cpu = brokerCpu().perProcess
-  const match = totalLine.exec(stdout)
+  const match = options.summary.exec(stdout)
   if (exitCode !== 0 || !match) {
     throw new Error(
-      `ProducerPerformance failed (exit ${exitCode}):\n${stdout.trim().split('\n').slice(-5).join('\n')}\n${stderr.trim().split('\n').slice(-20).join('\n')}`,
+      `${options.name} failed (exit ${exitCode}):\n${stdout.trim().split('\n').slice(-5).join('\n')}\n${stderr.trim().split('\n').slice(-20).join('\n')}`,
     )
   }
-  const [summary, sent, rate, mb, avg, max, p50, p95, p99, p999] = match as unknown as string[]
-  if (Number(sent) !== options.records)
-    throw new Error(`ProducerPerformance sent ${sent} of ${options.records} records:\n${summary}`)
-  const recordsPerSecond = Number(rate)
+  if (Number(match[1]) !== options.records)
+    throw new Error(`${options.name} sent ${match[1]} of ${options.records} records:\n${match[0]}`)
   return {
-    factsPerSecond: Math.round(recordsPerSecond),
-    seconds: round(options.records / recordsPerSecond),
+    match: [...match],
     secondsFromSpawn: round(secondsFromSpawn),
-    records: options.records,
-    recordBytes: options.recordBytes,
-    topic: options.topic,
-    partitions: options.partitions,
-    megabytesPerSecond: Number(mb),
-    latencyMs: {
-      avg: Number(avg),
-      max: Number(max),
-      p50: Number(p50),
-      p95: Number(p95),
-      p99: Number(p99),
-      p999: Number(p999),
-    },
-    kafkaVersion,
-    producerProps: javaProducerProps,
-    command: `java ${args.join(' ').replace(options.classpath, '<kafka-tools jars>')}`,
-    summary: summary!,
     cpuSeconds: {
       ...cpu,
-      'java (ProducerPerformance, JVM start included)': round(javaCpu),
+      [`java (${options.name}, ${options.besides ?? 'JVM start'} included)`]: round(javaCpu),
     },
+    command: `java ${args.join(' ').replace(options.classpath, '<kafka-tools jars>')}`,
   }
 }
 

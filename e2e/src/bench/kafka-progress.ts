@@ -20,15 +20,18 @@ export async function watchTopicOffsets(brokers: string[], topics: string[]) {
     return sum
   }
   const base = await total()
+  const appended = async () => (await total()) - base
   return {
+    /** Records acknowledged beyond the start, now. */
+    appended,
     /** Resolves with performance.now() when `target` records beyond the start are acknowledged. */
     async until(target: number, timeoutMs: number, intervalMs = 50): Promise<number> {
       const deadline = performance.now() + timeoutMs
       for (;;) {
-        const appended = (await total()) - base
-        if (appended >= target) return performance.now()
+        const reached = await appended()
+        if (reached >= target) return performance.now()
         if (performance.now() > deadline)
-          throw new Error(`only ${appended} of ${target} records reached ${topics}`)
+          throw new Error(`only ${reached} of ${target} records reached ${topics}`)
         await new Promise((resolve) => setTimeout(resolve, intervalMs))
       }
     },

@@ -7,15 +7,39 @@ import type { Workload } from './fact-workload.js'
 export const sinkBatchBytes = 768 * 1024
 export const sinkBatchFacts = 10_000
 
-interface BareRecord {
+/** One Kafka record exactly as owlpost would send it for a fact. */
+export interface FactRecord {
   topic: string
   key: Buffer
   value: Buffer
   headers: Record<string, string>
 }
 
+/**
+ * The records owlpost would send for the workload's first `count` facts: topic
+ * `<prefix>.<aggregateType>`, key = aggregate id, envelope value, event_id/event_type/LSN headers,
+ * with LSNs that grow like the WAL's. The limits that send owlpost's records all take them from here,
+ * so they differ from each other only in the prefix.
+ */
+export function factRecords(prefix: string, workload: Workload, count: number): FactRecord[] {
+  const records: FactRecord[] = []
+  let lsn = 0x10_0000_0000n
+  for (let n = 0; n < count; n++) {
+    const value = encodeEnvelope(createEnvelope(workload.fact(n)))
+    const header = readEnvelopeHeader(value)
+    lsn += BigInt(value.byteLength + 64)
+    records.push({
+      topic: topicFor(prefix, header.aggregateType),
+      key: Buffer.from(header.aggregateId),
+      value: Buffer.from(value.buffer, value.byteOffset, value.byteLength),
+      headers: factHeaders(header, formatLsn(lsn)),
+    })
+  }
+  return records
+}
+
 /** The sink's estimate of a record's size on the wire, used to cut batches the same way. */
-function wireSize(record: BareRecord): number {
+function wireSize(record: FactRecord): number {
   let size = 24 + record.key.byteLength + record.value.byteLength
   for (const [name, value] of Object.entries(record.headers)) size += 8 + name.length + value.length
   return size
@@ -33,8 +57,7 @@ export interface KafkaWriteResult {
 
 /**
  * The Kafka write limit: a bare kafkajs producer configured as the sink's (idempotent, acks=-1,
- * one request in flight, no compression) sends the same records owlpost would (topic
- * `<prefix>.<aggregateType>`, key = aggregate id, envelope value, event_id/event_type/LSN headers),
+ * one request in flight, no compression) sends the same records owlpost would ({@link factRecords}),
  * prepared beforehand, in batches cut by the sink's rule, one sendBatch after another.
  */
 export async function sendWithBareKafkajs(options: {
@@ -43,21 +66,9 @@ export async function sendWithBareKafkajs(options: {
   workload: Workload
   count: number
 }): Promise<KafkaWriteResult> {
-  const records: BareRecord[] = []
-  let lsn = 0x10_0000_0000n
-  for (let n = 0; n < options.count; n++) {
-    const value = encodeEnvelope(createEnvelope(options.workload.fact(n)))
-    const header = readEnvelopeHeader(value)
-    lsn += BigInt(value.byteLength + 64)
-    records.push({
-      topic: topicFor(options.prefix, header.aggregateType),
-      key: Buffer.from(header.aggregateId),
-      value: Buffer.from(value.buffer, value.byteOffset, value.byteLength),
-      headers: factHeaders(header, formatLsn(lsn)),
-    })
-  }
-  const batches: BareRecord[][] = []
-  let current: BareRecord[] = []
+  const records = factRecords(options.prefix, options.workload, options.count)
+  const batches: FactRecord[][] = []
+  let current: FactRecord[] = []
   let currentBytes = 0
   for (const record of records) {
     const size = wireSize(record)
@@ -81,7 +92,7 @@ export async function sendWithBareKafkajs(options: {
     const fromMicros = Number(process.hrtime.bigint() / 1000n)
     const cpuBefore = process.cpuUsage()
     for (const batch of batches) {
-      const byTopic = new Map<string, BareRecord[]>()
+      const byTopic = new Map<string, FactRecord[]>()
       for (const record of batch) {
         const list = byTopic.get(record.topic) ?? []
         list.push(record)

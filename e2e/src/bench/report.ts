@@ -1,6 +1,7 @@
 import { type ClusterRows, clusterMarkdown } from './cluster-rows.js'
 import type { DrainResult } from './drain-phase.js'
 import type { GuaranteeComparison, GuaranteeRow } from './guarantee-phase.js'
+import type { JavaFactRecordsResult } from './java-fact-records-limit.js'
 import type { JavaProducerResult } from './java-producer-limit.js'
 import type { LatencyResult } from './latency-phase.js'
 import type { MachineInfo, Versions } from './machine.js'
@@ -185,6 +186,14 @@ export function renderMarkdown(report: BenchReport): string {
         ', ',
       )}; ${limit.records} records of ${limit.recordBytes} random bytes (the envelope size), no key, no headers, to one topic of ${limit.partitions} partitions; its own rate (producer made to close() returned; ${limit.secondsFromSpawn} s with the JVM start)`,
   ]
+  const javaFacts = drain.javaFactRecordsLimit
+  const javaFactsRow = (limit: JavaFactRecordsResult) => [
+    `Kafka write, Java: KafkaProducer ${limit.kafkaVersion} with owlpost's records`,
+    limit.factsPerSecond,
+    limit.seconds,
+    `**${ratio(drain.owlpost.factsPerSecond, limit.factsPerSecond)}**`,
+    `the same producer settings and JVM options as the row above (e2e/src/bench/FactRecordsProducer.java); owlpost's records, the bare kafkajs row's: ${limit.records} records to ${limit.topics.length} topics of ${limit.partitions} partitions, keys (aggregate ids), envelope values, event_id/event_type/LSN headers, prepared beforehand; its own rate (producer made to close() returned; ${limit.secondsFromSpawn} s with the JVM start, compiling the program and reading the records)`,
+  ]
   const targets = report.targets ?? []
   const lower = drain.lowerLimit === 'wal-read' ? 'WAL read (pg_recvlogical)' : 'Kafka write (bare kafkajs)'
   const parts: string[] = []
@@ -207,6 +216,7 @@ ${versions.kafkajs}; commit ${versions.gitCommit}.
 | owlpost drain / Kafka write limit (bare kafkajs) | ${(drain.owlpost.factsPerSecond / drain.kafkaWriteLimit.factsPerSecond).toFixed(2)} |
 | owlpost drain / Java producer (Apache Kafka ProducerPerformance) | ${drain.javaProducerLimit ? (drain.owlpost.factsPerSecond / drain.javaProducerLimit.factsPerSecond).toFixed(2) : 'skipped (--no-java-producer)'} |
 | owlpost drain from /ready / Java producer (both without start-up) | ${drain.ratioFromReadyToJavaProducer?.toFixed(2) ?? 'skipped (--no-java-producer)'} |
+| owlpost drain from /ready / Java producer with owlpost's records (both without start-up) | ${drain.ratioFromReadyToJavaFactRecords?.toFixed(2) ?? 'skipped (--no-java-producer)'} |
 | steady p99 latency / same-run target (${latencyTargetMs(report)} ms: Kafka alone p99 + PostgreSQL alone p99 + 10 ms) | ${(latency.latencyMs.p99 / latencyTargetMs(report)).toFixed(2)} |
 | peak RSS drain / 150 MB | ${(Math.max(drain.owlpost.peakRssBytes, drain.owlpost.sampledPeakRssBytes) / 150e6).toFixed(2)} |
 | peak RSS Kafka outage / 150 MB | ${(outage.peakRssDuringOutageBytes / 150e6).toFixed(2)} |
@@ -223,7 +233,7 @@ ${drain.backlog.facts} facts, envelopes of ${report.settings.envelopeBytes} byte
 ${drain.backlog.perTransaction} facts per transaction on ${drain.backlog.writers} connections while owlpost was not
 running (${drain.backlog.seconds} s, ${mib(drain.backlog.walBytes)} of WAL, ending at ${drain.backlog.endLsn}). Two
 slots (owlpost's and pg_recvlogical's) existed before the first fact, so both drained the very same WAL. Run in this
-order: pg_recvlogical, bare kafkajs, ${drain.javaProducerLimit ? 'Java producer, ' : ''}owlpost. The last column is owlpost's facts/s
+order: pg_recvlogical, bare kafkajs, ${java ? `Java producer${javaFacts ? " (ProducerPerformance, then owlpost's records)" : ''}, ` : ''}owlpost. The last column is owlpost's facts/s
 (from spawn) over the row's.
 
 ${table(
@@ -258,6 +268,7 @@ ${table(
       `idempotent, acks=-1, 1 request in flight, no compression; same topics, keys, values, headers; ${drain.kafkaWriteLimit.batches} sendBatch calls of ~${drain.kafkaWriteLimit.recordsPerBatch} records (the sink's 768 KiB batch rule), records prepared beforehand; the same kafkajs as owlpost's, with @factlib/kafka-sink's corrections (encoder garbage, record encoding, batch checksum, key hash, per-partition grouping, request timer)`,
     ],
     ...(java ? [javaRow(java)] : []),
+    ...(javaFacts ? [javaFactsRow(javaFacts)] : []),
   ],
 )}
 
@@ -276,7 +287,7 @@ ${table(['process', 'CPU s', 'cores', 'CPU µs per fact'], cpuRows(drain.walRead
 
 Bare kafkajs run:
 ${table(['process', 'CPU s', 'cores', 'CPU µs per fact'], cpuRows(drain.kafkaWriteLimit.cpuSeconds, drain.kafkaWriteLimit.seconds, drain.backlog.facts))}
-${java ? javaDetails(java, drain.backlog.facts) : '\nJava producer limit: skipped (--no-java-producer).\n'}`)
+${java ? javaDetails(java, drain.backlog.facts) : '\nJava producer limit: skipped (--no-java-producer).\n'}${javaFacts ? javaFactRecordsDetails(javaFacts, drain.backlog.facts) : ''}`)
 
   parts.push(`## 2. Steady latency
 
@@ -437,13 +448,39 @@ function ratio(owlpost: number, limit: number): string {
 
 function javaDetails(java: JavaProducerResult, facts: number): string {
   const latency = java.latencyMs
-  return `
-Java producer run (send to acknowledgement per record, as ProducerPerformance counts it: avg ${latency.avg} ms,
+  return javaRunDetails(
+    'Java producer',
+    `(send to acknowledgement per record, as ProducerPerformance counts it: avg ${latency.avg} ms,
 p50 ${latency.p50} ms, p95 ${latency.p95} ms, p99 ${latency.p99} ms, p99.9 ${latency.p999} ms, max ${latency.max} ms;
-${java.megabytesPerSecond} MB/s of values):
-${table(['process', 'CPU s', 'cores', 'CPU µs per fact'], cpuRows(java.cpuSeconds, java.secondsFromSpawn, facts))}
+${java.megabytesPerSecond} MB/s of values)`,
+    java,
+    facts,
+  )
+}
 
-Java producer command: \`${java.command.replace(/bootstrap\.servers=[^ ]+/, 'bootstrap.servers=<dedicated broker>')}\`
+function javaFactRecordsDetails(java: JavaFactRecordsResult, facts: number): string {
+  const latency = java.latencyMs
+  return javaRunDetails(
+    "Java producer with owlpost's records",
+    `(send to acknowledgement per record, as the program counts it: avg ${latency.avg} ms,
+p50 ${latency.p50} ms, p99 ${latency.p99} ms, max ${latency.max} ms)`,
+    java,
+    facts,
+  )
+}
+
+/** A Java producer run's CPU table (wall time from the JVM's spawn) and its command line. */
+function javaRunDetails(
+  name: string,
+  about: string,
+  run: { cpuSeconds: Record<string, number>; secondsFromSpawn: number; command: string },
+  facts: number,
+): string {
+  return `
+${name} run ${about}:
+${table(['process', 'CPU s', 'cores', 'CPU µs per fact'], cpuRows(run.cpuSeconds, run.secondsFromSpawn, facts))}
+
+${name} command: \`${run.command.replace(/bootstrap\.servers=[^ ]+/, 'bootstrap.servers=<dedicated broker>')}\`
 `
 }
 
