@@ -29,10 +29,19 @@ const {
 
 /**
  * The transactional producer's retry: a transaction begun right after the previous commit meets
- * CONCURRENT_TRANSACTIONS until the commit markers are written (a few milliseconds); kafkajs's
- * default first wait of 300 ms would cap a relay at a few transactions per second.
+ * CONCURRENT_TRANSACTIONS until the commit markers are written, a few milliseconds later. Waits
+ * that start at 1 ms and grow by a fifth catch the markers soon after they land, where doubling
+ * from 5 ms overshot to 15 or 35 ms (the first produce of each transaction took 20 ms at the
+ * median under load, every later one 1 ms). 40 tries still wait about 7 s in all, for a leader
+ * election, against about 5 s before.
  */
-const transactionalRetry = { retries: 12, initialRetryTime: 5, maxRetryTime: 1_000, factor: 0.2 }
+const transactionalRetry = {
+  retries: 40,
+  initialRetryTime: 1,
+  maxRetryTime: 1_000,
+  factor: 0.2,
+  multiplier: 1.2,
+}
 
 const compressionTypes: Record<CompressionName, number> = {
   none: CompressionTypes.None,
