@@ -4,6 +4,7 @@ import { crc32c } from './crc32c.js'
 import { type RecordTail, recordTailSize, writeRecordTail } from './kafka-record.js'
 import { createProduceRequest } from './kafkajs-produce-request.js'
 import { createRequestFrame } from './kafkajs-request-frame.js'
+import { rememberTransactionCoordinator } from './kafkajs-transaction-coordinator.js'
 import type { Logger } from './logger.js'
 import { murmur2OfKey } from './murmur2.js'
 
@@ -22,6 +23,7 @@ const patched = Symbol.for('@factlib/kafka-sink.kafkajs-patched')
 export const kafkajsCorrectionNames = [
   'request-queue-timer',
   'encoder-buffers',
+  'transaction-coordinator',
   'record-encoder',
   'batch-crc32c',
   'murmur2-key-hash',
@@ -382,6 +384,19 @@ function encodeWithoutGarbage(): undefined {
   prototype[patched] = true
 }
 
+/** Transaction coordinators are looked up once, not before every request (see the module it calls). */
+function rememberTransactionCoordinators(): undefined {
+  const Cluster = require('kafkajs/src/cluster/index.js') as { prototype: Record<string | symbol, unknown> }
+  const prototype = Cluster.prototype
+  if (prototype[patched]) return
+  const find = prototype.findGroupCoordinator
+  if (typeof find !== 'function') throw new Error('kafkajs Cluster has no findGroupCoordinator method')
+  prototype.findGroupCoordinator = rememberTransactionCoordinator(
+    find as Parameters<typeof rememberTransactionCoordinator>[0],
+  )
+  prototype[patched] = true
+}
+
 /**
  * kafkajs itself, corrected (last in this file, so that everything it calls is defined). The
  * modules kafkajs captures when it loads are replaced in the module cache first, unless something
@@ -409,5 +424,6 @@ export const kafkajs: typeof Kafkajs = (() => {
   const loaded = require('kafkajs') as typeof Kafkajs
   attempt('request-queue-timer', quietRequestQueueTimer)
   attempt('encoder-buffers', encodeWithoutGarbage)
+  attempt('transaction-coordinator', rememberTransactionCoordinators)
   return loaded
 })()
