@@ -123,6 +123,31 @@ describe('exactly-once delivery (DELIVERY_GUARANTEE=exactly-once)', () => {
     )
     expect(checkpoints.at(-1)?.key).toBe(world.slot)
     expect(checkpoints.at(-1)?.value.toString('utf8')).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/)
+    // Made by owlpost so that compaction keeps what resume() reads back short.
+    const admin = new Kafka({ brokers: world.kafka.brokers, logLevel: logLevel.NOTHING }).admin()
+    await admin.connect()
+    try {
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [
+          {
+            type: 2,
+            name: `${world.prefix}.owlpost-checkpoints`,
+            configNames: ['cleanup.policy', 'segment.ms', 'delete.retention.ms'],
+          },
+        ],
+      })
+      const config = Object.fromEntries(
+        resources[0]!.configEntries.map((entry) => [entry.configName, entry.configValue]),
+      )
+      expect(config).toEqual({
+        'cleanup.policy': 'compact',
+        'segment.ms': '600000',
+        'delete.retention.ms': '600000',
+      })
+    } finally {
+      await admin.disconnect()
+    }
   })
 
   it('hides an aborted transaction from read_committed, while read_uncommitted sees it', async () => {

@@ -43,6 +43,19 @@ const transactionalRetry = {
   multiplier: 1.2,
 }
 
+/**
+ * The checkpoint topic gets a record and a commit marker per Kafka transaction, up to ten a second,
+ * and resume() reads it from its start. Kafka compacts only closed segments (by default a week or
+ * 1 GiB long) and keeps a transaction's marker a day after compacting its record: millions of
+ * batches to read before a standby could take over. Segments of ten minutes and markers kept ten
+ * minutes bound that to about half an hour of them.
+ */
+const checkpointTopicConfig = [
+  { name: 'cleanup.policy', value: 'compact' },
+  { name: 'segment.ms', value: String(10 * 60_000) },
+  { name: 'delete.retention.ms', value: String(10 * 60_000) },
+]
+
 const compressionTypes: Record<CompressionName, number> = {
   none: CompressionTypes.None,
   gzip: CompressionTypes.GZIP,
@@ -258,7 +271,7 @@ export function createKafkajsClient(settings: ProducerClientSettings): Transacti
               topic,
               numPartitions: 1,
               ...(replicationFactor ? { replicationFactor } : {}),
-              configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+              configEntries: checkpointTopicConfig,
             },
           ],
         })
