@@ -1,4 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs'
+import { waitFor } from '../wait.js'
 
 /** Who currently does what in a cluster; every answer is a node id. */
 export interface ClusterRoles {
@@ -41,20 +42,16 @@ export function clusterRoles(brokers: () => string[]): ClusterRoles {
   // three replicas) or __transaction_state; until their leaders are elected every broker answers
   // COORDINATOR_NOT_AVAILABLE, which can outlast kafkajs's few retries on a busy machine.
   const findCoordinator = async (key: string, type: keyof typeof coordinatorTypes): Promise<number> => {
-    const deadline = Date.now() + coordinatorWaitMs
-    for (;;) {
-      try {
-        return await askForCoordinator(key, type)
-      } catch (error) {
-        if (Date.now() >= deadline) {
-          throw new Error(
-            `no ${type} coordinator for '${key}' within ${coordinatorWaitMs} ms: ${(error as Error).message}`,
-            { cause: error },
-          )
-        }
-        await new Promise((resolve) => setTimeout(resolve, 500))
-      }
-    }
+    let nodeId = -1
+    await waitFor(
+      `the ${type} coordinator for '${key}'`,
+      async () => {
+        nodeId = await askForCoordinator(key, type)
+        return true
+      },
+      coordinatorWaitMs,
+    )
+    return nodeId
   }
 
   const askForCoordinator = async (key: string, type: keyof typeof coordinatorTypes): Promise<number> => {
