@@ -14,6 +14,14 @@ export const DeadLetterHeaderName = {
   lsn: 'LSN',
   /** Present when the value had to be left out because the dead-letter topic refused it too. */
   valueOmitted: 'value_omitted',
+  /** The original value's size in bytes, when the record carries less than all of it. */
+  originalSize: 'original_size',
+  /** SHA-256 (hex) of the original value, when the record does not carry it whole and it is known. */
+  originalSha256: 'original_sha256',
+  /** The original value's first bytes (hex), when the record does not carry it whole. */
+  originalHead: 'original_head',
+  /** The logical-message prefix the fact was emitted under. */
+  prefix: 'prefix',
 } as const
 
 /** A fact on its way to the dead-letter topic: why, and where it was meant to go. */

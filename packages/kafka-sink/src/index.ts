@@ -27,6 +27,7 @@ export type {
   ExactlyOnceOptions,
   KafkaSink,
   KafkaSinkOptions,
+  OmittedValue,
   RoutedEnvelope,
   SinkFact,
   SinkHooks,

@@ -11,6 +11,20 @@ export interface SinkFact {
   value: Uint8Array
   /** Set by the caller to route the fact straight to the dead-letter topic with this reason. */
   deadLetterReason?: string
+  /**
+   * Set when the message was too large to hold (over the reader's `maxMessageBytes`): `value` is
+   * then empty and this says what was left out. Such a fact always carries a `deadLetterReason`.
+   */
+  omitted?: OmittedValue
+}
+
+/** What is known of a fact value that was never held (see @factlib/relay's OmittedValue). */
+export interface OmittedValue {
+  byteLength: number
+  /** SHA-256 of the whole value, lower-case hex. */
+  sha256: string
+  /** The value's first bytes (at most 64). */
+  head: Uint8Array
 }
 
 /** The facts of one committed PostgreSQL transaction, in WAL order. */

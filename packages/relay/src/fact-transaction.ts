@@ -12,6 +12,21 @@ export interface RelayFact {
    * handler dead-letters it (the Kafka sink does) or refuses it; it must not skip it silently.
    */
   deadLetterReason?: string
+  /**
+   * Set when the message was too large to hold (over the reader's `maxMessageBytes`): `value` is
+   * then empty and this says what was left out. Such a fact always carries a `deadLetterReason`.
+   */
+  omitted?: OmittedValue
+}
+
+/** What is known of a message whose body was never held: its size, a digest and its first bytes. */
+export interface OmittedValue {
+  /** The content's size in bytes, as the message header gave it. */
+  byteLength: number
+  /** SHA-256 of the whole content, lower-case hex. */
+  sha256: string
+  /** The content's first bytes (at most 64). */
+  head: Uint8Array
 }
 
 /**

@@ -1,4 +1,4 @@
-export type { FactTransaction, RelayFact } from './fact-transaction.js'
+export type { FactTransaction, OmittedValue, RelayFact } from './fact-transaction.js'
 export {
   type FactFunction,
   type FactHandler,

@@ -19,6 +19,7 @@ export type {
   IdentifySystemResult,
   StartReplicationOptions,
 } from './replication-commands.js'
+export { defaultMaxMessageBytes } from './replication-commands.js'
 export { ReplicationConnection } from './replication-connection.js'
 export {
   AuthenticationError,

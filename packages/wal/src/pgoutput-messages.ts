@@ -193,7 +193,38 @@ export interface StreamPrepareMessage {
   gid: string
 }
 
+/**
+ * A message larger than the reader's `maxMessageBytes`. Its body was discarded as it arrived and
+ * never held whole: only its header was read, and a logical message's content was hashed on the
+ * way past. `type` is the pgoutput type character ('M' for a logical message, 'I' for an insert...).
+ */
+export interface OversizedMessage {
+  tag: 'oversized'
+  type: string
+  /** Present inside a stream block (protocol v2+ streaming), as on the data messages. */
+  xid?: number
+  /** The whole pgoutput message's size in bytes, as the server framed it. */
+  byteLength: number
+  /** The cap it exceeded. */
+  maxMessageBytes: number
+  /** For a logical message ('M'): what its header says, and a digest of its content. */
+  logical?: OversizedLogicalMessage
+}
+
+export interface OversizedLogicalMessage {
+  transactional: boolean
+  lsn: bigint
+  /** Undefined when the prefix alone is longer than the bytes read of the message's head. */
+  prefix: string | undefined
+  contentLength: number
+  /** The content's first bytes (at most 64). */
+  contentHead: Uint8Array
+  /** SHA-256 of the whole content, lower-case hex. */
+  contentSha256: string
+}
+
 export type PgoutputMessage =
+  | OversizedMessage
   | BeginMessage
   | CommitMessage
   | OriginMessage

@@ -55,7 +55,16 @@ export interface StartReplicationOptions {
    * (a reply is requested at half of it). Default 60 000 ms; 0 disables.
    */
   silenceTimeoutMs?: number
+  /**
+   * The largest pgoutput message held whole. A larger one is read past without keeping its body
+   * and arrives as an `oversized` message (its header, size and a content digest). Default
+   * `defaultMaxMessageBytes`.
+   */
+  maxMessageBytes?: number
 }
+
+/** 8 MiB: see the README (memory per message held, against Kafka's 1 MiB default max.message.bytes). */
+export const defaultMaxMessageBytes = 8 * 1024 * 1024
 
 /** Version gates of pgoutput and slot options (server_version_num). */
 const minimumServerVersion = {
