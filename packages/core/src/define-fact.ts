@@ -46,7 +46,7 @@ export interface TypedFact<A, I> {
 }
 
 const utf8Encoder = new TextEncoder()
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true })
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /**
  * Declares a typed fact: one Effect Schema checks the payload when it is emitted and again when

@@ -41,7 +41,7 @@ export interface EnvelopeToJsonOptions {
 
 const nanosPerMilli: Record<CreatedAtUnit, bigint> = { nanoseconds: 1_000_000n, microseconds: 1_000n }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /** Renders an envelope in the documented JSON shape for logs, debugging and `tail`. */
 export function envelopeToJson(

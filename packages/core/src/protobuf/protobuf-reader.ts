@@ -1,7 +1,7 @@
 import { EnvelopeDecodeError } from '../envelope-decode-error.js'
 import { WireType } from './wire-type.js'
 
-const utf8 = new TextDecoder('utf-8', { fatal: true })
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /** Node's Buffer, when there is one: it reads text straight from a range, without a view. */
 interface TextRange {
