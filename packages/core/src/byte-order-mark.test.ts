@@ -23,27 +23,34 @@ function envelope(): FactEnvelope {
 }
 
 /** Each string field of the envelope, and how to set it and read it back. */
-const stringFields: { field: string; set: (e: FactEnvelope, value: string) => void; get: (e: FactEnvelope) => unknown }[] =
-  [
-    { field: 'id', set: (e, v) => (e.id = v), get: (e) => e.id },
-    { field: 'aggregate_type', set: (e, v) => (e.aggregateType = v), get: (e) => e.aggregateType },
-    { field: 'aggregate_id', set: (e, v) => (e.aggregateId = v), get: (e) => e.aggregateId },
-    { field: 'event_type', set: (e, v) => (e.eventType = v), get: (e) => e.eventType },
-    { field: 'metadata key', set: (e, v) => (e.metadata = { [v]: 'x' }), get: (e) => Object.keys(e.metadata) },
-    { field: 'metadata value', set: (e, v) => (e.metadata = { k: v }), get: (e) => e.metadata.k },
-    { field: 'trace_info.trace_id', set: (e, v) => (e.traceInfo!.traceId = v), get: (e) => e.traceInfo?.traceId },
-    { field: 'trace_info.span_id', set: (e, v) => (e.traceInfo!.spanId = v), get: (e) => e.traceInfo?.spanId },
-    {
-      field: 'trace_info.metadata key',
-      set: (e, v) => (e.traceInfo!.metadata = { [v]: 'x' }),
-      get: (e) => Object.keys(e.traceInfo?.metadata ?? {}),
-    },
-    {
-      field: 'trace_info.metadata value',
-      set: (e, v) => (e.traceInfo!.metadata = { k: v }),
-      get: (e) => e.traceInfo?.metadata?.k,
-    },
-  ]
+const stringFields: {
+  field: string
+  set: (e: FactEnvelope, value: string) => void
+  get: (e: FactEnvelope) => unknown
+}[] = [
+  { field: 'id', set: (e, v) => (e.id = v), get: (e) => e.id },
+  { field: 'aggregate_type', set: (e, v) => (e.aggregateType = v), get: (e) => e.aggregateType },
+  { field: 'aggregate_id', set: (e, v) => (e.aggregateId = v), get: (e) => e.aggregateId },
+  { field: 'event_type', set: (e, v) => (e.eventType = v), get: (e) => e.eventType },
+  { field: 'metadata key', set: (e, v) => (e.metadata = { [v]: 'x' }), get: (e) => Object.keys(e.metadata) },
+  { field: 'metadata value', set: (e, v) => (e.metadata = { k: v }), get: (e) => e.metadata.k },
+  {
+    field: 'trace_info.trace_id',
+    set: (e, v) => (e.traceInfo!.traceId = v),
+    get: (e) => e.traceInfo?.traceId,
+  },
+  { field: 'trace_info.span_id', set: (e, v) => (e.traceInfo!.spanId = v), get: (e) => e.traceInfo?.spanId },
+  {
+    field: 'trace_info.metadata key',
+    set: (e, v) => (e.traceInfo!.metadata = { [v]: 'x' }),
+    get: (e) => Object.keys(e.traceInfo?.metadata ?? {}),
+  },
+  {
+    field: 'trace_info.metadata value',
+    set: (e, v) => (e.traceInfo!.metadata = { k: v }),
+    get: (e) => e.traceInfo?.metadata?.k,
+  },
+]
 
 describe('a leading U+FEFF survives every string field', () => {
   for (const { field, set, get } of stringFields) {

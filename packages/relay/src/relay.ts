@@ -1,6 +1,7 @@
 import {
   type BackoffSettings,
   backoffDelay,
+  defaultMaxMessageBytes,
   formatLsn,
   PostgresError,
   pause,
@@ -44,6 +45,12 @@ export interface SourceOptions {
   silenceTimeoutMs?: number
   /** Facts of one transaction held before they go out as a part. Default 1,000. */
   maxChunkFacts?: number
+  /**
+   * The largest WAL message held whole (@factlib/wal's `maxMessageBytes`). A logical message over
+   * it is read past without being held and dead-lettered with its size, SHA-256 and first bytes.
+   * Default 8 MiB (`defaultMaxMessageBytes`).
+   */
+  maxMessageBytes?: number
   /** On PostgreSQL 17, create the slot with failover = true (and switch an existing one). Default true. */
   failoverSlot?: boolean
   /** Asked before a missing slot is created; throws SlotRecreateRefusedError to halt instead. */
@@ -149,6 +156,7 @@ class SlotRelay implements Relay {
       confirmIntervalMs: 100,
       silenceTimeoutMs: 90_000,
       maxChunkFacts: 1_000,
+      maxMessageBytes: defaultMaxMessageBytes,
       failoverSlot: true,
       applicationName: 'factlib-relay',
       ...source,
@@ -345,6 +353,7 @@ class SlotRelay implements Relay {
           statusIntervalMs: source.statusIntervalMs,
           confirmIntervalMs: source.confirmIntervalMs,
           silenceTimeoutMs: source.silenceTimeoutMs,
+          maxMessageBytes: source.maxMessageBytes,
         })
       } catch (error) {
         if (error instanceof PostgresError && error.code === slotInUse) {

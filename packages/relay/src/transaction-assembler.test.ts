@@ -134,4 +134,68 @@ describe('TransactionAssembler', () => {
     ])
     expect(again.flatMap((o) => o.transaction?.facts ?? [])).toHaveLength(2)
   })
+
+  describe('a message over the reader cap', () => {
+    const oversized = (lsn: bigint, prefix: string | undefined, transactional = true): PgoutputMessage => ({
+      tag: 'oversized',
+      type: 'M',
+      byteLength: 300 * 1024 * 1024 + 40,
+      maxMessageBytes: 8 * 1024 * 1024,
+      logical: {
+        transactional,
+        lsn,
+        prefix,
+        contentLength: 300 * 1024 * 1024,
+        contentHead: bytes('junk'),
+        contentSha256: 'ab'.repeat(32),
+      },
+    })
+
+    it('becomes a fact without a value, dead-lettered in its place between the good ones', () => {
+      const { assembler, position } = setup(['p'])
+      const out = feed(assembler, position, [
+        begin(0x200n),
+        message(0x110n, 'p', 'good-1'),
+        oversized(0x120n, 'p'),
+        message(0x130n, 'p', 'good-2'),
+        commit(0x200n, 0x228n),
+      ])
+      const facts = out.flatMap((o) => o.transaction?.facts ?? [])
+      expect(
+        facts.map((fact) => [fact.lsn, fact.value.byteLength, fact.deadLetterReason !== undefined]),
+      ).toEqual([
+        [0x110n, 6, false],
+        [0x120n, 0, true],
+        [0x130n, 6, false],
+      ])
+      const big = facts[1]!
+      expect(big.omitted).toEqual({
+        byteLength: 300 * 1024 * 1024,
+        sha256: 'ab'.repeat(32),
+        head: bytes('junk'),
+      })
+      expect(big.deadLetterReason).toMatch(/314572800 bytes at 0\/120 .*maxMessageBytes \(8388608/)
+    })
+
+    it('outside a transaction says both reasons', () => {
+      const { assembler, position } = setup(['p'])
+      const [out] = feed(assembler, position, [oversized(0x120n, 'p', false)])
+      const reason = out?.transaction?.facts[0]?.deadLetterReason
+      expect(reason).toMatch(/^message too large/)
+      expect(reason).toContain(nonTransactionalReason)
+    })
+
+    it('is ignored under another prefix, under a prefix too long to read, and when it is a row', () => {
+      const { assembler, position } = setup(['p'])
+      const row: PgoutputMessage = { tag: 'oversized', type: 'I', byteLength: 1e9, maxMessageBytes: 1e6 }
+      const out = feed(assembler, position, [
+        begin(0x200n),
+        oversized(0x110n, 'other'),
+        oversized(0x120n, undefined),
+        row,
+        commit(0x200n, 0x228n),
+      ])
+      expect(out.flatMap((o) => o.transaction?.facts ?? [])).toEqual([])
+    })
+  })
 })

@@ -1,4 +1,4 @@
-import { type PgoutputMessage, postgresTimeToDate } from '@factlib/wal'
+import { formatLsn, type OversizedMessage, type PgoutputMessage, postgresTimeToDate } from '@factlib/wal'
 import type { FactTransaction, RelayFact } from './fact-transaction.js'
 import type { Position } from './position.js'
 
@@ -17,6 +17,15 @@ export type AssemblerOutput =
       replay: boolean
       transaction: FactTransaction | undefined
     }
+
+/** Why a message over the reader's cap is dead-lettered without its content. */
+export function oversizedReason(contentLength: number, maxMessageBytes: number, lsn: bigint): string {
+  return (
+    `message too large: its content of ${contentLength} bytes at ${formatLsn(lsn)} makes a WAL message ` +
+    `over maxMessageBytes (${maxMessageBytes}; MAX_MESSAGE_BYTES in owlpost), so it was read past, never held; ` +
+    'the record carries its size, SHA-256 and first bytes instead'
+  )
+}
 
 export const nonTransactionalReason =
   'non-transactional logical message: emitted with pg_logical_emit_message(false, …), it escapes rollbacks; factlib producers always emit transactional messages'
@@ -51,7 +60,16 @@ export class TransactionAssembler {
         }
         return undefined
       case 'message':
-        return this.acceptMessage(message)
+        if (!this.prefixes.has(message.prefix)) return undefined
+        // A copy: the decoder hands out views into socket chunks, and a small view held in flight
+        // would pin the whole chunk. Buffer.from copies small values into Node's shared pool rather
+        // than allocating an ArrayBuffer per fact.
+        return this.acceptFact(
+          { prefix: message.prefix, lsn: message.lsn, value: Buffer.from(message.content) },
+          message.transactional,
+        )
+      case 'oversized':
+        return this.acceptOversized(message)
       case 'commit':
         return this.acceptCommit(message.commitLsn, message.endLsn, postgresTimeToDate(message.commitTime))
       default:
@@ -60,14 +78,35 @@ export class TransactionAssembler {
     }
   }
 
-  private acceptMessage(message: Extract<PgoutputMessage, { tag: 'message' }>): AssemblerOutput | undefined {
-    if (!this.prefixes.has(message.prefix)) return undefined
-    // A copy: the decoder hands out views into socket chunks, and a small view held in flight
-    // would pin the whole chunk. Buffer.from copies small values into Node's shared pool rather
-    // than allocating an ArrayBuffer per fact.
-    const fact: RelayFact = { prefix: message.prefix, lsn: message.lsn, value: Buffer.from(message.content) }
-    if (!message.transactional || !this.open) {
-      fact.deadLetterReason = nonTransactionalReason
+  /**
+   * A logical message too large to hold: the reader went past its body, so it becomes a fact
+   * without a value that says what was left out, dead-lettered in its place in the transaction.
+   * Row changes over the cap are not facts and are ignored like any row change.
+   */
+  private acceptOversized(message: OversizedMessage): AssemblerOutput | undefined {
+    const logical = message.logical
+    if (!logical || logical.prefix === undefined || !this.prefixes.has(logical.prefix)) return undefined
+    const fact: RelayFact = {
+      prefix: logical.prefix,
+      lsn: logical.lsn,
+      value: new Uint8Array(0),
+      deadLetterReason: oversizedReason(logical.contentLength, message.maxMessageBytes, logical.lsn),
+      omitted: {
+        byteLength: logical.contentLength,
+        sha256: logical.contentSha256,
+        head: logical.contentHead,
+      },
+    }
+    return this.acceptFact(fact, logical.transactional)
+  }
+
+  private acceptFact(fact: RelayFact, transactional: boolean): AssemblerOutput | undefined {
+    if (!transactional || !this.open) {
+      // Both reasons when an oversized message was also emitted outside a transaction.
+      fact.deadLetterReason =
+        fact.deadLetterReason === undefined
+          ? nonTransactionalReason
+          : `${fact.deadLetterReason}; and it is a ${nonTransactionalReason}`
       return {
         tag: 'part',
         transaction: { endLsn: this.position.unitLsn(), complete: false, facts: [fact] },

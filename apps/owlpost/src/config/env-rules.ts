@@ -39,6 +39,16 @@ export const nonNegativeInt: Rule<number> = (raw) => {
   return !parsed.ok || parsed.value >= 0 ? parsed : problem('must be 0 or more')
 }
 
+/** A whole number from `min` to `max`; `unit` names what it counts in the problem text. */
+export function intBetween(min: number, max: number, unit: string): Rule<number> {
+  return (raw) => {
+    const parsed = wholeNumber(raw)
+    return !parsed.ok || (parsed.value >= min && parsed.value <= max)
+      ? parsed
+      : problem(`must be from ${min} to ${max} ${unit}`)
+  }
+}
+
 export const port: Rule<number> = (raw) => {
   const parsed = wholeNumber(raw)
   return !parsed.ok || (parsed.value >= 1 && parsed.value <= 65535)

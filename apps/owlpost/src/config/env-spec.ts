@@ -1,7 +1,9 @@
+import { defaultMaxMessageBytes } from '@factlib/wal'
 import {
   commaList,
   type EnvOf,
   flag,
+  intBetween,
   matching,
   nonNegativeInt,
   oneOf,
@@ -56,6 +58,8 @@ export const owlpostEnv = {
   ON_PERMANENT_ERROR: withDefault(oneOf('dead-letter', 'halt'), 'dead-letter'),
   MAX_IN_FLIGHT_FACTS: withDefault(positiveInt, 5_000),
   MAX_IN_FLIGHT_BYTES: withDefault(positiveInt, 16 * 1024 * 1024),
+  // From 64 KiB (every pgoutput header fits) to 1 GiB (PostgreSQL's own limit on one message).
+  MAX_MESSAGE_BYTES: withDefault(intBetween(64 * 1024, 1024 * 1024 * 1024, 'bytes'), defaultMaxMessageBytes),
   KAFKA_LINGER_MS: withDefault(nonNegativeInt, 0),
   STATUS_INTERVAL_MS: withDefault(positiveInt, 10_000),
   CONFIRM_INTERVAL_MS: withDefault(nonNegativeInt, 100),

@@ -88,4 +88,12 @@ describe('loadConfig', () => {
       'KAFKA_PASSWORD: is required when KAFKA_USERNAME is set',
     ])
   })
+
+  it('caps a WAL message at 8 MiB by default, and refuses a cap that cannot work', () => {
+    expect(loadConfig(minimal).maxMessageBytes).toBe(8 * 1024 * 1024)
+    expect(loadConfig({ ...minimal, MAX_MESSAGE_BYTES: '1048576' }).maxMessageBytes).toBe(1048576)
+    for (const value of ['0', '65535', '1073741825', '1.5', 'lots']) {
+      expect(problemsOf({ ...minimal, MAX_MESSAGE_BYTES: value })[0]).toMatch(/^MAX_MESSAGE_BYTES: must be/)
+    }
+  })
 })

@@ -39,6 +39,8 @@ export interface OwlpostConfig {
   statusIntervalMs: number
   confirmIntervalMs: number
   silenceTimeoutMs: number
+  /** The largest WAL message held whole; a larger one is dead-lettered unread (MAX_MESSAGE_BYTES). */
+  maxMessageBytes: number
   shutdownTimeoutMs: number
   standbyRetryMs: number
   reconnectMaxBackoffMs: number
@@ -136,6 +138,7 @@ export function loadConfig(env: Record<string, string | undefined>): OwlpostConf
     statusIntervalMs: e.STATUS_INTERVAL_MS,
     confirmIntervalMs: e.CONFIRM_INTERVAL_MS,
     silenceTimeoutMs: e.WAL_SILENCE_TIMEOUT_MS,
+    maxMessageBytes: e.MAX_MESSAGE_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     standbyRetryMs: e.STANDBY_RETRY_MS,
     reconnectMaxBackoffMs: e.RECONNECT_MAX_BACKOFF_MS,

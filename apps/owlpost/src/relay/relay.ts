@@ -60,6 +60,7 @@ export class Relay {
         statusIntervalMs: config.statusIntervalMs,
         confirmIntervalMs: config.confirmIntervalMs,
         silenceTimeoutMs: config.silenceTimeoutMs,
+        maxMessageBytes: config.maxMessageBytes,
         failoverSlot: config.failoverSlot,
         missingSlotGuard: missingSlotGuard({
           kafka: () => kafkaClient(config.kafka, 'slot-gap'),
