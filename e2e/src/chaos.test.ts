@@ -9,6 +9,7 @@ describe('chaos: facts survive owlpost kills, Kafka outages, PostgreSQL restarts
       facts: 20_000,
       ratePerSecond: 500,
       schedule: ciSchedule,
+      poisonMix: true,
       // A loss shows as a clear assertion failure well within the test timeout, not as a timeout.
       catchUpTimeoutMs: 60_000,
       readTimeoutMs: 60_000,
@@ -22,6 +23,7 @@ describe('chaos: facts survive owlpost kills, Kafka outages, PostgreSQL restarts
     expect(faults.kafkaStops).toBeGreaterThan(0)
     expect(faults.postgresRestartsFast + faults.postgresRestartsImmediate).toBeGreaterThan(0)
     expect(faults.poisonInjected).toBeGreaterThan(0)
+    expect(faults.poisonOversized).toBe(1)
     expect(result.writers.rolledBackIds.size).toBeGreaterThan(0)
     expect(verdict.facts).toBe(20_000)
     expect(verdict.lost).toEqual([])
@@ -44,6 +46,7 @@ describe('chaos: facts survive owlpost kills, Kafka outages, PostgreSQL restarts
       ratePerSecond: 500,
       schedule: ciExactlyOnceSchedule,
       exactlyOnce: true,
+      poisonMix: true,
       catchUpTimeoutMs: 60_000,
       readTimeoutMs: 60_000,
       log: (line) => progress.push(line),
@@ -60,6 +63,7 @@ describe('chaos: facts survive owlpost kills, Kafka outages, PostgreSQL restarts
     expect(verdict.lost).toEqual([])
     expect(verdict.reordered).toEqual([])
     expect(verdict.deadLettered).toBe(faults.poisonInjected)
+    expect(faults.poisonOversized).toBe(1)
     expect(result.problems, progress.join('\n')).toEqual([])
     expect(result.summary).toMatch(
       /^facts=10000 lost=0 reordered=0 duplicates=0 deadlettered=\d+ kills=\d+ fenced=\d+$/,

@@ -18,7 +18,7 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   return (emitWarning as (...args: unknown[]) => void)(warning, ...rest)
 }) as typeof process.emitWarning
 
-const usage = `pnpm chaos [--facts N] [--rate FACTS_PER_S] [--schedule full|ci|kills|brokers] [--exactly-once] [--failover] [--cluster]
+const usage = `pnpm chaos [--facts N] [--rate FACTS_PER_S] [--schedule full|ci|kills|brokers] [--exactly-once] [--failover] [--cluster] [--poison]
 
 Emits N facts (default 200000) from 8 writers while SIGKILLing owlpost, stopping Kafka and
 restarting PostgreSQL, then checks every committed fact arrived in order and every poison
@@ -35,7 +35,10 @@ owlpost is given both hosts and must resume from its failover slot every time.
 --cluster runs against three brokers (replication 3, min.insync.replicas 2) and adds broker
 SIGKILLs (often the leader of the busiest partition) and graceful restarts; the line ends with
 brokerKills=B. --schedule brokers (cluster only) injects broker faults alone, so every duplicate
-is their cost.`
+is their cost.
+--poison injects every kind of bad input in turn instead of junk alone: truncated envelopes,
+envelopes with invalid UTF-8, junk, and first, once per run, a 32 MiB message over owlpost's
+MAX_MESSAGE_BYTES, which must be dead-lettered without its body like the rest.`
 
 const { values } = parseArgs({
   // `pnpm chaos -- --exactly-once` passes the `--` on.
@@ -47,6 +50,7 @@ const { values } = parseArgs({
     'exactly-once': { type: 'boolean', default: false },
     failover: { type: 'boolean', default: false },
     cluster: { type: 'boolean', default: false },
+    poison: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 })
@@ -80,6 +84,7 @@ const result = await runChaos({
   cluster: values.cluster,
   log: (line) => console.log(line),
   failover: values.failover,
+  poisonMix: values.poison,
 })
 function clusterScheduleNamed(name: string) {
   return name === 'ci' ? clusterCiSchedule : name === 'brokers' ? brokersOnlySchedule : clusterFullSchedule

@@ -3,7 +3,7 @@ import type { KafkaClusterService, KafkaService, PostgresService } from '@factli
 import type { Sql } from 'postgres'
 import { type BrokerFaultKind, injectBrokerFault, isBrokerFault } from './broker-faults.js'
 import type { OwlpostSupervisor } from './owlpost-supervisor.js'
-import { injectPoison } from './poison.js'
+import { injectPoison, type PoisonMix } from './poison.js'
 import { Session } from './transaction.js'
 
 export type FaultKind =
@@ -37,6 +37,8 @@ export interface FaultCounts {
   postgresRestartsFast: number
   postgresRestartsImmediate: number
   poisonInjected: number
+  /** Of those, messages over owlpost's MAX_MESSAGE_BYTES (the `--poison` mix sends one per run). */
+  poisonOversized: number
   poisonInDoubtLost: number
   takeovers: number
   fenced: number
@@ -54,6 +56,8 @@ export interface FaultTargets {
   cluster?: KafkaClusterService
   owlpost: OwlpostSupervisor
   sql: Sql
+  /** Which poison comes next: always junk, or the `--poison` mix. */
+  poison: PoisonMix
   /** Where poison transactions open their own session. */
   url: string
   prefix: string
@@ -150,10 +154,15 @@ export async function runFaults(
         }
         case 'poison': {
           for (let i = 0; i < schedule.poisonPerInjection; i++) {
-            if (await injectPoison(session, sql, prefix)) counts.poisonInjected++
-            else counts.poisonInDoubtLost++
+            const kind = targets.poison.next()
+            if (await injectPoison(session, sql, prefix, kind)) {
+              counts.poisonInjected++
+              if (kind === 'oversized') counts.poisonOversized++
+            } else counts.poisonInDoubtLost++
           }
-          log(`fault: poison messages injected, ${counts.poisonInjected} so far`)
+          log(
+            `fault: poison messages injected, ${counts.poisonInjected} so far (${counts.poisonOversized} oversized)`,
+          )
           break
         }
       }
@@ -172,6 +181,7 @@ export function emptyFaultCounts(): FaultCounts {
     postgresRestartsFast: 0,
     postgresRestartsImmediate: 0,
     poisonInjected: 0,
+    poisonOversized: 0,
     poisonInDoubtLost: 0,
     takeovers: 0,
     fenced: 0,

@@ -13,6 +13,7 @@ import { startFailoverPostgres, withFailovers } from './failover.js'
 import { emptyFaultCounts, type FaultCounts, type FaultSchedule, runFaults } from './faults.js'
 import { committedFacts, committedPoison, createLedger } from './ledger.js'
 import { OwlpostSupervisor, type UnexpectedExit } from './owlpost-supervisor.js'
+import { PoisonMix } from './poison.js'
 import { problemsOf, summaryLine } from './summary.js'
 import { type Verdict, verifyDelivery } from './verify.js'
 import { emptyWritersReport, runWriters, type WritersReport } from './writers.js'
@@ -37,6 +38,11 @@ export interface ChaosOptions {
   failover?: boolean
   /** Run against a three-broker cluster (replication 3, min.insync 2) instead of one broker. */
   cluster?: boolean
+  /**
+   * Poison of every bad-input kind in turn (truncated envelopes, invalid UTF-8, junk), the first
+   * one a message over owlpost's MAX_MESSAGE_BYTES; without it, junk only.
+   */
+  poisonMix?: boolean
 }
 
 export interface ChaosResult {
@@ -152,6 +158,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           prefix,
           slot,
           log,
+          poison: new PoisonMix(options.poisonMix ?? false),
           ...(failover ? { failover: () => failover.failover(db.name, slot) } : {}),
         },
         () => writing,
@@ -191,7 +198,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     log(
       `read back ${verdict.records} records; faults: kills ${faults.kills}, Kafka stops ${faults.kafkaStops} ` +
         `(${faults.kafkaDownMs} ms down), PostgreSQL restarts fast ${faults.postgresRestartsFast} ` +
-        `immediate ${faults.postgresRestartsImmediate}, failovers ${faults.postgresFailovers}, poison ${faults.poisonInjected}, ` +
+        `immediate ${faults.postgresRestartsImmediate}, failovers ${faults.postgresFailovers}, poison ${faults.poisonInjected} (${faults.poisonOversized} oversized), ` +
         `takeovers ${faults.takeovers} (fenced ${faults.fenced}), ` +
         `owlpost exits not caused by us ${owlpost.unexpectedExits.length}`,
     )

@@ -83,7 +83,7 @@ export async function verifyDelivery(expected: Expectations): Promise<Verdict> {
       const partition = `${record.topic}/${record.partition}`
       if (BigInt(record.offset) + 1n >= (ends.get(partition) ?? 0n)) unfinished.delete(partition)
       if (record.topic === deadLetterTopic) {
-        const marker = poisonMarkerOf(record.value)
+        const marker = poisonMarkerOf(record.value, record.headers)
         if (marker) missingPoison.delete(marker)
       } else {
         const id = record.headers.event_id
@@ -114,7 +114,7 @@ export async function verifyDelivery(expected: Expectations): Promise<Verdict> {
   const poisonSeen = new Set<string>()
   for (const record of records) {
     if (record.topic === deadLetterTopic) {
-      const marker = poisonMarkerOf(record.value)
+      const marker = poisonMarkerOf(record.value, record.headers)
       if (marker && poisonCommitted.has(marker)) poisonSeen.add(marker)
       else
         verdict.unexpectedDeadLetters.push({

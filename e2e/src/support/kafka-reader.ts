@@ -7,6 +7,8 @@ export interface ReadRecord {
   key: string | null
   value: Buffer
   headers: Record<string, string>
+  /** The record's timestamp (ms since the epoch), as the broker stored it. */
+  timestamp: number
 }
 
 /**
@@ -45,6 +47,7 @@ export async function readTopics(
               offset: message.offset,
               key: message.key ? message.key.toString('utf8') : null,
               value: message.value ?? Buffer.alloc(0),
+              timestamp: Number(message.timestamp),
               headers: Object.fromEntries(
                 Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value ?? '')]),
               ),

@@ -11,6 +11,8 @@ export const owlpostCli = join(dirname(require.resolve('owlpost/package.json')),
 
 export interface OwlpostProcess {
   readonly healthPort: number
+  /** The owlpost process's pid, to read its memory from /proc. */
+  readonly pid: number
   readonly output: string[]
   readonly exited: Promise<number | null>
   ready(timeoutMs?: number): Promise<void>
@@ -82,6 +84,7 @@ export async function startOwlpost(
   }
   const handle: OwlpostProcess = {
     healthPort,
+    pid: child.pid!,
     output,
     exited,
     async ready(timeoutMs = 60_000) {
