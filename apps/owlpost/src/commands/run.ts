@@ -40,9 +40,11 @@ export async function runRelay(env: Record<string, string | undefined>): Promise
       }
     },
   }
-  const servers: Server[] = [await startHttpServer(config.healthPort, health, metrics.registry)]
+  const servers: Server[] = [
+    await startHttpServer(config.httpHost, config.healthPort, health, metrics.registry),
+  ]
   if (config.metricsPort !== config.healthPort) {
-    servers.push(await startHttpServer(config.metricsPort, health, metrics.registry))
+    servers.push(await startHttpServer(config.httpHost, config.metricsPort, health, metrics.registry))
   }
   const stopLagPoller = startLagPoller(
     {
@@ -64,11 +66,13 @@ export async function runRelay(env: Record<string, string | undefined>): Promise
       publication: config.publicationName,
       database: redactUrl(config.databaseUrl),
       brokers: config.kafka.brokers,
+      httpHost: config.httpHost,
       healthPort: config.healthPort,
       metricsPort: config.metricsPort,
     },
     'owlpost starting',
   )
+  for (const warning of config.warnings) logger.warn({ setting: warning.split(':')[0] }, warning)
   const controller = new AbortController()
   const onSignal = (signal: NodeJS.Signals) => {
     logger.info({ signal }, 'shutdown requested')

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { resolveConnectionOptions } from '@factlib/wal'
 // How one environment variable is read. Hand-written rather than Effect Schema: loading `effect`
 // cost the relay about 38 MB of resident memory for a dozen checks made once at start-up.
@@ -38,6 +40,12 @@ export const nonNegativeInt: Rule<number> = (raw) => {
   const parsed = wholeNumber(raw)
   return !parsed.ok || parsed.value >= 0 ? parsed : problem('must be 0 or more')
 }
+
+/** The longest delay Node's timers take: a longer one fires at once, every time. */
+export const maxTimerMs = 2 ** 31 - 1
+
+/** A duration in milliseconds a timer can wait: from `min` to about 24.8 days. */
+export const durationMs = (min: number) => intBetween(min, maxTimerMs, 'ms')
 
 /** A whole number from `min` to `max`; `unit` names what it counts in the problem text. */
 export function intBetween(min: number, max: number, unit: string): Rule<number> {
@@ -86,6 +94,48 @@ export function commaList(noun: string, item: RegExp, rule: string): Rule<readon
 
 export function matching(pattern: RegExp, rule: string): Rule<string> {
   return (raw) => (pattern.test(raw) ? ok(raw) : problem(rule))
+}
+
+/** A Kafka topic name as the broker accepts it. */
+export const kafkaTopic: Rule<string> = (raw) =>
+  /^[A-Za-z0-9._-]{1,249}$/.test(raw) && raw !== '.' && raw !== '..'
+    ? ok(raw)
+    : problem('must be a Kafka topic name: 1 to 249 letters, digits, ".", "_" or "-", and not "." or ".."')
+
+const hostName =
+  /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/
+
+/** An address to listen on: an IPv4 or IPv6 address, or a host name. */
+export const listenHost: Rule<string> = (raw) =>
+  isIP(raw) !== 0 || hostName.test(raw)
+    ? ok(raw)
+    : problem('must be an IP address (127.0.0.1, 0.0.0.0, ::) or a host name')
+
+/** A file read once at start: its path and text, so a missing file stops owlpost naming the variable. */
+export interface FileText {
+  path: string
+  text: string
+}
+
+/** A PEM file holding at least one block of `label` (CERTIFICATE, PRIVATE KEY...). */
+export function pemFile(what: string, label: RegExp): Rule<FileText> {
+  return (raw) => {
+    let text: string
+    try {
+      text = readFileSync(raw, 'utf8')
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      const why =
+        code === 'ENOENT'
+          ? 'does not exist'
+          : code === 'EACCES'
+            ? 'is not readable'
+            : `cannot be read (${code})`
+      return problem(`names ${raw}, which ${why}`)
+    }
+    const block = new RegExp(`-----BEGIN ${label.source}-----`)
+    return block.test(text) ? ok({ path: raw, text }) : problem(`names ${raw}, which holds no PEM ${what}`)
+  }
 }
 
 /** A postgres:// URL as libpq reads it, a host list (`h1:5432,h2:5432`) included. */

@@ -1,16 +1,19 @@
 import { defaultMaxMessageBytes } from '@factlib/wal'
 import {
   commaList,
+  durationMs,
   type EnvOf,
   flag,
   intBetween,
+  kafkaTopic,
+  listenHost,
   matching,
-  nonNegativeInt,
   oneOf,
   optional,
+  pemFile,
   port,
-  positiveInt,
   postgresUrl,
+  type Rule,
   required,
   text,
   withDefault,
@@ -23,16 +26,29 @@ const prefixList = commaList(
   'each prefix may use only letters, digits, ".", "_" and "-" (it becomes part of Kafka topic names)',
 )
 
-const brokerList = commaList('broker', /^[^\s:]+:\d{1,5}$/, 'each broker must be host:port')
+const hostPortList = commaList('broker', /^[^\s:]+:\d{1,5}$/, 'each broker must be host:port')
+const brokerList: Rule<readonly string[]> = (raw) => {
+  const parsed = hostPortList(raw)
+  if (!parsed.ok) return parsed
+  const bad = parsed.value.find(
+    (broker) => !(Number(broker.split(':')[1]) >= 1 && Number(broker.split(':')[1]) <= 65535),
+  )
+  return bad ? { ok: false, problem: `each broker's port must be from 1 to 65535, not '${bad}'` } : parsed
+}
 
 const identifier = matching(
   /^[a-z_][a-z0-9_]{0,62}$/,
   'must be a lower-case PostgreSQL identifier (a-z, 0-9, _; at most 63 characters)',
 )
 
+/** Kafka's int32 and int16 fields: partitions and replication factor. */
+const int32 = 2 ** 31 - 1
+const int16 = 2 ** 15 - 1
+
 /**
  * The environment owlpost reads. The first block is the Go owlpost's, with its names and
  * defaults, so an existing deployment keeps working; the rest are new and all optional.
+ * Every variable has a domain: a value that cannot work stops owlpost at start, naming it.
  */
 export const owlpostEnv = {
   APP_NAME: withDefault(text, 'owlpost'),
@@ -48,31 +64,39 @@ export const owlpostEnv = {
   WAL_HEALTH_PORT: withDefault(port, 3001),
   METRICS_PORT: withDefault(port, 2112),
 
+  /** Where /health, /ready and /metrics listen. Loopback unless told: the image sets 0.0.0.0. */
+  HTTP_HOST: withDefault(listenHost, '127.0.0.1'),
   LOG_LEVEL: withDefault(oneOf('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'), 'info'),
   KAFKA_SASL_MECHANISM: withDefault(oneOf('scram-sha-512', 'scram-sha-256', 'plain'), 'scram-sha-512'),
-  KAFKA_SSL_CA_FILE: optional(text),
-  KAFKA_COMPRESSION: withDefault(oneOf('none', 'gzip', 'snappy', 'lz4', 'zstd'), 'none'),
-  KAFKA_TOPIC_PARTITIONS: optional(positiveInt),
-  KAFKA_TOPIC_REPLICATION_FACTOR: withDefault(positiveInt, 1),
-  DEAD_LETTER_TOPIC: optional(text),
+  /** PLAIN sends the password as it is: over a connection without TLS only when this says so. */
+  KAFKA_SASL_ALLOW_PLAINTEXT: withDefault(flag, false),
+  KAFKA_SSL_CA_FILE: optional(pemFile('certificate', /CERTIFICATE/)),
+  KAFKA_SSL_CERT_FILE: optional(pemFile('certificate', /CERTIFICATE/)),
+  KAFKA_SSL_KEY_FILE: optional(pemFile('private key', /(RSA |EC |ENCRYPTED )?PRIVATE KEY/)),
+  KAFKA_SSL_KEY_PASSWORD: optional(text),
+  // snappy and lz4 need codecs owlpost does not ship; zstd comes from Node's own zlib.
+  KAFKA_COMPRESSION: withDefault(oneOf('none', 'gzip', 'zstd'), 'none'),
+  KAFKA_TOPIC_PARTITIONS: optional(intBetween(1, int32, 'partitions')),
+  KAFKA_TOPIC_REPLICATION_FACTOR: withDefault(intBetween(1, int16, 'replicas'), 1),
+  DEAD_LETTER_TOPIC: optional(kafkaTopic),
   ON_PERMANENT_ERROR: withDefault(oneOf('dead-letter', 'halt'), 'dead-letter'),
-  MAX_IN_FLIGHT_FACTS: withDefault(positiveInt, 5_000),
-  MAX_IN_FLIGHT_BYTES: withDefault(positiveInt, 16 * 1024 * 1024),
+  MAX_IN_FLIGHT_FACTS: withDefault(intBetween(1, 1_000_000, 'facts'), 5_000),
+  MAX_IN_FLIGHT_BYTES: withDefault(intBetween(1024, int32, 'bytes'), 16 * 1024 * 1024),
   // From 64 KiB (every pgoutput header fits) to 1 GiB (PostgreSQL's own limit on one message).
   MAX_MESSAGE_BYTES: withDefault(intBetween(64 * 1024, 1024 * 1024 * 1024, 'bytes'), defaultMaxMessageBytes),
-  KAFKA_LINGER_MS: withDefault(nonNegativeInt, 0),
-  STATUS_INTERVAL_MS: withDefault(positiveInt, 10_000),
-  CONFIRM_INTERVAL_MS: withDefault(nonNegativeInt, 100),
-  WAL_SILENCE_TIMEOUT_MS: withDefault(positiveInt, 90_000),
-  SHUTDOWN_TIMEOUT_MS: withDefault(positiveInt, 15_000),
-  STANDBY_RETRY_MS: withDefault(positiveInt, 2_000),
-  RECONNECT_MAX_BACKOFF_MS: withDefault(positiveInt, 30_000),
-  LAG_POLL_INTERVAL_MS: withDefault(positiveInt, 10_000),
+  KAFKA_LINGER_MS: withDefault(durationMs(0), 0),
+  STATUS_INTERVAL_MS: withDefault(durationMs(1), 10_000),
+  CONFIRM_INTERVAL_MS: withDefault(durationMs(0), 100),
+  WAL_SILENCE_TIMEOUT_MS: withDefault(durationMs(1), 90_000),
+  SHUTDOWN_TIMEOUT_MS: withDefault(durationMs(1), 15_000),
+  STANDBY_RETRY_MS: withDefault(durationMs(1), 2_000),
+  RECONNECT_MAX_BACKOFF_MS: withDefault(durationMs(1), 30_000),
+  LAG_POLL_INTERVAL_MS: withDefault(durationMs(1), 10_000),
   DELIVERY_GUARANTEE: withDefault(oneOf('at-least-once', 'exactly-once'), 'at-least-once'),
-  EOS_COMMIT_INTERVAL_MS: withDefault(positiveInt, 100),
-  EOS_MAX_FACTS: withDefault(positiveInt, 10_000),
-  EOS_TRANSACTION_TIMEOUT_MS: withDefault(positiveInt, 60_000),
-  EOS_CHECKPOINT_TOPIC: optional(text),
+  EOS_COMMIT_INTERVAL_MS: withDefault(durationMs(1), 100),
+  EOS_MAX_FACTS: withDefault(intBetween(1, 1_000_000, 'facts'), 10_000),
+  EOS_TRANSACTION_TIMEOUT_MS: withDefault(durationMs(1), 60_000),
+  EOS_CHECKPOINT_TOPIC: optional(kafkaTopic),
   EOS_TRANSACTIONAL_ID: optional(text),
   FAILOVER_SLOT: withDefault(flag, true),
   ALLOW_SLOT_RECREATE: withDefault(flag, false),

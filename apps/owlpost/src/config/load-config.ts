@@ -1,7 +1,17 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto'
+import type { ConnectionOptions } from 'node:tls'
 import { parseConnectionString } from '@factlib/wal'
 import { readEnv } from './env-rules.js'
-import { owlpostEnv } from './env-spec.js'
+import { type OwlpostEnv, owlpostEnv } from './env-spec.js'
 import { redact } from './redact.js'
+
+/** The PEM texts of the TLS files, read and checked at start. */
+export interface KafkaTlsFiles {
+  ca?: string
+  cert?: string
+  key?: string
+  passphrase?: string
+}
 
 export interface OwlpostConfig {
   appName: string
@@ -12,9 +22,11 @@ export interface OwlpostConfig {
     brokers: readonly string[]
     clientId: string
     sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
+    /** TLS to the brokers: KAFKA_SSL, or any of the TLS files. */
     ssl: boolean
-    sslCaFile?: string
-    compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+    /** The CA, and the client certificate and key for mTLS, when given. */
+    tls?: KafkaTlsFiles
+    compression: 'none' | 'gzip' | 'zstd'
     createTopics?: { partitions: number; replicationFactor: number }
     deadLetterTopic?: string
     onPermanentError: 'dead-letter' | 'halt'
@@ -33,6 +45,8 @@ export interface OwlpostConfig {
   }
   slotName: string
   publicationName: string
+  /** The address /health, /ready and /metrics listen on (HTTP_HOST). */
+  httpHost: string
   healthPort: number
   metricsPort: number
   logLevel: string
@@ -49,6 +63,8 @@ export interface OwlpostConfig {
   failoverSlot: boolean
   /** Create a missing slot even when Kafka shows an earlier run: accept the WAL gap (ALLOW_SLOT_RECREATE). */
   allowSlotRecreate: boolean
+  /** Settings that work but weaken something, for the start-up log. */
+  warnings: string[]
 }
 
 export interface ConfigProblem {
@@ -74,15 +90,28 @@ export function loadConfig(env: Record<string, string | undefined>): OwlpostConf
   if (env.KAFKA_USERNAME && !env.KAFKA_PASSWORD) {
     problems.push({ variable: 'KAFKA_PASSWORD', message: 'is required when KAFKA_USERNAME is set' })
   }
+  if (read.ok) problems.push(...crossProblems(read.env))
   if (!read.ok || problems.length > 0) {
-    const secrets = [env.KAFKA_PASSWORD, urlPassword(env.MASTER_DATABASE_URL)].filter(
-      (value): value is string => !!value,
-    )
+    const secrets = [
+      env.KAFKA_PASSWORD,
+      env.KAFKA_SSL_KEY_PASSWORD,
+      urlPassword(env.MASTER_DATABASE_URL),
+    ].filter((value): value is string => !!value)
     throw new ConfigError(
       problems.map(({ variable, message }) => ({ variable, message: redact(message, secrets) })),
     )
   }
   const e = read.env
+  const tls = tlsFiles(e)
+  const ssl = e.KAFKA_SSL || tls !== undefined
+  const warnings: string[] = []
+  if (e.KAFKA_USERNAME && !ssl) {
+    warnings.push(
+      e.KAFKA_SASL_MECHANISM === 'plain'
+        ? 'KAFKA_SASL_ALLOW_PLAINTEXT: the Kafka password crosses the network in clear (SASL PLAIN without TLS)'
+        : `KAFKA_SSL: SASL ${e.KAFKA_SASL_MECHANISM.toUpperCase()} without TLS: the password does not cross the network, but everything else does in clear`,
+    )
+  }
   return {
     appName: e.APP_NAME,
     sourceService: e.SRC_SERVICE_NAME,
@@ -100,8 +129,8 @@ export function loadConfig(env: Record<string, string | undefined>): OwlpostConf
             },
           }
         : {}),
-      ssl: e.KAFKA_SSL,
-      ...(e.KAFKA_SSL_CA_FILE ? { sslCaFile: e.KAFKA_SSL_CA_FILE } : {}),
+      ssl,
+      ...(tls ? { tls } : {}),
       compression: e.KAFKA_COMPRESSION,
       ...(e.KAFKA_TOPIC_PARTITIONS
         ? {
@@ -132,6 +161,7 @@ export function loadConfig(env: Record<string, string | undefined>): OwlpostConf
     },
     slotName: e.REPLICATION_SLOT_NAME,
     publicationName: e.PUBLICATION_NAME,
+    httpHost: e.HTTP_HOST,
     healthPort: e.WAL_HEALTH_PORT,
     metricsPort: e.METRICS_PORT,
     logLevel: e.LOG_LEVEL,
@@ -145,7 +175,85 @@ export function loadConfig(env: Record<string, string | undefined>): OwlpostConf
     lagPollIntervalMs: e.LAG_POLL_INTERVAL_MS,
     failoverSlot: e.FAILOVER_SLOT,
     allowSlotRecreate: e.ALLOW_SLOT_RECREATE,
+    warnings,
   }
+}
+
+/** Settings that are each valid but cannot work together. */
+function crossProblems(e: OwlpostEnv): ConfigProblem[] {
+  const problems: ConfigProblem[] = []
+  const tlsOn = e.KAFKA_SSL || !!e.KAFKA_SSL_CA_FILE || !!e.KAFKA_SSL_CERT_FILE
+  if (e.KAFKA_USERNAME && e.KAFKA_SASL_MECHANISM === 'plain' && !tlsOn && !e.KAFKA_SASL_ALLOW_PLAINTEXT) {
+    problems.push({
+      variable: 'KAFKA_SASL_MECHANISM',
+      message:
+        'plain without TLS would send the Kafka password in clear: set KAFKA_SSL=true, use scram-sha-512, ' +
+        'or set KAFKA_SASL_ALLOW_PLAINTEXT=true to accept that',
+    })
+  }
+  if (!!e.KAFKA_SSL_CERT_FILE !== !!e.KAFKA_SSL_KEY_FILE) {
+    problems.push({
+      variable: e.KAFKA_SSL_CERT_FILE ? 'KAFKA_SSL_KEY_FILE' : 'KAFKA_SSL_CERT_FILE',
+      message: 'is required with the other: a client certificate and its key go together (mTLS)',
+    })
+  } else if (e.KAFKA_SSL_CERT_FILE && e.KAFKA_SSL_KEY_FILE) {
+    const mismatch = keyProblem(
+      e.KAFKA_SSL_CERT_FILE.text,
+      e.KAFKA_SSL_KEY_FILE.text,
+      e.KAFKA_SSL_KEY_PASSWORD,
+    )
+    if (mismatch) problems.push({ variable: 'KAFKA_SSL_KEY_FILE', message: mismatch })
+  }
+  if (e.KAFKA_SSL_CA_FILE) {
+    try {
+      new X509Certificate(e.KAFKA_SSL_CA_FILE.text)
+    } catch (error) {
+      problems.push({
+        variable: 'KAFKA_SSL_CA_FILE',
+        message: `holds no valid certificate: ${(error as Error).message}`,
+      })
+    }
+  }
+  if (e.DELIVERY_GUARANTEE === 'exactly-once' && e.EOS_COMMIT_INTERVAL_MS >= e.EOS_TRANSACTION_TIMEOUT_MS) {
+    problems.push({
+      variable: 'EOS_COMMIT_INTERVAL_MS',
+      message: `must be less than EOS_TRANSACTION_TIMEOUT_MS (${e.EOS_TRANSACTION_TIMEOUT_MS}): every Kafka transaction would time out`,
+    })
+  }
+  return problems
+}
+
+/** Why the key cannot serve the certificate, or undefined when it can. */
+function keyProblem(certificate: string, key: string, passphrase: string | undefined): string | undefined {
+  let certificateObject: X509Certificate
+  try {
+    certificateObject = new X509Certificate(certificate)
+  } catch (error) {
+    return `KAFKA_SSL_CERT_FILE holds no valid certificate: ${(error as Error).message}`
+  }
+  try {
+    const privateKey = createPrivateKey(passphrase === undefined ? key : { key, passphrase })
+    return certificateObject.checkPrivateKey(privateKey)
+      ? undefined
+      : 'is not the private key of the certificate in KAFKA_SSL_CERT_FILE'
+  } catch (error) {
+    return `cannot be read as a private key${passphrase === undefined ? ' (is it encrypted? set KAFKA_SSL_KEY_PASSWORD)' : ' with KAFKA_SSL_KEY_PASSWORD'}: ${(error as Error).message}`
+  }
+}
+
+function tlsFiles(e: OwlpostEnv): KafkaTlsFiles | undefined {
+  if (!e.KAFKA_SSL_CA_FILE && !e.KAFKA_SSL_CERT_FILE) return undefined
+  return {
+    ...(e.KAFKA_SSL_CA_FILE ? { ca: e.KAFKA_SSL_CA_FILE.text } : {}),
+    ...(e.KAFKA_SSL_CERT_FILE ? { cert: e.KAFKA_SSL_CERT_FILE.text } : {}),
+    ...(e.KAFKA_SSL_KEY_FILE ? { key: e.KAFKA_SSL_KEY_FILE.text } : {}),
+    ...(e.KAFKA_SSL_KEY_PASSWORD ? { passphrase: e.KAFKA_SSL_KEY_PASSWORD } : {}),
+  }
+}
+
+/** What kafkajs takes as `ssl`: false, true, or the TLS files' options. */
+export function kafkaSsl(kafka: OwlpostConfig['kafka']): boolean | ConnectionOptions {
+  return kafka.tls ? { ...kafka.tls } : kafka.ssl
 }
 
 function urlPassword(url: string | undefined): string | undefined {

@@ -12,7 +12,12 @@ export interface HealthSource {
  * /health, /ready and /metrics. The Go owlpost serves health and metrics on two ports
  * (WAL_HEALTH_PORT, METRICS_PORT); both ports answer all three paths here, so either works.
  */
-export function startHttpServer(port: number, health: HealthSource, registry: Registry): Promise<Server> {
+export function startHttpServer(
+  host: string,
+  port: number,
+  health: HealthSource,
+  registry: Registry,
+): Promise<Server> {
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0]
     if (path === '/health') {
@@ -47,7 +52,7 @@ export function startHttpServer(port: number, health: HealthSource, registry: Re
   })
   return new Promise((resolve, reject) => {
     server.once('error', reject)
-    server.listen(port, () => {
+    server.listen(port, host, () => {
       server.off('error', reject)
       resolve(server)
     })

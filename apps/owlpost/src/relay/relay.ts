@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import { readEnvelopeHeader } from '@factlib/core/wire'
 import { createKafkaSink, type KafkaSink, type KafkaSinkOptions } from '@factlib/kafka-sink'
 import {
@@ -10,7 +9,7 @@ import {
 } from '@factlib/relay'
 import { BackendMessageDecodeError, formatLsn, PgoutputDecodeError, PostgresError } from '@factlib/wal'
 import type { Logger } from 'pino'
-import type { OwlpostConfig } from '../config/load-config.js'
+import { kafkaSsl, type OwlpostConfig } from '../config/load-config.js'
 import { redactUrl } from '../config/redact.js'
 import type { WalErrorType } from '../operations/go-metrics.js'
 import { type RelayMetrics, tallyPerLabel, tallyPerLabelPair } from '../operations/metrics.js'
@@ -140,7 +139,6 @@ export class Relay {
 
   private sinkOptions(): KafkaSinkOptions {
     const kafka = this.config.kafka
-    const ssl = kafka.sslCaFile ? { ca: [readFileSync(kafka.sslCaFile, 'utf8')] } : kafka.ssl
     const metrics = this.metrics
     const go = metrics.go
     // Acknowledged on its topic: ours and Go's produce success. Accepted: Go's consumed and handled.
@@ -150,7 +148,7 @@ export class Relay {
       brokers: [...kafka.brokers],
       clientId: kafka.clientId,
       ...(kafka.sasl ? { sasl: kafka.sasl } : {}),
-      ssl,
+      ssl: kafkaSsl(kafka),
       compression: kafka.compression,
       maxInFlightFacts: kafka.maxInFlightFacts,
       maxInFlightBytes: kafka.maxInFlightBytes,
