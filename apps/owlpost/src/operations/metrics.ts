@@ -2,6 +2,7 @@ import { kafkajsCorrections } from '@factlib/kafka-sink'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import { BucketHistogram } from './bucket-histogram.js'
 import { createGoMetrics } from './go-metrics.js'
+import { createLabelCaps } from './label-cap.js'
 
 /** The relay's Prometheus metrics, on a registry of its own so tests and embedders do not collide. */
 export function createMetrics() {
@@ -49,6 +50,11 @@ export function createMetrics() {
       help: '1 when the slot is a failover slot the standby keeps in step (PostgreSQL 17), else 0',
       registers: [registry],
     }),
+    emitPublicExecutable: new Gauge({
+      name: 'owlpost_emit_public_executable',
+      help: '1 when PUBLIC can execute pg_logical_emit_message, so any role that can log in can forge a fact; 0 once revoked',
+      registers: [registry],
+    }),
     reconnects: new Counter({
       name: 'owlpost_reconnects_total',
       help: 'Reconnections, by the side that dropped',
@@ -91,6 +97,8 @@ export function createMetrics() {
     }),
     /** The Go owlpost's metrics, under its names, beside ours. */
     go: createGoMetrics(registry),
+    /** Labels whose values producers choose go through these first. */
+    labels: createLabelCaps(registry),
   }
   // Settled when @factlib/kafka-sink loaded, before this runs.
   for (const { name, applied } of kafkajsCorrections()) {

@@ -141,6 +141,7 @@ export class Relay {
     const kafka = this.config.kafka
     const metrics = this.metrics
     const go = metrics.go
+    const labels = metrics.labels
     // Acknowledged on its topic: ours and Go's produce success. Accepted: Go's consumed and handled.
     const countDelivered = tallyPerLabel(metrics.factsDelivered, go.produceSuccess)
     const countAccepted = tallyPerLabelPair(go.eventsConsumed, go.handlerSuccess)
@@ -164,25 +165,27 @@ export class Relay {
       hooks: {
         // Called while sink.send() runs: the fact was read and handed on (the Go handler's success).
         accepted: (_fact, envelope) => {
-          const aggregateType = envelope?.aggregateType ?? ''
-          const eventType = envelope?.eventType ?? ''
+          const aggregateType = labels.aggregateType.of(envelope?.aggregateType ?? '')
+          const eventType = labels.eventType.of(envelope?.eventType ?? '')
           countAccepted(aggregateType, eventType)
           this.handingSeconds ??= (performance.now() - this.handingSince) / 1000
           go.handlerLatency.observe(this.handingSeconds, 1, aggregateType, eventType)
         },
-        delivered(topic, _fact, transaction, seconds) {
+        delivered(deliveredTo, _fact, transaction, seconds) {
+          const topic = labels.topic.of(deliveredTo)
           countDelivered(topic)
           go.produceLatency.observe(seconds, 1, topic)
           if (transaction.commitTime) {
             metrics.commitToAck.observe(Math.max(0, Date.now() - transaction.commitTime.getTime()) / 1000, 1)
           }
         },
-        deliveryFailed(topic, facts, type) {
-          go.produceFailures.inc({ topic, error_type: type }, facts)
+        deliveryFailed(failedTopic, facts, type) {
+          go.produceFailures.inc({ topic: labels.topic.of(failedTopic), error_type: type }, facts)
         },
         deadLettered(_reason, originalTopic) {
-          metrics.factsDeadLettered.inc({ topic: originalTopic ?? 'unknown' })
-          go.produceFailures.inc({ topic: originalTopic ?? 'unknown', error_type: 'dead_letter' })
+          const topic = labels.topic.of(originalTopic ?? 'unknown')
+          metrics.factsDeadLettered.inc({ topic })
+          go.produceFailures.inc({ topic, error_type: 'dead_letter' })
         },
         transactionCommitted(_checkpoint, facts, seconds) {
           metrics.eosTransactions.inc({ outcome: 'committed' })
@@ -211,7 +214,11 @@ export class Relay {
       let labels = { aggregate_type: '', event_type: '' }
       try {
         const header = readEnvelopeHeader(fact.value)
-        labels = { aggregate_type: header.aggregateType, event_type: header.eventType }
+        const caps = this.metrics.labels
+        labels = {
+          aggregate_type: caps.aggregateType.of(header.aggregateType),
+          event_type: caps.eventType.of(header.eventType),
+        }
       } catch {
         // An envelope that does not decode is counted with empty labels.
       }
