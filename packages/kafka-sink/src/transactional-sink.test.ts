@@ -36,6 +36,7 @@ class FakeTransactionalBroker {
       resetProducer: async () => {},
       createTopics: async () => {},
       maxMessageBytes: async () => new Map(),
+      brokerLimits: async () => ({}),
       missingTopics: async () => [],
       createCompactedTopic: async () => {},
       initTransactions: async () => {
