@@ -33,12 +33,26 @@ export function requestSizeOf(records: readonly OutgoingRecord[]): number {
   for (const record of records) {
     topics.add(record.topic)
     partitions.add(`${record.topic}/${partitionOf(record)}`)
-    size += 36 + (record.key?.byteLength ?? 0) + (record.value?.byteLength ?? 0)
-    for (const [name, value] of Object.entries(record.headers))
-      size += 10 + Buffer.byteLength(name) + Buffer.byteLength(value)
+    size += recordSizeOf(record)
   }
   for (const topic of topics) size += 8 + Buffer.byteLength(topic)
-  return size + partitions.size * (16 + 61)
+  return size + partitions.size * (16 + recordBatchHeader)
+}
+
+/** What a broker compares with max.message.bytes: the record batch holding these records alone. */
+export function batchSizeOf(records: readonly OutgoingRecord[]): number {
+  let size = recordBatchHeader
+  for (const record of records) size += recordSizeOf(record)
+  return size
+}
+
+const recordBatchHeader = 61
+
+function recordSizeOf(record: OutgoingRecord): number {
+  let size = 36 + (record.key?.byteLength ?? 0) + (record.value?.byteLength ?? 0)
+  for (const [name, value] of Object.entries(record.headers))
+    size += 10 + Buffer.byteLength(name) + Buffer.byteLength(value)
+  return size
 }
 
 function partitionOf(record: OutgoingRecord): number {
