@@ -106,7 +106,7 @@ describe('at-least-once sink and records that do not fit', () => {
     const sink = atLeastOnce(broker)
     await sink.connect()
     const head = new Uint8Array(64).fill(0xab)
-    const omitted = { byteLength: 300 * MiB, sha256: 'c0ffee'.repeat(10) + 'c0fe', head }
+    const omitted = { byteLength: 300 * MiB, sha256: '5e'.repeat(32), head }
     await sink.send({
       endLsn: 0x110n,
       facts: [
