@@ -6,6 +6,8 @@ import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DeadLetterHeaderName } from './fact-router.js'
 import { createKafkaSink } from './kafka-sink.js'
+import { createKafkajsClient } from './kafkajs-client.js'
+import { silentLogger } from './logger.js'
 import type { SinkTransaction } from './sink-types.js'
 import { readTopic } from './test-support/read-topic.js'
 import { sampleFact } from './test-support/sample-facts.js'
@@ -268,5 +270,18 @@ describe('kafka sink against a real broker', () => {
     )
     const [delivered] = await readTopic(brokers, `${prefix}.order`, 1)
     expect(delivered!.headers.event_id).toBe(good.id)
+  })
+
+  it("learns the brokers' socket.request.max.bytes through DescribeConfigs on their BROKER resources", async () => {
+    const client = createKafkajsClient({
+      brokers,
+      clientId: 'limits',
+      compression: 'none',
+      logger: silentLogger,
+    })
+    await client.connect()
+    // The test broker runs with Kafka's default.
+    expect(await client.brokerLimits()).toEqual({ maxRequestBytes: 100 * 1024 * 1024 })
+    await client.disconnect()
   })
 })
