@@ -9,7 +9,12 @@ function item(topic: string, wireSize: number, deadLetter = false): Batchable {
   }
 }
 
-const noLimits = { limitOf: () => undefined, deadLetterAlone: false, inspect: (x: Batchable) => x }
+const noLimits = {
+  limitOf: () => undefined,
+  requestBytes: Number.POSITIVE_INFINITY,
+  deadLetterAlone: false,
+  inspect: (x: Batchable) => x,
+}
 
 describe('BatchQueue', () => {
   it('takes items in arrival order, up to the request size', () => {

@@ -2,7 +2,10 @@ import type { DeadLetter } from './fact-router.js'
 import type { OutgoingRecord } from './producer-client.js'
 import { recordBatchOverhead } from './record-size.js'
 
-/** Produce requests stay well under the broker's default message.max.bytes (1 MiB) per partition. */
+/**
+ * Produce requests stay well under the broker's default message.max.bytes (1 MiB) per partition,
+ * and under the request bound (TakeRules.requestBytes) when that is smaller.
+ */
 export const maxBatchBytes = 768 * 1024
 export const maxBatchFacts = 10_000
 /** Taken items are dropped from the array's head in chunks, not one shift() each. */
@@ -18,9 +21,17 @@ export interface Batchable {
 export interface TakeRules<T extends Batchable> {
   /** A topic's max.message.bytes, when known: all of a topic's records in a request must fit it. */
   limitOf(topic: string): number | undefined
+  /**
+   * What the records of one request may take together (see RequestBound): a request over the
+   * broker's socket.request.max.bytes is answered by dropping the connection.
+   */
+  requestBytes: number
   /** Whether a dead-letter record goes in a request of its own (halt mode halts on it). */
   deadLetterAlone: boolean
-  /** Looks at each item before it is batched, and may replace it (a record too large to send). */
+  /**
+   * Looks at each item before it is batched, and may replace it (a record too large to send). What
+   * it returns must fit a request alone (RecordFit sees to it): a first item is always taken.
+   */
   inspect(item: T): T
 }
 
@@ -60,6 +71,7 @@ export class BatchQueue<T extends Batchable> {
     const batch: T[] = []
     let bytes = 0
     const bytesPerTopic = new Map<string, number>()
+    const requestBytes = Math.min(maxBatchBytes, rules.requestBytes)
     while (this.#head < this.#items.length && batch.length < maxBatchFacts) {
       const next = rules.inspect(this.#items[this.#head]!)
       this.#items[this.#head] = next
@@ -67,7 +79,7 @@ export class BatchQueue<T extends Batchable> {
       const topicBytes = bytesPerTopic.get(topic) ?? 0
       const alone = rules.deadLetterAlone && next.deadLetter !== undefined
       if (batch.length > 0) {
-        if (bytes + next.wireSize > maxBatchBytes || alone) break
+        if (bytes + next.wireSize > requestBytes || alone) break
         // Conservative: the request's records of one topic might all land in one partition.
         const limit = rules.limitOf(topic)
         if (limit !== undefined && topicBytes + next.wireSize > limit * 0.9 - recordBatchOverhead) break

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { factHeaders, readEnvelopeHeader } from '@factlib/core'
 import { startKafka, uniqueName } from '@factlib/testing'
 import { formatLsn } from '@factlib/wal'
@@ -5,6 +6,8 @@ import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DeadLetterHeaderName } from './fact-router.js'
 import { createKafkaSink } from './kafka-sink.js'
+import { createKafkajsClient } from './kafkajs-client.js'
+import { silentLogger } from './logger.js'
 import type { SinkTransaction } from './sink-types.js'
 import { readTopic } from './test-support/read-topic.js'
 import { sampleFact } from './test-support/sample-facts.js'
@@ -221,4 +224,64 @@ describe('kafka sink against a real broker', () => {
       expect(lsns.has(formatLsn(oversized.fact.lsn))).toBe(false)
     },
   )
+
+  it('cuts a dead-letter value to what a small dead-letter topic takes, saying what the whole was', async () => {
+    const prefix = uniqueName('cut')
+    const deadLetterTopic = `${prefix}.dead-letter`
+    const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin()
+    await admin.connect()
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        {
+          topic: deadLetterTopic,
+          numPartitions: 1,
+          configEntries: [{ name: 'max.message.bytes', value: '20000' }],
+        },
+      ],
+    })
+    await admin.disconnect()
+    const poison = sampleFact({ prefix, lsn: 0x100n, key: 'k1', payloadBytes: 100_000, randomPayload: true })
+    const good = sampleFact({ prefix, lsn: 0x200n, key: 'k2' })
+    const sink = createKafkaSink({ brokers })
+    await sink.connect()
+    await sink.send({ endLsn: 0x110n, facts: [{ ...poison.fact, deadLetterReason: 'poison' }] })
+    await sink.send({ endLsn: 0x210n, facts: [good.fact] })
+    expect(await sink.drain(30_000)).toBe(true)
+    expect(sink.deliveredLsn).toBe(0x210n)
+    await sink.close()
+
+    const [dead] = await readTopic(brokers, deadLetterTopic, 1)
+    const whole = Buffer.from(poison.fact.value)
+    expect(dead!.value!.byteLength).toBeGreaterThan(10_000)
+    expect(dead!.value!.byteLength).toBeLessThan(20_000)
+    expect(Buffer.compare(dead!.value!, whole.subarray(0, dead!.value!.byteLength))).toBe(0)
+    expect(dead!.headers).toMatchObject({
+      [DeadLetterHeaderName.error]: 'poison',
+      [DeadLetterHeaderName.originalSize]: String(whole.byteLength),
+      [DeadLetterHeaderName.originalSha256]: createHash('sha256').update(whole).digest('hex'),
+      [DeadLetterHeaderName.prefix]: prefix,
+      event_id: poison.id,
+    })
+    expect(dead!.headers[DeadLetterHeaderName.valueOmitted]).toMatch(
+      new RegExp(
+        `^\\d+ of ${whole.byteLength} bytes: .*max\\.message\\.bytes \\(20000\\) of '${deadLetterTopic}'`,
+      ),
+    )
+    const [delivered] = await readTopic(brokers, `${prefix}.order`, 1)
+    expect(delivered!.headers.event_id).toBe(good.id)
+  })
+
+  it("learns the brokers' socket.request.max.bytes through DescribeConfigs on their BROKER resources", async () => {
+    const client = createKafkajsClient({
+      brokers,
+      clientId: 'limits',
+      compression: 'none',
+      logger: silentLogger,
+    })
+    await client.connect()
+    // The test broker runs with Kafka's default.
+    expect(await client.brokerLimits()).toEqual({ maxRequestBytes: 100 * 1024 * 1024 })
+    await client.disconnect()
+  })
 })

@@ -1,4 +1,3 @@
-import { deadLetterTopicFor } from '@factlib/core/wire'
 import { type BackoffSettings, backoffDelay, defaultBackoff, formatLsn, pause } from '@factlib/wal'
 import { BatchQueue } from './batch-queue.js'
 import { DeliveryTracker, type TransactionTicket } from './delivery-tracker.js'
@@ -10,18 +9,19 @@ import {
   SinkNotConnectedError,
   TopicMissingError,
 } from './errors.js'
-import { type DeadLetter, FactRouter } from './fact-router.js'
+import type { DeadLetter, FactRouter } from './fact-router.js'
 import type { InFlightLimit } from './in-flight-limit.js'
 import { compressionAvailable, createKafkajsClient } from './kafkajs-client.js'
 import { type Logger, silentLogger } from './logger.js'
-import { minimumSizeOf } from './prepared-record.js'
 import {
   type OutgoingRecord,
   ProduceFailure,
   type ProducerClient,
   type ProducerClientSettings,
 } from './producer-client.js'
-import { recordBatchOverhead, recordWireSize } from './record-size.js'
+import { type RecordFit, recordSizing } from './record-fit.js'
+import { recordWireSize } from './record-size.js'
+import type { RequestBound } from './request-bound.js'
 import {
   checkSinkOptions,
   clientSettings,
@@ -87,6 +87,8 @@ class FactSink implements KafkaSink {
   readonly #reporter: SinkReporter
   readonly #router: FactRouter
   readonly #topics: TopicCatalogue
+  readonly #fit: RecordFit
+  readonly #bound: RequestBound
   readonly #queue: BatchQueue<PendingFact>
   readonly #halt: boolean
   readonly #tracker = new DeliveryTracker()
@@ -112,8 +114,11 @@ class FactSink implements KafkaSink {
     this.#backoff = backoff
     this.#logger = options.logger ?? silentLogger
     this.#reporter = new SinkReporter(this.#logger, options.hooks)
-    this.#router = new FactRouter(options.deadLetterTopic ?? deadLetterTopicFor)
     this.#topics = new TopicCatalogue(options.createTopics, this.#logger)
+    const sizing = recordSizing(options, this.#topics, this.#logger)
+    this.#router = sizing.router
+    this.#fit = sizing.fit
+    this.#bound = sizing.bound
     this.#queue = new BatchQueue(options.lingerMs ?? 0)
     this.#halt = options.onPermanentError === 'halt'
     this.#limit = newInFlightLimit(options)
@@ -258,13 +263,20 @@ class FactSink implements KafkaSink {
 
   /** Sends batch after batch, one produce request at a time, until halted or closed. */
   async #run(client: ProducerClient): Promise<void> {
+    const bound = this.#bound
     const rules = {
       limitOf: (topic: string) => this.#topics.limitOf(topic),
+      get requestBytes() {
+        return bound.recordBytes
+      },
       deadLetterAlone: this.#halt,
-      inspect: (pending: PendingFact) => this.#refuseIfTooLarge(pending),
+      inspect: (pending: PendingFact) => this.#fit.fit(pending),
     }
     while (this.#state === 'running') {
-      if (this.#queue.size > 0) await this.#topics.learnLimits(client)
+      if (this.#queue.size > 0) {
+        await this.#bound.learn(client)
+        await this.#topics.learnLimits(client)
+      }
       // No await unless lingering: facts arriving in between would skip the linger. After a
       // linger, go round again so the limits of topics met meanwhile are learned first.
       const lingerLeft = this.#queue.lingerLeft(performance.now())
@@ -281,35 +293,6 @@ class FactSink implements KafkaSink {
         continue
       }
       if ((await this.#deliver(client, batch)) === 'stopped') return
-    }
-  }
-
-  /**
-   * A record larger than its topic's max.message.bytes, even counting only its own bytes, is routed
-   * to the dead-letter topic before it is sent. Only without compression: compressed, it might fit.
-   */
-  #refuseIfTooLarge(pending: PendingFact): PendingFact {
-    if (pending.deadLetter || (this.#options.compression ?? 'none') !== 'none') return pending
-    const limit = this.#topics.limitOf(pending.record.topic)
-    if (limit === undefined) return pending
-    const size = recordBatchOverhead + minimumSizeOf(pending.record)
-    if (size <= limit) return pending
-    const reason =
-      `MESSAGE_TOO_LARGE: the record takes at least ${size} bytes, more than max.message.bytes ` +
-      `(${limit}) of topic '${pending.record.topic}'`
-    return this.#asDeadLetter(pending, reason)
-  }
-
-  /** The dead-letter form of a fact that was meant for its own topic. */
-  #asDeadLetter(pending: PendingFact, reason: string): PendingFact {
-    const header = this.#router.headerOf(pending.fact)
-    const route = this.#router.deadLetter(pending.fact, reason, pending.record.topic, header)
-    this.#topics.meet(route.record.topic)
-    return {
-      ...pending,
-      record: route.record,
-      wireSize: recordWireSize(route.record),
-      deadLetter: { reason, originalTopic: pending.record.topic },
     }
   }
 
@@ -378,7 +361,7 @@ class FactSink implements KafkaSink {
         { lsn: formatLsn(pending.fact.lsn), topic: pending.record.topic, reason },
         'Kafka refused a fact; dead-lettering it',
       )
-      return this.#deliver(client, [this.#asDeadLetter(pending, reason)])
+      return this.#deliver(client, [this.#fit.asDeadLetter(pending, reason)])
     }
     if (pending.record.value !== null) {
       const why = `refused by '${pending.record.topic}': ${failure.message}`

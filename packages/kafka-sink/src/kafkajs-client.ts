@@ -334,6 +334,41 @@ export function createKafkajsClient(settings: ProducerClientSettings): Transacti
       return limits
     },
 
+    async brokerLimits() {
+      let client: Admin
+      try {
+        client = await connectedAdmin()
+      } catch (error) {
+        return fail(error)
+      }
+      try {
+        // A BROKER resource is answered by that broker only (kafkajs sends each to its broker), and
+        // socket.request.max.bytes is a static setting: ask every broker, keep the smallest.
+        const { brokers } = await client.describeCluster()
+        const { resources } = await client.describeConfigs({
+          includeSynonyms: false,
+          resources: brokers.map(({ nodeId }) => ({
+            type: ConfigResourceTypes.BROKER,
+            name: String(nodeId),
+            configNames: ['socket.request.max.bytes'],
+          })),
+        })
+        let smallest: number | undefined
+        for (const resource of resources) {
+          const entry = resource.configEntries.find(
+            ({ configName }) => configName === 'socket.request.max.bytes',
+          )
+          const bytes = Number(entry?.configValue)
+          if (Number.isSafeInteger(bytes) && bytes > 0) smallest = Math.min(smallest ?? bytes, bytes)
+        }
+        return { maxRequestBytes: smallest }
+      } catch (error) {
+        // Not allowed to describe brokers: the configured bound (or the default) stands, for good.
+        if (errorTypes(error).some((type) => type.endsWith('AUTHORIZATION_FAILED'))) return {}
+        return fail(error)
+      }
+    },
+
     async missingTopics(topics) {
       try {
         const existing = new Set(await (await connectedAdmin()).listTopics())

@@ -32,6 +32,12 @@ export interface ProducerClient {
    * could say; topics it could not (not there yet, not allowed) are left out.
    */
   maxMessageBytes(topics: readonly string[]): Promise<Map<string, number>>
+  /**
+   * What the brokers bound every request by (the smallest socket.request.max.bytes among them);
+   * undefined fields when the cluster does not say (not allowed to describe brokers). Rejects when
+   * the cluster could not be asked, so that the sink asks again later.
+   */
+  brokerLimits(): Promise<BrokerLimits>
   /** Which of these topics the cluster does not have. */
   missingTopics(topics: readonly string[]): Promise<string[]>
   disconnect(): Promise<void>
@@ -61,6 +67,11 @@ export interface OutgoingRecord {
   headers: Record<string, string>
   /** A fixed partition, for records without a key (a retry must land where the first try did). */
   partition?: number
+}
+
+export interface BrokerLimits {
+  /** The smallest socket.request.max.bytes of the brokers: a larger request is dropped with the connection. */
+  maxRequestBytes?: number | undefined
 }
 
 export interface TopicSettings {

@@ -22,3 +22,20 @@ export function recordWireSize(record: OutgoingRecord): number {
   for (const name in record.headers) size += 8 + name.length + record.headers[name]!.length
   return size
 }
+
+/** The most a record's varint lengths, attributes and deltas take besides its bytes. */
+const recordFraming = 36
+/** The most a header's two varint lengths take. */
+const headerFraming = 10
+
+/**
+ * At most what a record takes in a record batch, counting every varint at its widest and header
+ * strings in UTF-8 bytes. Used where a record must surely fit (a dead-letter record is sized with
+ * it), not on the hot path.
+ */
+export function recordUpperBound(record: OutgoingRecord): number {
+  let size = recordFraming + (record.key?.byteLength ?? 0) + (record.value?.byteLength ?? 0)
+  for (const name in record.headers)
+    size += headerFraming + Buffer.byteLength(name) + Buffer.byteLength(record.headers[name]!)
+  return size
+}

@@ -2,6 +2,7 @@ import { KafkaConnectError, KafkaSinkConfigError } from './errors.js'
 import { InFlightLimit } from './in-flight-limit.js'
 import type { Logger } from './logger.js'
 import type { ProducerClient, ProducerClientSettings } from './producer-client.js'
+import { minimumMaxRequestBytes } from './request-bound.js'
 import type { KafkaSinkOptions } from './sink-types.js'
 
 const defaultClientId = 'factlib-kafka-sink'
@@ -13,12 +14,21 @@ export function checkSinkOptions(options: KafkaSinkOptions): void {
   if (!Array.isArray(options.brokers) || options.brokers.length === 0) {
     throw new KafkaSinkConfigError('brokers', 'name at least one broker (host:port)')
   }
-  const { createTopics, lingerMs } = options
+  const { createTopics, lingerMs, maxRequestBytes } = options
   if (createTopics && !(createTopics.partitions >= 1 && createTopics.replicationFactor >= 1)) {
     throw new KafkaSinkConfigError('createTopics', 'partitions and replicationFactor must be at least 1')
   }
   if (lingerMs !== undefined && !(Number.isFinite(lingerMs) && lingerMs >= 0)) {
     throw new KafkaSinkConfigError('lingerMs', `must be a number of milliseconds, 0 or more; got ${lingerMs}`)
+  }
+  if (
+    maxRequestBytes !== undefined &&
+    !(Number.isSafeInteger(maxRequestBytes) && maxRequestBytes >= minimumMaxRequestBytes)
+  ) {
+    throw new KafkaSinkConfigError(
+      'maxRequestBytes',
+      `must be a whole number of bytes, at least ${minimumMaxRequestBytes}; got ${maxRequestBytes}`,
+    )
   }
   newInFlightLimit(options)
 }

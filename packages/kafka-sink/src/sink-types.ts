@@ -129,6 +129,13 @@ export interface KafkaSinkOptions {
    * accepted (Kafka's linger.ms). Only a request that is not full waits. Default 0.
    */
   lingerMs?: number
+  /**
+   * The largest produce request the sink builds, in bytes: a broker drops the connection on a
+   * request over its socket.request.max.bytes. The sink also asks the brokers for theirs and keeps
+   * to the smaller of the two; with neither, Kafka's default 100 MiB. A record that cannot fit a
+   * request alone is dead-lettered (its value cut) instead of sent. At least 128 KiB.
+   */
+  maxRequestBytes?: number
   /** Dead-letter topic for a prefix, asked once per prefix. Default `<prefix>.dead-letter`. */
   deadLetterTopic?: (prefix: string) => string
   /** What a permanent per-fact error does. Default 'dead-letter'. */

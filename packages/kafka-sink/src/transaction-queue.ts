@@ -1,6 +1,7 @@
 import { maxBatchBytes, maxBatchFacts } from './batch-queue.js'
 import type { DeadLetter } from './fact-router.js'
 import type { OutgoingRecord } from './producer-client.js'
+import { recordBatchOverhead } from './record-size.js'
 import type { SinkFact, SinkTransaction } from './sink-types.js'
 
 /** A fact accepted by the exactly-once sink and not yet produced. */
@@ -25,6 +26,20 @@ export interface Step {
   closes: boolean
   /** In halt mode, the dead-letter fact the sink must halt on; it stays queued. */
   haltOn: QueuedFact | undefined
+}
+
+/** How a step is cut, as BatchQueue's TakeRules. */
+export interface StepRules {
+  /** The transaction is due: stop right after the next end. */
+  stopAtEnd: boolean
+  /** Halt mode: a dead-letter fact stops the step before it. */
+  halt: boolean
+  /** What the records of one request may take together (see RequestBound). */
+  requestBytes: number
+  /** A topic's max.message.bytes, when known: all of a topic's records in a request must fit it. */
+  limitOf(topic: string): number | undefined
+  /** Looks at each fact before it is taken, and may replace it (RecordFit: a record too large to send). */
+  inspect(fact: QueuedFact): QueuedFact
 }
 
 /** Taken items are dropped from the array's head in chunks, not one shift() each. */
@@ -57,15 +72,23 @@ export class TransactionQueue {
   }
 
   /**
-   * Facts for one request, in order. With `stopAtEnd` (the transaction is due to commit) stops
-   * right after the next PostgreSQL transaction's end, so that the commit is not put off by a busy
-   * stream. A suspect goes alone; in halt mode a dead-letter fact stops the step before it.
+   * Facts for one request, in order, each inspected first, within the request and topic limits.
+   * With `stopAtEnd` (the transaction is due to commit) stops right after the next PostgreSQL
+   * transaction's end, so that the commit is not put off by a busy stream. A suspect goes alone;
+   * in halt mode a dead-letter fact stops the step before it.
    */
-  takeStep(stopAtEnd: boolean, halt: boolean): Step {
+  takeStep(rules: StepRules): Step {
+    const { stopAtEnd, halt } = rules
     const step: Step = { facts: [], end: undefined, factsAfterEnd: false, closes: false, haltOn: undefined }
+    const requestBytes = Math.min(maxBatchBytes, rules.requestBytes)
+    const bytesPerTopic = new Map<string, number>()
     let bytes = 0
     while (this.#head < this.#items.length) {
-      const item = this.#items[this.#head]!
+      let item = this.#items[this.#head]!
+      if (!('end' in item)) {
+        item = rules.inspect(item)
+        this.#items[this.#head] = item
+      }
       if ('end' in item) {
         step.end = item.end
         step.factsAfterEnd = false
@@ -76,9 +99,14 @@ export class TransactionQueue {
         }
         continue
       }
+      const { topic } = item.record
+      const topicBytes = bytesPerTopic.get(topic) ?? 0
       if (step.facts.length > 0) {
-        if (step.facts.length >= maxBatchFacts || bytes + item.wireSize > maxBatchBytes) break
+        if (step.facts.length >= maxBatchFacts || bytes + item.wireSize > requestBytes) break
         if (item.alone || step.facts.at(-1)!.alone) break
+        // As in BatchQueue: the request's records of one topic might all land in one partition.
+        const limit = rules.limitOf(topic)
+        if (limit !== undefined && topicBytes + item.wireSize > limit * 0.9 - recordBatchOverhead) break
       }
       if (halt && item.deadLetter) {
         if (step.facts.length === 0 && step.end === undefined) step.haltOn = item
@@ -86,6 +114,7 @@ export class TransactionQueue {
       }
       step.facts.push(item)
       bytes += item.wireSize
+      bytesPerTopic.set(topic, topicBytes + item.wireSize)
       if (step.end !== undefined) step.factsAfterEnd = true
       this.#head++
     }

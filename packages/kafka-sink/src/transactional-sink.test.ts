@@ -2,76 +2,10 @@ import { encodeEnvelope } from '@factlib/core/wire'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ProducerFencedError } from './errors.js'
-import {
-  type OutgoingRecord,
-  ProduceFailure,
-  type ProduceFailureKind,
-  type TransactionalProducerClient,
-} from './producer-client.js'
+import { type OutgoingRecord, ProduceFailure } from './producer-client.js'
 import type { SinkTransaction } from './sink-types.js'
+import { FakeTransactionalBroker } from './test-support/fake-transactional-broker.js'
 import { TransactionalSink } from './transactional-sink.js'
-
-/**
- * An in-memory transactional broker: records written in a transaction become visible (to a
- * read_committed reader) at commit and vanish at abort. `failNext` makes operations fail.
- */
-class FakeTransactionalBroker {
-  readonly committed: OutgoingRecord[] = []
-  pending: OutgoingRecord[] = []
-  open = false
-  fenced = false
-  commits = 0
-  /** Decides, per operation, whether it fails and how. */
-  fail: (operation: string) => ProduceFailureKind | undefined = () => undefined
-
-  client(): TransactionalProducerClient {
-    const check = (operation: string) => {
-      if (this.fenced) throw new ProduceFailure('fenced', 'INVALID_PRODUCER_EPOCH', 'fenced')
-      const kind = this.fail(operation)
-      if (kind) throw new ProduceFailure(kind, undefined, `${operation} failed (${kind})`)
-    }
-    return {
-      connect: async () => {},
-      disconnect: async () => {},
-      resetProducer: async () => {},
-      createTopics: async () => {},
-      maxMessageBytes: async () => new Map(),
-      missingTopics: async () => [],
-      createCompactedTopic: async () => {},
-      initTransactions: async () => {
-        check('init')
-        this.pending = []
-        this.open = false
-      },
-      beginTransaction: async () => {
-        check('begin')
-        this.open = true
-      },
-      produce: async (records) => {
-        await new Promise((resolve) => setImmediate(resolve))
-        check('produce')
-        if (!this.open) throw new Error('produce outside a transaction')
-        this.pending.push(...records)
-      },
-      commitTransaction: async () => {
-        check('commit')
-        this.committed.push(...this.pending)
-        this.pending = []
-        this.open = false
-        this.commits++
-      },
-      abortTransaction: async () => {
-        this.pending = []
-        this.open = false
-      },
-      readLatestCommitted: async (topic, key) => {
-        check('read')
-        const last = this.committed.filter((r) => r.topic === topic && r.key?.toString() === key).at(-1)
-        return last?.value ?? undefined
-      },
-    }
-  }
-}
 
 const envelope = (id: number) =>
   encodeEnvelope({

@@ -1,4 +1,3 @@
-import { deadLetterTopicFor } from '@factlib/core/wire'
 import { type BackoffSettings, backoffDelay, defaultBackoff, formatLsn, pause } from '@factlib/wal'
 import { checkpointRecord, exactlyOnceSettings, readCheckpoint } from './checkpoint-record.js'
 import {
@@ -8,7 +7,7 @@ import {
   SinkNotConnectedError,
   TransactionAbortedError,
 } from './errors.js'
-import { FactRouter } from './fact-router.js'
+import type { FactRouter } from './fact-router.js'
 import type { InFlightLimit } from './in-flight-limit.js'
 import { type Logger, silentLogger } from './logger.js'
 import {
@@ -17,7 +16,9 @@ import {
   type ProducerClientSettings,
   type TransactionalProducerClient,
 } from './producer-client.js'
+import { type RecordFit, recordSizing } from './record-fit.js'
 import { recordWireSize } from './record-size.js'
+import type { RequestBound } from './request-bound.js'
 import {
   checkSinkOptions,
   clientSettings,
@@ -34,7 +35,7 @@ import type {
   SinkTransaction,
 } from './sink-types.js'
 import { TopicCatalogue } from './topic-catalogue.js'
-import { type QueuedFact, TransactionQueue } from './transaction-queue.js'
+import { type QueuedFact, type StepRules, TransactionQueue } from './transaction-queue.js'
 
 const closeGraceMs = 2_000
 
@@ -65,6 +66,8 @@ export class TransactionalSink implements KafkaSink {
   readonly #halt: boolean
   readonly #router: FactRouter
   readonly #topics: TopicCatalogue
+  readonly #fit: RecordFit
+  readonly #bound: RequestBound
   readonly #lostListeners = new Set<(error: Error, fatal: boolean) => void>()
   /** Called with true once nothing is uncommitted, with false when what was uncommitted is lost. */
   readonly #drainWaiters = new DrainWaiters()
@@ -108,8 +111,11 @@ export class TransactionalSink implements KafkaSink {
     this.#logger = options.logger ?? silentLogger
     this.#reporter = new SinkReporter(this.#logger, options.hooks)
     this.#halt = options.onPermanentError === 'halt'
-    this.#router = new FactRouter(options.deadLetterTopic ?? deadLetterTopicFor)
     this.#topics = new TopicCatalogue(options.createTopics, this.#logger)
+    const sizing = recordSizing(options, this.#topics, this.#logger)
+    this.#router = sizing.router
+    this.#fit = sizing.fit
+    this.#bound = sizing.bound
     this.#limit = newInFlightLimit(this.#options)
   }
 
@@ -280,6 +286,7 @@ export class TransactionalSink implements KafkaSink {
     if (refusal !== undefined && route.tag === 'topic') {
       route = this.#router.deadLetter(fact, refusal, route.record.topic, route.header)
     }
+    this.#topics.meet(route.record.topic)
     const accepted = this.#reporter.hooks.accepted
     if (accepted) this.#reporter.call('accepted', () => accepted(fact, route.header))
     const client = this.#client!
@@ -303,7 +310,15 @@ export class TransactionalSink implements KafkaSink {
         await this.#commit(client)
         continue
       }
-      const step = this.#queue.takeStep(this.#open && this.#commitDue(), this.#halt)
+      if (!this.#queue.empty) {
+        // Outside any transaction's requests: admin requests that never throw. The limits they
+        // learn let the step dead-letter a record the broker would refuse, inside this transaction,
+        // rather than have the refusal abort it.
+        await this.#bound.learn(client)
+        await this.#topics.learnLimits(client)
+        if (this.#state !== 'active') break
+      }
+      const step = this.#queue.takeStep(this.#stepRules(this.#open && this.#commitDue()))
       if (step.haltOn) this.#haltAt(step.haltOn)
       if (step.facts.length === 0 && step.end === undefined) {
         await this.#waitForWork()
@@ -325,6 +340,16 @@ export class TransactionalSink implements KafkaSink {
         step.end !== undefined ? !step.factsAfterEnd : step.facts.length === 0 && this.#atBoundary
     }
     throw new LoopStopped()
+  }
+
+  #stepRules(stopAtEnd: boolean): StepRules {
+    return {
+      stopAtEnd,
+      halt: this.#halt,
+      requestBytes: this.#bound.recordBytes,
+      limitOf: (topic) => this.#topics.limitOf(topic),
+      inspect: (queued) => this.#fit.fit(queued),
+    }
   }
 
   #commitDue(): boolean {

@@ -1,4 +1,4 @@
-import type { OutgoingRecord, ProducerClient, TopicSettings } from '../producer-client.js'
+import type { BrokerLimits, OutgoingRecord, ProducerClient, TopicSettings } from '../producer-client.js'
 import { ProduceFailure } from '../producer-client.js'
 
 export interface FakeBrokerBehaviour {
@@ -12,6 +12,51 @@ export interface FakeBrokerBehaviour {
   missing?: Set<string> | undefined
   /** max.message.bytes the broker tells per topic. */
   limits?: Map<string, number>
+  /**
+   * The broker's socket.request.max.bytes: a larger produce request is answered, as a real broker
+   * does, by closing the connection, which the client reports as a transient failure.
+   */
+  maxRequestBytes?: number
+  /** Whether brokerLimits() tells maxRequestBytes (a cluster may not allow describing brokers). Default true. */
+  describesBrokers?: boolean
+}
+
+/**
+ * At least what a produce request of these records takes on the wire, counted the broker's way:
+ * request and topic headers, a record batch per partition, each record with its varints at their
+ * widest. Independent of the sink's own estimates, so a test sees what the sink really sends.
+ */
+export function requestSizeOf(records: readonly OutgoingRecord[]): number {
+  let size = 64
+  const topics = new Set<string>()
+  const partitions = new Set<string>()
+  for (const record of records) {
+    topics.add(record.topic)
+    partitions.add(`${record.topic}/${partitionOf(record)}`)
+    size += recordSizeOf(record)
+  }
+  for (const topic of topics) size += 8 + Buffer.byteLength(topic)
+  return size + partitions.size * (16 + recordBatchHeader)
+}
+
+/** What a broker compares with max.message.bytes: the record batch holding these records alone. */
+export function batchSizeOf(records: readonly OutgoingRecord[]): number {
+  let size = recordBatchHeader
+  for (const record of records) size += recordSizeOf(record)
+  return size
+}
+
+const recordBatchHeader = 61
+
+function recordSizeOf(record: OutgoingRecord): number {
+  let size = 36 + (record.key?.byteLength ?? 0) + (record.value?.byteLength ?? 0)
+  for (const [name, value] of Object.entries(record.headers))
+    size += 10 + Buffer.byteLength(name) + Buffer.byteLength(value)
+  return size
+}
+
+function partitionOf(record: OutgoingRecord): number {
+  return record.partition ?? (record.key?.toString() ?? '').length % 6
 }
 
 /**
@@ -24,6 +69,9 @@ export class FakeProducerClient implements ProducerClient {
   readonly created: string[] = []
   resets = 0
   produceCalls = 0
+  /** The largest produce request received (requestSizeOf), and how many were over maxRequestBytes. */
+  largestRequest = 0
+  oversizedRequests = 0
   connected = false
   /** While set, produce() waits for it: lets a test hold the broker still. */
   gate: Promise<void> | undefined
@@ -40,13 +88,20 @@ export class FakeProducerClient implements ProducerClient {
     this.produceCalls += 1
     this.onProduce?.()
     await this.gate
+    const size = requestSizeOf(records)
+    this.largestRequest = Math.max(this.largestRequest, size)
+    if (size > (this.behaviour.maxRequestBytes ?? Number.POSITIVE_INFINITY)) {
+      // What kafkajs reports when the broker drops the connection in the middle of the request.
+      this.oversizedRequests += 1
+      throw new ProduceFailure('transient', undefined, 'Connection error: write EPIPE')
+    }
     const { random } = this.behaviour
     for (let i = Math.floor(random() * 3); i > 0; i--) await new Promise((resolve) => setImmediate(resolve))
     const missing = records.find((record) => this.behaviour.missing?.has(record.topic))
     if (missing) throw new ProduceFailure('topic-missing', 'UNKNOWN_TOPIC_OR_PARTITION', 'no such topic')
     const byPartition = new Map<string, OutgoingRecord[]>()
     for (const record of records) {
-      const partition = `${record.topic}/${record.partition ?? (record.key?.toString() ?? '').length % 6}`
+      const partition = `${record.topic}/${partitionOf(record)}`
       const list = byPartition.get(partition) ?? []
       list.push(record)
       byPartition.set(partition, list)
@@ -85,6 +140,11 @@ export class FakeProducerClient implements ProducerClient {
       if (limit !== undefined) limits.set(topic, limit)
     }
     return limits
+  }
+
+  async brokerLimits(): Promise<BrokerLimits> {
+    if (this.behaviour.describesBrokers === false) return {}
+    return { maxRequestBytes: this.behaviour.maxRequestBytes }
   }
 
   async missingTopics(topics: readonly string[]): Promise<string[]> {

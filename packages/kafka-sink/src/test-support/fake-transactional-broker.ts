@@ -1,0 +1,94 @@
+import {
+  type OutgoingRecord,
+  ProduceFailure,
+  type ProduceFailureKind,
+  type TransactionalProducerClient,
+} from '../producer-client.js'
+import { type FakeBrokerBehaviour, requestSizeOf } from './fake-producer-client.js'
+
+/**
+ * An in-memory transactional broker: records written in a transaction become visible (to a
+ * read_committed reader) at commit and vanish at abort. `failNext` makes operations fail.
+ */
+export class FakeTransactionalBroker {
+  readonly committed: OutgoingRecord[] = []
+  pending: OutgoingRecord[] = []
+  open = false
+  fenced = false
+  commits = 0
+  aborts = 0
+  /** The largest produce request received (requestSizeOf), and how many were over maxRequestBytes. */
+  largestRequest = 0
+  oversizedRequests = 0
+  /** Decides, per operation, whether it fails and how. */
+  fail: (operation: string) => ProduceFailureKind | undefined = () => undefined
+
+  constructor(readonly behaviour: Omit<FakeBrokerBehaviour, 'random'> = {}) {}
+
+  client(): TransactionalProducerClient {
+    const check = (operation: string) => {
+      if (this.fenced) throw new ProduceFailure('fenced', 'INVALID_PRODUCER_EPOCH', 'fenced')
+      const kind = this.fail(operation)
+      if (kind) throw new ProduceFailure(kind, undefined, `${operation} failed (${kind})`)
+    }
+    return {
+      connect: async () => {},
+      disconnect: async () => {},
+      resetProducer: async () => {},
+      createTopics: async () => {},
+      maxMessageBytes: async (topics) => {
+        const limits = new Map<string, number>()
+        for (const topic of topics) {
+          const limit = this.behaviour.limits?.get(topic)
+          if (limit !== undefined) limits.set(topic, limit)
+        }
+        return limits
+      },
+      brokerLimits: async () =>
+        this.behaviour.describesBrokers === false ? {} : { maxRequestBytes: this.behaviour.maxRequestBytes },
+      missingTopics: async () => [],
+      createCompactedTopic: async () => {},
+      initTransactions: async () => {
+        check('init')
+        this.pending = []
+        this.open = false
+      },
+      beginTransaction: async () => {
+        check('begin')
+        this.open = true
+      },
+      produce: async (records) => {
+        await new Promise((resolve) => setImmediate(resolve))
+        check('produce')
+        if (!this.open) throw new Error('produce outside a transaction')
+        const size = requestSizeOf(records)
+        this.largestRequest = Math.max(this.largestRequest, size)
+        if (size > (this.behaviour.maxRequestBytes ?? Number.POSITIVE_INFINITY)) {
+          this.oversizedRequests++
+          throw new ProduceFailure('transient', undefined, 'Connection error: write EPIPE')
+        }
+        if (records.some((record) => this.behaviour.refuses?.(record))) {
+          throw new ProduceFailure('record-rejected', 'MESSAGE_TOO_LARGE', 'record too large')
+        }
+        this.pending.push(...records)
+      },
+      commitTransaction: async () => {
+        check('commit')
+        this.committed.push(...this.pending)
+        this.pending = []
+        this.open = false
+        this.commits++
+      },
+      abortTransaction: async () => {
+        if (this.open) this.aborts++
+        this.pending = []
+        this.open = false
+      },
+      readLatestCommitted: async (topic, key) => {
+        check('read')
+        const last = this.committed.filter((r) => r.topic === topic && r.key?.toString() === key).at(-1)
+        return last?.value ?? undefined
+      },
+    }
+  }
+}
