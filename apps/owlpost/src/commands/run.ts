@@ -5,6 +5,7 @@ import { redactUrl } from '../config/redact.js'
 import type { FailoverSafety } from '../operations/failover-safety.js'
 import { startHttpServer } from '../operations/http-server.js'
 import { startLagPoller } from '../operations/lag-poller.js'
+import { Liveness } from '../operations/liveness.js'
 import { createLogger } from '../operations/logger.js'
 import { createMetrics } from '../operations/metrics.js'
 import { Relay } from '../relay/relay.js'
@@ -25,8 +26,13 @@ export async function runRelay(env: Record<string, string | undefined>): Promise
   const metrics = createMetrics()
   const relay = new Relay(config, logger, metrics)
   let failoverSafety: FailoverSafety = { safe: false, reason: 'not checked yet' }
+  const liveness = new Liveness(
+    { progress: () => relay.progress, waiting: () => relay.status().inFlight, failed: () => relay.failed },
+    config.liveness,
+  )
+  liveness.start()
   const health = {
-    live: () => !relay.failed,
+    live: () => liveness.check(),
     readiness: () => {
       const status = relay.status()
       return {
@@ -88,6 +94,7 @@ export async function runRelay(env: Record<string, string | undefined>): Promise
   } finally {
     process.off('SIGTERM', onSignal)
     process.off('SIGINT', onSignal)
+    liveness.stop()
     await stopLagPoller()
     await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))))
   }

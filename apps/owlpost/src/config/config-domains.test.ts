@@ -99,6 +99,8 @@ const outOfDomain: Record<keyof typeof owlpostEnv, readonly string[]> = {
   EOS_TRANSACTION_TIMEOUT_MS: ['0', '2147483648'],
   EOS_CHECKPOINT_TOPIC: ['has space', '..'],
   EOS_TRANSACTIONAL_ID: [],
+  LIVENESS_MAX_LOOP_STALL_MS: ['99', '2147483648'],
+  LIVENESS_MAX_NO_PROGRESS_MS: ['999', '2147483648'],
   FAILOVER_SLOT: ['perhaps'],
   ALLOW_SLOT_RECREATE: ['perhaps'],
 }

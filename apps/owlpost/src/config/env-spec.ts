@@ -98,6 +98,10 @@ export const owlpostEnv = {
   EOS_TRANSACTION_TIMEOUT_MS: withDefault(durationMs(1), 60_000),
   EOS_CHECKPOINT_TOPIC: optional(kafkaTopic),
   EOS_TRANSACTIONAL_ID: optional(text),
+  /** /health fails after the event loop was blocked this long at once. */
+  LIVENESS_MAX_LOOP_STALL_MS: withDefault(durationMs(100), 10_000),
+  /** /health fails when facts wait this long with none delivered: a relay wedged on one fact. */
+  LIVENESS_MAX_NO_PROGRESS_MS: withDefault(durationMs(1_000), 300_000),
   FAILOVER_SLOT: withDefault(flag, true),
   ALLOW_SLOT_RECREATE: withDefault(flag, false),
 }

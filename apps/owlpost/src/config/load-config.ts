@@ -59,6 +59,8 @@ export interface OwlpostConfig {
   standbyRetryMs: number
   reconnectMaxBackoffMs: number
   lagPollIntervalMs: number
+  /** When /health fails (LIVENESS_*). */
+  liveness: { maxLoopStallMs: number; maxNoProgressMs: number }
   /** On PostgreSQL 17, a slot the standby keeps through failover (FAILOVER_SLOT). */
   failoverSlot: boolean
   /** Create a missing slot even when Kafka shows an earlier run: accept the WAL gap (ALLOW_SLOT_RECREATE). */
@@ -173,6 +175,10 @@ export function loadConfig(env: Record<string, string | undefined>): OwlpostConf
     standbyRetryMs: e.STANDBY_RETRY_MS,
     reconnectMaxBackoffMs: e.RECONNECT_MAX_BACKOFF_MS,
     lagPollIntervalMs: e.LAG_POLL_INTERVAL_MS,
+    liveness: {
+      maxLoopStallMs: e.LIVENESS_MAX_LOOP_STALL_MS,
+      maxNoProgressMs: e.LIVENESS_MAX_NO_PROGRESS_MS,
+    },
     failoverSlot: e.FAILOVER_SLOT,
     allowSlotRecreate: e.ALLOW_SLOT_RECREATE,
     warnings,

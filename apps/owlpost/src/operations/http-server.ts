@@ -2,8 +2,8 @@ import { createServer, type Server } from 'node:http'
 import type { Registry } from 'prom-client'
 
 export interface HealthSource {
-  /** Liveness: the relay loop has ticked recently. */
-  live(): boolean
+  /** Liveness: the event loop runs and the relay makes progress (see Liveness). */
+  live(): { live: true } | { live: false; reason: string }
   /** Readiness: connected to PostgreSQL and Kafka, and holding the slot. */
   readiness(): { ready: boolean; [detail: string]: unknown }
 }
@@ -21,9 +21,9 @@ export function startHttpServer(
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0]
     if (path === '/health') {
-      const live = health.live()
-      response.writeHead(live ? 200 : 503, { 'content-type': 'text/plain' })
-      response.end(live ? 'OK' : 'Not OK')
+      const state = health.live()
+      response.writeHead(state.live ? 200 : 503, { 'content-type': 'text/plain' })
+      response.end(state.live ? 'OK' : `Not OK: ${state.reason}`)
       return
     }
     if (path === '/ready') {

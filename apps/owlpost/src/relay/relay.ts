@@ -35,6 +35,8 @@ export interface RelayStatus {
 export class Relay {
   private readonly sink: KafkaSink
   private readonly relay: FactRelay
+  /** Facts that reached Kafka, dead letters included (see `progress`). */
+  private delivered = 0
   /** performance.now() when the transaction being handed to the sink was offered. */
   private handingSince = 0
   /** Seconds the sink took to accept it: one clock read per transaction, its facts are accepted together. */
@@ -132,6 +134,11 @@ export class Relay {
     return this.relay.failed
   }
 
+  /** Facts that reached Kafka so far, dead letters included: liveness watches it grow. */
+  get progress(): number {
+    return this.delivered
+  }
+
   /** Runs until `signal` aborts (then drains and confirms) or a halting error. */
   run(signal: AbortSignal): Promise<void> {
     return this.relay.run(signal)
@@ -171,7 +178,8 @@ export class Relay {
           this.handingSeconds ??= (performance.now() - this.handingSince) / 1000
           go.handlerLatency.observe(this.handingSeconds, 1, aggregateType, eventType)
         },
-        delivered(deliveredTo, _fact, transaction, seconds) {
+        delivered: (deliveredTo, _fact, transaction, seconds) => {
+          this.delivered++
           const topic = labels.topic.of(deliveredTo)
           countDelivered(topic)
           go.produceLatency.observe(seconds, 1, topic)
@@ -182,7 +190,8 @@ export class Relay {
         deliveryFailed(failedTopic, facts, type) {
           go.produceFailures.inc({ topic: labels.topic.of(failedTopic), error_type: type }, facts)
         },
-        deadLettered(_reason, originalTopic) {
+        deadLettered: (_reason, originalTopic) => {
+          this.delivered++
           const topic = labels.topic.of(originalTopic ?? 'unknown')
           metrics.factsDeadLettered.inc({ topic })
           go.produceFailures.inc({ topic, error_type: 'dead_letter' })
