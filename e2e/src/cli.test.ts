@@ -104,5 +104,11 @@ describe('owlpost tail and inspect', () => {
     })
     expect(status.lagBytes).toBeGreaterThanOrEqual(0)
     expect(status.confirmedFlushLsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/)
+    // A fresh database: PUBLIC may still emit, and inspect says how to stop it for every overload.
+    expect(status.emitPrivilege.publicCanExecute).toBe(true)
+    expect(status.emitPrivilege.publicOverloads).toHaveLength(2)
+    expect(status.emitPrivilege.revoke).toMatch(
+      /^REVOKE EXECUTE ON FUNCTION pg_logical_emit_message\(boolean,text,(text|bytea)[^)]*\), pg_logical_emit_message\(.*\) FROM PUBLIC;$/,
+    )
   })
 })

@@ -1,5 +1,6 @@
 import { ReplicationConnection } from '@factlib/wal'
 import type { OwlpostConfig } from '../config/load-config.js'
+import { type EmitPrivilege, readEmitPrivilege, revokeStatement } from '../operations/emit-privilege.js'
 import { type FailoverSafety, readFailoverSafety } from '../operations/failover-safety.js'
 import { createLogger } from '../operations/logger.js'
 import { readSlotStatus, type SlotStatus } from '../operations/slot-status.js'
@@ -9,6 +10,8 @@ import { type SlotGap, slotGap } from '../slot-gap/slot-gap.js'
 
 export interface InspectReport extends SlotStatus {
   failover: FailoverSafety
+  /** Whether any role may emit facts, and when so the statement that closes it. */
+  emitPrivilege: EmitPrivilege & { revoke?: string }
   /**
    * For a missing slot: the WAL a new slot would skip, judged as `owlpost` would before creating
    * it; null when Kafka shows no earlier run; a string when Kafka could not be asked.
@@ -34,7 +37,14 @@ export async function inspectSlot(options: {
   })
   try {
     const status = await readSlotStatus(connection, options)
-    const report: InspectReport = { ...status, failover: await readFailoverSafety(connection, options.slot) }
+    const privilege = await readEmitPrivilege(connection)
+    const report: InspectReport = {
+      ...status,
+      failover: await readFailoverSafety(connection, options.slot),
+      emitPrivilege: privilege.publicCanExecute
+        ? { ...privilege, revoke: revokeStatement(privilege) }
+        : privilege,
+    }
     if (status.exists) return report
     if (!options.config) {
       return {
