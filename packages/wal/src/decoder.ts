@@ -3,8 +3,9 @@
 // type-checks) in any JavaScript runtime. tsconfig.decoder.json holds it to that.
 export { formatLsn, InvalidLsnError, invalidLsn, parseLsn } from './lsn.js'
 export { PgoutputDecodeError } from './pgoutput-decode-error.js'
-export { type OversizedHead, PgoutputDecoder } from './pgoutput-decoder.js'
+export { PgoutputDecoder } from './pgoutput-decoder.js'
 export type * from './pgoutput-messages.js'
+export type { OversizedHead } from './pgoutput-oversized.js'
 export { dateToPostgresTime, postgresTimeToDate } from './postgres-time.js'
 export {
   encodeStandbyStatusUpdate,

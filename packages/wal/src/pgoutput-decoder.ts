@@ -3,7 +3,6 @@ import type {
   DeleteMessage,
   InsertMessage,
   LogicalMessage,
-  OversizedMessage,
   PgoutputMessage,
   RelationColumn,
   RelationMessage,
@@ -13,6 +12,7 @@ import type {
   TupleValue,
   UpdateMessage,
 } from './pgoutput-messages.js'
+import { decodeOversizedHead, type OversizedHead } from './pgoutput-oversized.js'
 import {
   ColumnKind,
   columnKeyFlag,
@@ -34,36 +34,6 @@ const tupleFields = {
 
 /** Size of the optional v4 fields of Stream Abort (abort LSN and abort time). */
 const streamAbortParallelFieldsSize = 16
-
-/** The message types that start with the streamed transaction's xid inside a stream block. */
-const carriesStreamXid: ReadonlySet<number> = new Set([
-  Tag.message,
-  Tag.relation,
-  Tag.type,
-  Tag.insert,
-  Tag.update,
-  Tag.delete,
-  Tag.truncate,
-])
-
-const knownTags: ReadonlySet<number> = new Set(Object.values(Tag))
-
-/** What decodeOversized() could read of a message too large to hold, from its head. */
-export interface OversizedHead {
-  /**
-   * For a logical message, `logical` carries the flags, LSN and prefix (when it ends within the
-   * head) and the content length (when that is within the head, else 0); contentHead and
-   * contentSha256 are left empty for whoever reads the content as it passes to fill in.
-   */
-  message: OversizedMessage
-  /**
-   * For a logical message: the offset in the message of the bytes still to read, and the content
-   * length. With the length, the offset is where the content starts; without it (undefined), the
-   * header did not end within the head and the offset is where the prefix starts, so its NUL and
-   * the content length still have to be found in the bytes that follow.
-   */
-  content?: { offset: number; length: number | undefined }
-}
 
 /**
  * Decodes pgoutput messages (protocol versions 1 to 4), one XLogData payload at a time.
@@ -220,52 +190,7 @@ export class PgoutputDecoder {
    * type and xid. An oversized Relation is not cached, so changes to its table that follow fail.
    */
   decodeOversized(head: Uint8Array, byteLength: number, maxMessageBytes: number): OversizedHead {
-    const reader = this.reader
-    reader.reset(head, 'oversized')
-    if (head.length >= byteLength) {
-      reader.fail('head', `the head is ${head.length} bytes of a message of ${byteLength}: not cut short`, 0)
-    }
-    const tag = reader.uint8('tag')
-    if (!knownTags.has(tag)) {
-      reader.fail('tag', `unknown message tag 0x${tag.toString(16).padStart(2, '0')}`, 0)
-    }
-    const message: OversizedMessage = {
-      tag: 'oversized',
-      type: String.fromCharCode(tag),
-      byteLength,
-      maxMessageBytes,
-    }
-    if (!carriesStreamXid.has(tag)) return { message }
-    const xid = this.streamXid(reader)
-    if (xid !== undefined) message.xid = xid
-    if (tag !== Tag.message) return { message }
-    reader.messageType = 'message'
-    const flags = reader.uint8('flags')
-    const lsn = reader.uint64('lsn')
-    const prefixOffset = reader.offset
-    message.logical = {
-      transactional: (flags & messageTransactionalFlag) !== 0,
-      lsn,
-      prefix: undefined,
-      contentLength: 0,
-      contentHead: new Uint8Array(0),
-      contentSha256: '',
-    }
-    const rest = { offset: prefixOffset, length: undefined }
-    if (head.indexOf(0, prefixOffset) < 0) return { message, content: rest }
-    message.logical.prefix = reader.cstring('prefix')
-    if (reader.remaining < 4) return { message, content: rest }
-    const lengthOffset = reader.offset
-    const contentLength = reader.int32('content.length')
-    if (contentLength !== byteLength - reader.offset) {
-      reader.fail(
-        'content.length',
-        `declares ${contentLength} byte(s) but ${byteLength - reader.offset} follow in the message`,
-        lengthOffset,
-      )
-    }
-    message.logical.contentLength = contentLength
-    return { message, content: { offset: reader.offset, length: contentLength } }
+    return decodeOversizedHead(this.reader, head, byteLength, maxMessageBytes, this.streaming)
   }
 
   /** Inside a stream block, data messages start with the xid of the streamed transaction. */
