@@ -5,6 +5,7 @@ export { formatLsn, InvalidLsnError, invalidLsn, parseLsn } from './lsn.js'
 export { PgoutputDecodeError } from './pgoutput-decode-error.js'
 export { PgoutputDecoder } from './pgoutput-decoder.js'
 export type * from './pgoutput-messages.js'
+export type { OversizedHead } from './pgoutput-oversized.js'
 export { dateToPostgresTime, postgresTimeToDate } from './postgres-time.js'
 export {
   encodeStandbyStatusUpdate,

@@ -46,6 +46,11 @@ export class DeliveredTransactions {
       case 'message':
         if (!message.transactional) this.deliver(message.lsn)
         break
+      case 'oversized':
+        // Not a transaction boundary. A non-transactional logical message still moves the
+        // position, as a whole one does, so acknowledgeIdle() waits for it to be acknowledged.
+        if (message.logical && !message.logical.transactional) this.deliver(message.logical.lsn)
+        break
       default:
         break
     }

@@ -12,6 +12,7 @@ import type {
   TupleValue,
   UpdateMessage,
 } from './pgoutput-messages.js'
+import { decodeOversizedHead, type OversizedHead } from './pgoutput-oversized.js'
 import {
   ColumnKind,
   columnKeyFlag,
@@ -180,6 +181,16 @@ export class PgoutputDecoder {
       default:
         return reader.fail('tag', `unknown message tag 0x${tag.toString(16).padStart(2, '0')}`, 0)
     }
+  }
+
+  /**
+   * Reads the head of a message too large to hold (the first bytes of a `byteLength`-byte message
+   * that exceeded `maxMessageBytes`). Uses this decoder's state: inside a stream block an xid
+   * precedes the rest. Only a logical message's header is read in full; other types give their
+   * type and xid. An oversized Relation is not cached, so changes to its table that follow fail.
+   */
+  decodeOversized(head: Uint8Array, byteLength: number, maxMessageBytes: number): OversizedHead {
+    return decodeOversizedHead(this.reader, head, byteLength, maxMessageBytes, this.streaming)
   }
 
   /** Inside a stream block, data messages start with the xid of the streamed transaction. */

@@ -66,6 +66,25 @@ export interface StartReplicationOptions {
 /** 8 MiB: see the README (memory per message held, against Kafka's 1 MiB default max.message.bytes). */
 export const defaultMaxMessageBytes = 8 * 1024 * 1024
 
+/**
+ * The smallest maxMessageBytes allowed: an oversized message is read from a head of 64 KiB, so a
+ * smaller cap would cut messages the head could hold whole anyway.
+ */
+export const minimumMaxMessageBytes = 64 * 1024
+/** PostgreSQL's own limit on one allocation (MaxAllocSize): no message is larger. */
+const largestMaxMessageBytes = 1024 * 1024 * 1024 - 1
+
+/** The cap a stream applies: the option checked, or the default. Throws RangeError naming maxMessageBytes. */
+export function resolveMaxMessageBytes(value: number | undefined): number {
+  if (value === undefined) return defaultMaxMessageBytes
+  if (!Number.isInteger(value) || value < minimumMaxMessageBytes || value > largestMaxMessageBytes) {
+    throw new RangeError(
+      `maxMessageBytes must be an integer from ${minimumMaxMessageBytes} to ${largestMaxMessageBytes}; got ${value}`,
+    )
+  }
+  return value
+}
+
 /** Version gates of pgoutput and slot options (server_version_num). */
 const minimumServerVersion = {
   protoVersion: { 1: 100000, 2: 140000, 3: 150000, 4: 160000 },

@@ -14,13 +14,16 @@ import {
   type CreateReplicationSlotResult,
   createReplicationSlotCommand,
   createReplicationSlotResult,
+  defaultMaxMessageBytes,
   dropReplicationSlotCommand,
   type IdentifySystemResult,
   identifySystemResult,
+  resolveMaxMessageBytes,
   type StartReplicationOptions,
   startReplicationCommand,
 } from './replication-commands.js'
 import { AuthenticationError, ReplicationConnectionError } from './replication-errors.js'
+import { xlogDataHeaderSize } from './replication-frames.js'
 import { type ReplicationStream, ReplicationStreamImpl } from './replication-stream.js'
 import { type QueryChannel, type QueryResult, simpleQuery, startCopyBoth } from './simple-query.js'
 import { type SessionState, sessionMismatch, type TargetSessionAttrs } from './target-session-attrs.js'
@@ -211,7 +214,14 @@ export class ReplicationConnection {
   startReplication(options: StartReplicationOptions): Promise<ReplicationStream> {
     return this.exclusive(async () => {
       const command = this.startReplicationCommand(options)
+      const maxMessageBytes = resolveMaxMessageBytes(options.maxMessageBytes)
       await startCopyBoth(this.channel, command, `START_REPLICATION SLOT ${options.slot}`)
+      // From here a larger pgoutput message is read past rather than held, and nothing else may be
+      // larger than the cap (or the default, whichever is more).
+      this.source.setLimits(
+        Math.max(maxMessageBytes, defaultMaxMessageBytes),
+        maxMessageBytes + xlogDataHeaderSize,
+      )
       this.logger.info({ slot: options.slot, command }, 'replication started')
       this.stream = new ReplicationStreamImpl(
         this.source,
@@ -225,6 +235,7 @@ export class ReplicationConnection {
           statusIntervalMs: options.statusIntervalMs ?? 10_000,
           confirmIntervalMs: options.confirmIntervalMs ?? 0,
           silenceTimeoutMs: options.silenceTimeoutMs ?? 60_000,
+          maxMessageBytes,
           logger: this.logger,
         },
       )

@@ -43,6 +43,9 @@ export interface StandbyStatusUpdate {
 
 const standbyStatusUpdateSize = 34
 
+/** The 'w' byte and three Int64 (walStart, walEnd, serverTime) before the pgoutput message. */
+export const xlogDataHeaderSize = 25
+
 /** Parses one CopyData payload of a replication stream. Throws PgoutputDecodeError. */
 export function parseReplicationFrame(payload: Uint8Array, reader = new BufferReader()): ReplicationFrame {
   reader.reset(payload, 'replication_frame')

@@ -2,12 +2,18 @@ import type { AsynchronousMessages } from './asynchronous-messages.js'
 import { BufferReader } from './buffer-reader.js'
 import { DeliveredTransactions } from './delivered-transactions.js'
 import type { Logger } from './logger.js'
+import { OversizedContentDigest } from './oversized-content.js'
 import type { PgoutputDecoder } from './pgoutput-decoder.js'
 import type { PgoutputMessage } from './pgoutput-messages.js'
 import { PostgresError } from './postgres-error.js'
 import { nowAsPostgresTime } from './postgres-time.js'
 import { ReplicationProtocolError, ReplicationSilenceError } from './replication-errors.js'
-import { encodeStandbyStatusUpdate, parseReplicationFrame } from './replication-frames.js'
+import {
+  encodeStandbyStatusUpdate,
+  parseReplicationFrame,
+  ReplicationFrameByte,
+  xlogDataHeaderSize,
+} from './replication-frames.js'
 import type { BackendMessage, BackendMessageSource } from './wire/backend-message-source.js'
 import { parseErrorFields } from './wire/backend-messages.js'
 import { copyDataMessage, copyDoneMessage, terminateMessage } from './wire/frontend-messages.js'
@@ -49,6 +55,8 @@ export interface ReplicationStreamSettings {
   /** 0: no prompt updates; otherwise the least time between a prompt update and the one before. */
   confirmIntervalMs: number
   silenceTimeoutMs: number
+  /** A larger pgoutput message is read past, not held: it arrives as an `oversized` message. */
+  maxMessageBytes: number
   logger: Logger
 }
 
@@ -177,7 +185,8 @@ export class ReplicationStreamImpl implements ReplicationStream {
       return undefined
     }
     if (!message) return undefined
-    if (message.code !== BackendCode.copyData) {
+    // Anything but a whole CopyData (a truncated one must be read past, which waits) is next()'s.
+    if (message.code !== BackendCode.copyData || message.body.length < message.bodyLength) {
       this.held = message
       return undefined
     }
@@ -202,6 +211,52 @@ export class ReplicationStreamImpl implements ReplicationStream {
     return frame
   }
 
+  /**
+   * A CopyData larger than maxMessageBytes allows, of which the source kept only the head: the
+   * XLogData header and what the decoder reads of the pgoutput message's header. The rest is read
+   * past as it arrives, a logical message's content through a digest, and never held.
+   */
+  private async oversizedEvent(message: BackendMessage): Promise<ReplicationEvent> {
+    try {
+      const head = message.body
+      if (head[0] !== ReplicationFrameByte.xlogData) {
+        throw new ReplicationProtocolError(
+          `replication frame 0x${head[0]!.toString(16)} of ${message.bodyLength} bytes: only XLogData may exceed maxMessageBytes (${this.settings.maxMessageBytes})`,
+        )
+      }
+      const frame = parseReplicationFrame(head, this.reader)
+      if (frame.tag !== 'xlog_data') throw new Error('unreachable: the frame type was checked')
+      const byteLength = message.bodyLength - xlogDataHeaderSize
+      const { message: oversized, content } = this.decoder.decodeOversized(
+        frame.data,
+        byteLength,
+        this.settings.maxMessageBytes,
+      )
+      if (content && oversized.logical) {
+        const digest = new OversizedContentDigest(content.offset, content.length)
+        digest.update(frame.data.subarray(content.offset))
+        await this.source.discardRest((bytes) => digest.update(bytes))
+        Object.assign(oversized.logical, digest.finish())
+      } else {
+        await this.source.discardRest(() => {})
+      }
+      if (frame.walEnd > this.received) this.received = frame.walEnd
+      this.delivered.track(oversized)
+      return {
+        tag: 'data',
+        walStart: frame.walStart,
+        walEnd: frame.walEnd,
+        serverTime: frame.serverTime,
+        message: oversized,
+      }
+    } catch (error) {
+      // The rest of the message may be unread: nothing after it can be framed, so the stream ends.
+      this.stopTimers()
+      this.source.fail(error as Error)
+      throw error
+    }
+  }
+
   private async next(): Promise<IteratorResult<ReplicationEvent>> {
     while (!this.finished) {
       let message: BackendMessage
@@ -215,6 +270,9 @@ export class ReplicationStreamImpl implements ReplicationStream {
       }
       switch (message.code) {
         case BackendCode.copyData:
+          if (message.body.length < message.bodyLength) {
+            return { done: false, value: await this.oversizedEvent(message) }
+          }
           return { done: false, value: this.copyDataEvent(message.body) }
         case BackendCode.copyDone:
           // The server ended streaming (e.g. it is shutting down): end the iteration cleanly.

@@ -1,13 +1,30 @@
 import type { Socket } from 'node:net'
-import { ReplicationConnectionError, ReplicationProtocolError } from '../replication-errors.js'
+import { defaultMaxMessageBytes } from '../replication-commands.js'
+import {
+  BackendMessageDecodeError,
+  ReplicationConnectionError,
+  ReplicationProtocolError,
+} from '../replication-errors.js'
+import { BackendCode, backendMessageName } from './message-codes.js'
 
-/** One backend message: its type byte and the body after the Int32 length. */
+/**
+ * One backend message: its type byte and the body after the Int32 length. `bodyLength` is the
+ * length the server declared; it is larger than `body.length` only for a CopyData cut short
+ * (see `truncateCopyDataOver`), whose rest must go through discardRest() before the next message.
+ */
 export interface BackendMessage {
   code: number
   body: Uint8Array
+  bodyLength: number
 }
 
 const headerSize = 5
+
+/**
+ * How much of a truncated CopyData is kept: room for the XLogData header and a logical message's
+ * header (xid, flags, LSN, a prefix of any sensible length, the content length).
+ */
+export const truncatedHeadBytes = 64 * 1024
 
 /**
  * Frames backend messages out of the socket, pull-based: data is read only while fewer than
@@ -22,6 +39,16 @@ export class BackendMessageSource {
   private waiter: { resolve: (message: BackendMessage) => void; reject: (error: Error) => void } | undefined
   private failure: Error | undefined
   private discarding = false
+  /** Bodies larger than this fail before any of them is buffered: a peer's word is no reason to hold a gigabyte. */
+  private messageLimit = defaultMaxMessageBytes
+  /** CopyData bodies larger than this arrive cut to their head; undefined outside streaming. */
+  private copyDataLimit: number | undefined
+  /** Bytes of the last truncated CopyData not yet received and passed to discardRest(). */
+  private undiscarded = 0
+  /** While discardRest() waits: where the arriving bytes go, and its promise's settlers. */
+  private discardSink:
+    | { onBytes: (bytes: Uint8Array) => void; resolve: () => void; reject: (error: Error) => void }
+    | undefined
   /** performance.now() of the last bytes received. */
   lastActivity = performance.now()
 
@@ -38,9 +65,25 @@ export class BackendMessageSource {
     socket.on('close', () => this.fail(new ReplicationConnectionError('the server closed the connection')))
   }
 
-  /** True while a caller waits for bytes that have not arrived. */
+  /** True while a caller waits for bytes that have not arrived (a message, or the rest of one). */
   get waiting(): boolean {
-    return this.waiter !== undefined
+    return this.waiter !== undefined || this.discardSink !== undefined
+  }
+
+  /**
+   * Sets the size limits on message bodies. `messageBytes`: any larger body fails with
+   * BackendMessageDecodeError before it is buffered. `truncateCopyDataOver` (streaming only): a
+   * larger CopyData is returned cut to its first `truncatedHeadBytes` instead, and its rest goes
+   * through discardRest().
+   */
+  setLimits(messageBytes: number, truncateCopyDataOver?: number): void {
+    if (truncateCopyDataOver !== undefined && truncateCopyDataOver < truncatedHeadBytes) {
+      throw new RangeError(
+        `truncateCopyDataOver ${truncateCopyDataOver} is below the head kept (${truncatedHeadBytes})`,
+      )
+    }
+    this.messageLimit = messageBytes
+    this.copyDataLimit = truncateCopyDataOver
   }
 
   /** Bytes received but not yet consumed. */
@@ -73,6 +116,35 @@ export class BackendMessageSource {
     })
   }
 
+  /**
+   * Passes the rest of the truncated CopyData last returned to `onBytes` as it arrives, in pieces
+   * that are views into the received chunks (valid only during the call), and keeps none of it.
+   * The socket keeps flowing meanwhile: the high-water mark does not apply to bytes nobody keeps.
+   */
+  discardRest(onBytes: (bytes: Uint8Array) => void): Promise<void> {
+    if (this.discardSink) return Promise.reject(new Error('BackendMessageSource.discardRest() is pending'))
+    try {
+      while (this.undiscarded > 0 && this.chunks.length > 0) {
+        const head = this.chunks[0]!
+        const count = Math.min(head.length - this.headOffset, this.undiscarded)
+        const bytes = new Uint8Array(head.buffer, head.byteOffset + this.headOffset, count)
+        this.undiscarded -= count
+        this.consume(count)
+        onBytes(bytes)
+      }
+    } catch (error) {
+      this.fail(error as Error)
+      return Promise.reject(error)
+    }
+    if (this.undiscarded === 0) return Promise.resolve()
+    // What arrived before a failure was passed on above; the rest will never come.
+    if (this.failure) return Promise.reject(this.failure)
+    return new Promise((resolve, reject) => {
+      this.discardSink = { onBytes, resolve, reject }
+      this.socket.resume()
+    })
+  }
+
   /** Ends the source with an error: pending and later next() calls reject with it. */
   fail(error: Error): void {
     if (this.failure) return
@@ -80,6 +152,9 @@ export class BackendMessageSource {
     const waiter = this.waiter
     this.waiter = undefined
     waiter?.reject(error)
+    const sink = this.discardSink
+    this.discardSink = undefined
+    sink?.reject(error)
     this.socket.destroy()
   }
 
@@ -93,7 +168,11 @@ export class BackendMessageSource {
 
   private onData(chunk: Buffer): void {
     this.lastActivity = performance.now()
-    if (this.discarding) return
+    if (this.discarding || this.failure) return
+    if (this.discardSink) {
+      chunk = this.passToSink(chunk)
+      if (chunk.length === 0) return
+    }
     this.chunks.push(chunk)
     this.buffered += chunk.length
     if (this.waiter) {
@@ -110,10 +189,31 @@ export class BackendMessageSource {
         waiter.resolve(message)
       }
     }
-    if (!this.waiter && this.buffered >= this.highWaterMark) this.socket.pause()
+    if (!this.waiter && !this.discardSink && this.buffered >= this.highWaterMark) this.socket.pause()
+  }
+
+  /** Hands the part of `chunk` that belongs to the message being discarded to the sink; returns the rest. */
+  private passToSink(chunk: Buffer): Buffer {
+    const sink = this.discardSink!
+    const count = Math.min(chunk.length, this.undiscarded)
+    this.undiscarded -= count
+    try {
+      sink.onBytes(new Uint8Array(chunk.buffer, chunk.byteOffset, count))
+    } catch (error) {
+      this.fail(error as Error)
+      return chunk.subarray(0, 0)
+    }
+    if (this.undiscarded > 0) return chunk.subarray(0, 0)
+    this.discardSink = undefined
+    sink.resolve()
+    return chunk.subarray(count)
   }
 
   private take(): BackendMessage | undefined {
+    if (this.undiscarded > 0) {
+      if (this.failure) return undefined
+      throw new Error('BackendMessageSource: the rest of a truncated message must be discarded first')
+    }
     if (this.buffered < headerSize) return undefined
     const head = this.chunks[0]!
     // Read in place when the header lies in one chunk: a view per message only to read five bytes
@@ -130,15 +230,43 @@ export class BackendMessageSource {
       this.fail(error)
       throw error
     }
+    const bodyLength = length - 4
+    if (
+      code === BackendCode.copyData &&
+      this.copyDataLimit !== undefined &&
+      bodyLength > this.copyDataLimit
+    ) {
+      return this.takeTruncated(code, bodyLength)
+    }
+    if (bodyLength > this.messageLimit) {
+      const error = new BackendMessageDecodeError(
+        backendMessageName(code),
+        'length',
+        0,
+        `declares a body of ${bodyLength} bytes, more than the ${this.messageLimit} allowed (maxMessageBytes)`,
+      )
+      this.fail(error)
+      throw error
+    }
     const total = 1 + length
     if (this.buffered < total) return undefined
     if (head.length - this.headOffset >= total) {
       // A plain view (not Buffer.subarray, which is slower): one per message on the hot path.
-      const body = new Uint8Array(head.buffer, head.byteOffset + this.headOffset + headerSize, length - 4)
+      const body = new Uint8Array(head.buffer, head.byteOffset + this.headOffset + headerSize, bodyLength)
       this.consume(total)
-      return { code, body }
+      return { code, body, bodyLength }
     }
-    return { code, body: this.copy(total, true).subarray(headerSize) }
+    return { code, body: this.copy(total, true).subarray(headerSize), bodyLength }
+  }
+
+  /** The head of a CopyData too large to hold, once the head has arrived; the rest waits for discardRest(). */
+  private takeTruncated(code: number, bodyLength: number): BackendMessage | undefined {
+    const total = headerSize + truncatedHeadBytes
+    if (this.buffered < total) return undefined
+    // A copy, not a view: a view would keep a whole socket chunk alive as long as the head.
+    const body = this.copy(total, true).subarray(headerSize)
+    this.undiscarded = bodyLength - truncatedHeadBytes
+    return { code, body, bodyLength }
   }
 
   /** Copies the next `count` bytes out of the chunk list, consuming them if asked. */

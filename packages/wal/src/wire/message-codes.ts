@@ -18,6 +18,32 @@ export const BackendCode = {
   negotiateProtocolVersion: 0x76, // 'v'
 } as const
 
+const backendNames = new Map<number, string>([
+  [BackendCode.authentication, 'Authentication'],
+  [BackendCode.backendKeyData, 'BackendKeyData'],
+  [BackendCode.parameterStatus, 'ParameterStatus'],
+  [BackendCode.readyForQuery, 'ReadyForQuery'],
+  [BackendCode.errorResponse, 'ErrorResponse'],
+  [BackendCode.noticeResponse, 'NoticeResponse'],
+  [BackendCode.rowDescription, 'RowDescription'],
+  [BackendCode.dataRow, 'DataRow'],
+  [BackendCode.commandComplete, 'CommandComplete'],
+  [BackendCode.emptyQueryResponse, 'EmptyQueryResponse'],
+  [BackendCode.copyBothResponse, 'CopyBothResponse'],
+  [BackendCode.copyOutResponse, 'CopyOutResponse'],
+  [BackendCode.copyData, 'CopyData'],
+  [BackendCode.copyDone, 'CopyDone'],
+  [BackendCode.negotiateProtocolVersion, 'NegotiateProtocolVersion'],
+])
+
+/** For errors: "ErrorResponse ('E')", or "0x01" for a code the protocol does not have. */
+export function backendMessageName(code: number): string {
+  const name = backendNames.get(code)
+  return name === undefined
+    ? `0x${code.toString(16).padStart(2, '0')}`
+    : `${name} ('${String.fromCharCode(code)}')`
+}
+
 export const FrontendCode = {
   password: 0x70, // 'p': PasswordMessage, SASLInitialResponse and SASLResponse
   query: 0x51, // 'Q'
