@@ -8,6 +8,7 @@ import {
   fullSchedule,
   killsSchedule,
 } from './schedules.js'
+import { runSoak } from './soak.js'
 
 // kafkajs on Node 24 warns about negative timeouts on every retry; the noise would bury the progress lines.
 const emitWarning = process.emitWarning.bind(process)
@@ -19,6 +20,7 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
 }) as typeof process.emitWarning
 
 const usage = `pnpm chaos [--facts N] [--rate FACTS_PER_S] [--schedule full|ci|kills|brokers] [--exactly-once] [--failover] [--cluster] [--poison]
+       pnpm chaos --soak [--minutes M]
 
 Emits N facts (default 200000) from 8 writers while SIGKILLing owlpost, stopping Kafka and
 restarting PostgreSQL, then checks every committed fact arrived in order and every poison
@@ -38,7 +40,11 @@ brokerKills=B. --schedule brokers (cluster only) injects broker faults alone, so
 is their cost.
 --poison injects every kind of bad input in turn instead of junk alone: truncated envelopes,
 envelopes with invalid UTF-8, junk, and first, once per run, a 32 MiB message over owlpost's
-MAX_MESSAGE_BYTES, which must be dead-lettered without its body like the rest.`
+MAX_MESSAGE_BYTES, which must be dead-lettered without its body like the rest.
+--soak runs owlpost for M minutes (default 20) against a slow PostgreSQL (every answer held
+200 ms) while facts flow and its lag poller polls every 100 ms, and samples its walsender
+connections and RSS every 10 s: both must stay flat. Ends with one line:
+soak minutes=M delayMs=D walsenders=min..max (slope) rssMiB=first..last max (slope) proxyConnections=C`
 
 const { values } = parseArgs({
   // `pnpm chaos -- --exactly-once` passes the `--` on.
@@ -51,6 +57,8 @@ const { values } = parseArgs({
     failover: { type: 'boolean', default: false },
     cluster: { type: 'boolean', default: false },
     poison: { type: 'boolean', default: false },
+    soak: { type: 'boolean', default: false },
+    minutes: { type: 'string', default: '20' },
     help: { type: 'boolean', default: false },
   },
 })
@@ -75,6 +83,13 @@ function chooseSchedule(name: string, exactlyOnce: boolean, cluster: boolean) {
 // Exit through process.exit so the exit hooks stop the dedicated servers and owlpost.
 process.once('SIGINT', () => process.exit(130))
 process.once('SIGTERM', () => process.exit(143))
+
+if (values.soak) {
+  const soak = await runSoak({ minutes: Number(values.minutes), log: (line) => console.log(line) })
+  for (const problem of soak.problems) console.log(`FAIL: ${problem}`)
+  console.log(soak.summary)
+  process.exit(soak.problems.length === 0 ? 0 : 1)
+}
 
 const result = await runChaos({
   facts,

@@ -34,6 +34,7 @@ export {
   NotControllableError,
   type PostgresService,
 } from './services.js'
+export { type SlowProxy, startSlowProxy } from './slow-proxy.js'
 export { uniqueName } from './unique-name.js'
 export { waitFor } from './wait.js'
 

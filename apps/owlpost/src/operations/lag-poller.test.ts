@@ -1,7 +1,6 @@
-import { createDatabase, startPostgres } from '@factlib/testing'
+import { createDatabase, startPostgres, startSlowProxy } from '@factlib/testing'
 import postgres from 'postgres'
 import { afterAll, describe, expect, it } from 'vitest'
-import { startSlowProxy } from '../test-support/slow-proxy.js'
 import { startLagPoller } from './lag-poller.js'
 import { createLogger } from './logger.js'
 import { createMetrics } from './metrics.js'
