@@ -1,9 +1,9 @@
-import { execFileSync, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { freePort, startKafka } from '@factlib/testing'
+import { freePort, makeSelfSignedCertificate, startKafka } from '@factlib/testing'
 import { afterAll, describe, expect, it } from 'vitest'
 import { owlpostCli, startOwlpost } from './support/owlpost-process.js'
 import { createScenario } from './support/scenario.js'
@@ -22,32 +22,10 @@ function leaks(text: string): string[] {
 }
 
 /** A client certificate whose key is encrypted with the key-password sentinel. */
-function encryptedClientCertificate(): { cert: string; key: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'owlpost-secrets-'))
-  const cert = join(dir, 'client-cert.pem')
-  const key = join(dir, 'client-key.pem')
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=client',
-      '-passout',
-      `pass:${sentinels.keyPassword}`,
-    ],
-    { stdio: 'pipe' },
-  )
-  return { cert, key }
-}
+const encryptedClientCertificate = () =>
+  makeSelfSignedCertificate(mkdtempSync(join(tmpdir(), 'owlpost-secrets-')), 'client', {
+    passphrase: sentinels.keyPassword,
+  })
 
 async function runCli(
   args: string[],

@@ -1,4 +1,4 @@
-import { Kafka, logLevel } from 'kafkajs'
+import { Kafka, type KafkaMessage, logLevel } from 'kafkajs'
 
 export interface ReadRecord {
   topic: string
@@ -9,6 +9,21 @@ export interface ReadRecord {
   headers: Record<string, string>
   /** The record's timestamp (ms since the epoch), as the broker stored it. */
   timestamp: number
+}
+
+/** A consumed message as tests read it: key and header values as text. */
+export function readRecord(topic: string, partition: number, message: KafkaMessage): ReadRecord {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key ? message.key.toString('utf8') : null,
+    value: message.value ?? Buffer.alloc(0),
+    headers: Object.fromEntries(
+      Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value ?? '')]),
+    ),
+    timestamp: Number(message.timestamp),
+  }
 }
 
 /**
@@ -41,17 +56,7 @@ export async function readTopics(
       consumer
         .run({
           eachMessage: async ({ topic, partition, message }) => {
-            records.push({
-              topic,
-              partition,
-              offset: message.offset,
-              key: message.key ? message.key.toString('utf8') : null,
-              value: message.value ?? Buffer.alloc(0),
-              timestamp: Number(message.timestamp),
-              headers: Object.fromEntries(
-                Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value ?? '')]),
-              ),
-            })
+            records.push(readRecord(topic, partition, message))
             if (done(records)) {
               clearTimeout(timer)
               resolve()

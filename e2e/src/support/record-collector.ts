@@ -1,6 +1,6 @@
 import { waitFor } from '@factlib/testing'
 import { Kafka, logLevel } from 'kafkajs'
-import type { ReadRecord } from './kafka-reader.js'
+import { type ReadRecord, readRecord } from './kafka-reader.js'
 
 /** A record as the collector saw it, with when it arrived here (Date.now()). */
 export interface CollectedRecord extends ReadRecord {
@@ -34,18 +34,7 @@ export async function collectRecords(brokers: string[], topics: string[]): Promi
   await consumer.subscribe({ topics, fromBeginning: true })
   await consumer.run({
     eachMessage: async ({ topic, partition, message }) => {
-      records.push({
-        topic,
-        partition,
-        offset: message.offset,
-        key: message.key ? message.key.toString('utf8') : null,
-        value: message.value ?? Buffer.alloc(0),
-        headers: Object.fromEntries(
-          Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value ?? '')]),
-        ),
-        timestamp: Number(message.timestamp),
-        arrivedAt: Date.now(),
-      })
+      records.push({ ...readRecord(topic, partition, message), arrivedAt: Date.now() })
     },
   })
   return {

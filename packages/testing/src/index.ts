@@ -26,6 +26,7 @@ export {
   startPostgresPair,
 } from './postgres/standby-pair.js'
 export { type PostgresMajor, postgresMajor } from './postgres/version.js'
+export { makeSelfSignedCertificate, type SelfSignedCertificate } from './self-signed-certificate.js'
 export {
   type Backend,
   type ControllableService,

@@ -12,6 +12,7 @@ import {
   encodeStandbyStatusUpdate,
   parseReplicationFrame,
   ReplicationFrameByte,
+  type XLogData,
   xlogDataHeaderSize,
 } from './replication-frames.js'
 import type { BackendMessage, BackendMessageSource } from './wire/backend-message-source.js'
@@ -195,20 +196,22 @@ export class ReplicationStreamImpl implements ReplicationStream {
 
   private copyDataEvent(body: Uint8Array): ReplicationEvent {
     const frame = parseReplicationFrame(body, this.reader)
-    if (frame.tag === 'xlog_data') {
-      if (frame.walEnd > this.received) this.received = frame.walEnd
-      const decoded = this.decoder.decode(frame.data)
-      this.delivered.track(decoded)
-      return {
-        tag: 'data',
-        walStart: frame.walStart,
-        walEnd: frame.walEnd,
-        serverTime: frame.serverTime,
-        message: decoded,
-      }
-    }
+    if (frame.tag === 'xlog_data') return this.dataEvent(frame, this.decoder.decode(frame.data))
     if (frame.replyRequested) this.sendStatusUpdate(false)
     return frame
+  }
+
+  /** A decoded message received: what the server sent so far and what was delivered move with it. */
+  private dataEvent(frame: XLogData, message: PgoutputMessage): ReplicationEvent {
+    if (frame.walEnd > this.received) this.received = frame.walEnd
+    this.delivered.track(message)
+    return {
+      tag: 'data',
+      walStart: frame.walStart,
+      walEnd: frame.walEnd,
+      serverTime: frame.serverTime,
+      message,
+    }
   }
 
   /**
@@ -240,15 +243,7 @@ export class ReplicationStreamImpl implements ReplicationStream {
       } else {
         await this.source.discardRest(() => {})
       }
-      if (frame.walEnd > this.received) this.received = frame.walEnd
-      this.delivered.track(oversized)
-      return {
-        tag: 'data',
-        walStart: frame.walStart,
-        walEnd: frame.walEnd,
-        serverTime: frame.serverTime,
-        message: oversized,
-      }
+      return this.dataEvent(frame, oversized)
     } catch (error) {
       // The rest of the message may be unread: nothing after it can be framed, so the stream ends.
       this.stopTimers()

@@ -1,56 +1,17 @@
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { makeSelfSignedCertificate } from '@factlib/testing'
 import { describe, expect, it } from 'vitest'
 import type { owlpostEnv } from './env-spec.js'
-import { ConfigError, loadConfig } from './load-config.js'
-
-const minimal = {
-  WAL_PREFIX: 'westeros',
-  MASTER_DATABASE_URL: 'postgres://relay:s3cret@db:5432/app',
-  KAFKA_BROKERS: 'k1:9092',
-}
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env)
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError)
-    return (error as ConfigError).problems.map((problem) => `${problem.variable}: ${problem.message}`)
-  }
-  return []
-}
+import { loadConfig } from './load-config.js'
+import { minimal, problemsOf } from './test-env.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'owlpost-config-'))
 const notPem = join(dir, 'not-pem.txt')
 writeFileSync(notPem, 'hello')
 
-/** A self-signed certificate and its key, and a second key that is not its. */
-function certificatePair(name: string): { cert: string; key: string } {
-  const cert = join(dir, `${name}-cert.pem`)
-  const key = join(dir, `${name}-key.pem`)
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${name}`,
-    ],
-    { stdio: 'pipe' },
-  )
-  return { cert, key }
-}
+const certificatePair = (name: string) => makeSelfSignedCertificate(dir, name)
 
 /**
  * Values out of each variable's domain. Typed over every variable of the spec, so a variable

@@ -1,21 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig } from './load-config.js'
-
-const minimal = {
-  WAL_PREFIX: 'westeros',
-  MASTER_DATABASE_URL: 'postgres://relay:s3cret@db:5432/app',
-  KAFKA_BROKERS: 'k1:9092, k2:9092',
-}
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env)
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError)
-    return (error as ConfigError).problems.map((problem) => `${problem.variable}: ${problem.message}`)
-  }
-  throw new Error('expected a ConfigError')
-}
+import { loadConfig } from './load-config.js'
+import { minimal, problemsOf } from './test-env.js'
 
 describe('loadConfig', () => {
   it('applies the Go owlpost defaults', () => {
