@@ -134,6 +134,13 @@ describe('authentication against a hostile server', () => {
     if (result.status === 'fulfilled') await result.value.close()
   })
 
+  it('refuses an MD5 request whose salt is not 4 bytes', async () => {
+    const server = await serve(askPassword('md5', Uint8Array.of(1)))
+    const error = await refused(server)
+    expect(error).toMatchObject({ request: 'AuthenticationMD5Password', field: 'salt' })
+    expect(server.passwordMessages).toEqual([])
+  })
+
   describe('channel_binding=require: no password of any kind unless SCRAM-SHA-256-PLUS', () => {
     it('refuses a cleartext password request before sending anything', async () => {
       const server = await serve(askPassword('cleartext'))

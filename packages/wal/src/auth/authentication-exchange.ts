@@ -119,6 +119,13 @@ export class AuthenticationExchange {
         socket.write(passwordMessage(this.password('cleartext password')))
         return
       case AuthenticationCode.md5Password:
+        // The protocol's salt is 4 bytes; any other length is a broken message, not a salt.
+        if (request.data.length !== 4) {
+          throw new AuthenticationError(`${name}: the salt is ${request.data.length} bytes, not 4`, {
+            request: name,
+            field: 'salt',
+          })
+        }
         this.method = 'md5'
         this.step = 'password-sent'
         socket.write(passwordMessage(md5PasswordResponse(options.user, this.password('MD5'), request.data)))

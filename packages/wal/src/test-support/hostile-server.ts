@@ -161,10 +161,10 @@ export const trust: Trick = async (peer) => {
 }
 
 /** AuthenticationCleartextPassword (3), or AuthenticationMD5Password (5) with a salt. */
-export function askPassword(kind: 'cleartext' | 'md5'): Trick {
+export function askPassword(kind: 'cleartext' | 'md5', salt = Uint8Array.of(1, 2, 3, 4)): Trick {
   return async (peer) => {
     await peer.next()
-    peer.send(kind === 'cleartext' ? authentication(3) : authentication(5, Uint8Array.of(1, 2, 3, 4)))
+    peer.send(kind === 'cleartext' ? authentication(3) : authentication(5, salt))
     if (!(await peer.next())) return
     peer.send(authenticationOk())
     await serveUntilTerminate(peer)
