@@ -59,6 +59,7 @@ describe('connection options as libpq users know them', () => {
       applicationName: undefined,
       connectTimeoutMs: 30_000,
       channelBinding: 'prefer',
+      requireAuth: undefined,
     })
     expect(resolveConnectionOptions('user=a', {})).toMatchObject({
       host: 'localhost',
@@ -105,5 +106,33 @@ describe('connection options as libpq users know them', () => {
     expect(resolveConnectionOptions('host=a', { PGTARGETSESSIONATTRS: 'standby' }).targetSessionAttrs).toBe(
       'standby',
     )
+  })
+
+  it('reads require_auth as libpq does: a list, or a list of negations, from the string or PGREQUIREAUTH', () => {
+    const allowed = (text: string, env = {}) => [
+      ...(resolveConnectionOptions(text, env).requireAuth?.allowed ?? []),
+    ]
+    expect(allowed('require_auth=scram-sha-256')).toEqual(['scram-sha-256'])
+    expect(allowed('require_auth=none,scram-sha-256')).toEqual(['none', 'scram-sha-256'])
+    expect(allowed('require_auth=!password,!md5').sort()).toEqual(['gss', 'none', 'scram-sha-256', 'sspi'])
+    expect(allowed('require_auth=!none').sort()).toEqual(['gss', 'md5', 'password', 'scram-sha-256', 'sspi'])
+    expect(resolveConnectionOptions('postgres://h/db?require_auth=md5', {}).requireAuth).toEqual({
+      setting: 'md5',
+      allowed: new Set(['md5']),
+    })
+    expect(allowed('host=a', { PGREQUIREAUTH: 'password' })).toEqual(['password'])
+    // The string wins over the environment, the option over both.
+    expect(allowed('require_auth=md5', { PGREQUIREAUTH: 'password' })).toEqual(['md5'])
+    expect(
+      resolveConnectionOptions({ connectionString: 'require_auth=md5', requireAuth: 'none' }, {}).requireAuth
+        ?.setting,
+    ).toBe('none')
+    expect(resolveConnectionOptions('require_auth=', {}).requireAuth).toBeUndefined()
+    expect(() => resolveConnectionOptions('require_auth=!md5,password', {})).toThrow(
+      /negated and non-negated methods cannot be mixed/,
+    )
+    expect(() => resolveConnectionOptions('require_auth=scram', {})).toThrow(ConnectionOptionsError)
+    expect(() => resolveConnectionOptions('require_auth=md5,,password', {})).toThrow(/unknown method ""/)
+    expect(() => resolveConnectionOptions('require_auth=md5,md5', {})).toThrow(/listed more than once/)
   })
 })

@@ -1,8 +1,10 @@
+import { parseRequireAuth, type RequireAuth } from './auth/require-auth.js'
 import { ConnectionOptionsError } from './connection-options-error.js'
 import { type HostAddress, pairHostsWithPorts, splitUriHosts } from './host-list.js'
 import type { Logger } from './logger.js'
 import { parseTargetSessionAttrs, type TargetSessionAttrs } from './target-session-attrs.js'
 
+export type { RequireAuth, RequireAuthMethod } from './auth/require-auth.js'
 export { ConnectionOptionsError } from './connection-options-error.js'
 export type { HostAddress } from './host-list.js'
 export type { TargetSessionAttrs } from './target-session-attrs.js'
@@ -34,6 +36,12 @@ export interface ReplicationConnectionOptions {
   connectTimeoutMs?: number
   /** SCRAM channel binding: 'prefer' (default) uses SCRAM-SHA-256-PLUS when TLS allows it. */
   channelBinding?: 'disable' | 'prefer' | 'require'
+  /**
+   * libpq's require_auth: the authentication requests the client answers, e.g. 'scram-sha-256' or
+   * '!password,!md5' (methods password, md5, scram-sha-256, gss, sspi, none). Anything else is
+   * refused before a password leaves. Default: any.
+   */
+  requireAuth?: string
   /** Which of several servers to use, as libpq: 'read-write' or 'primary' find the primary. Default 'any'. */
   targetSessionAttrs?: TargetSessionAttrs
   logger?: Logger
@@ -55,6 +63,7 @@ export interface ResolvedConnectionOptions {
   applicationName: string | undefined
   connectTimeoutMs: number
   channelBinding: 'disable' | 'prefer' | 'require'
+  requireAuth: RequireAuth | undefined
 }
 
 type Settings = Partial<Record<string, string>>
@@ -72,6 +81,7 @@ const knownKeywords = new Set([
   'application_name',
   'connect_timeout',
   'channel_binding',
+  'require_auth',
   'replication',
   'target_session_attrs',
 ])
@@ -165,7 +175,7 @@ function parseChannelBinding(text: string | undefined): 'disable' | 'prefer' | '
 /**
  * Merges, in priority order: explicit options, the connection string, then the PG* environment
  * variables libpq reads (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT,
- * PGAPPNAME, PGTARGETSESSIONATTRS), then libpq's defaults.
+ * PGAPPNAME, PGTARGETSESSIONATTRS, PGREQUIREAUTH), then libpq's defaults.
  */
 export function resolveConnectionOptions(
   input: string | ReplicationConnectionOptions,
@@ -203,5 +213,6 @@ export function resolveConnectionOptions(
       (connectTimeoutSeconds ? connectTimeoutSeconds * 1000 : undefined) ??
       30_000,
     channelBinding: options.channelBinding ?? parseChannelBinding(fromString.channel_binding) ?? 'prefer',
+    requireAuth: parseRequireAuth(options.requireAuth ?? fromString.require_auth ?? env.PGREQUIREAUTH),
   }
 }

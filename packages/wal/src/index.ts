@@ -1,11 +1,14 @@
 // @factlib/wal: the decoder (also alone as @factlib/wal/decoder) and the replication client,
 // which speaks the PostgreSQL protocol over node:net and node:tls.
 
+export { maxScramIterations } from './auth/scram-sha-256.js'
 export { type BackoffSettings, backoffDelay, defaultBackoff, pause } from './backoff.js'
 export {
   ConnectionOptionsError,
   parseConnectionString,
   type ReplicationConnectionOptions,
+  type RequireAuth,
+  type RequireAuthMethod,
   type ResolvedConnectionOptions,
   resolveConnectionOptions,
   type SslMode,
@@ -23,6 +26,7 @@ export { defaultMaxMessageBytes } from './replication-commands.js'
 export { ReplicationConnection } from './replication-connection.js'
 export {
   AuthenticationError,
+  type AuthenticationErrorDetails,
   BackendMessageDecodeError,
   ReplicationConnectionError,
   ReplicationProtocolError,

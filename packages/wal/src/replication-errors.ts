@@ -6,9 +6,33 @@ export class ReplicationConnectionError extends Error {
   }
 }
 
-/** The server cannot authenticate the way the client allows (or the other way round). */
+/** What an AuthenticationError is about, so callers need not parse its message. */
+export interface AuthenticationErrorDetails {
+  /** The server's message refused or found wrong, e.g. 'AuthenticationOk', 'AuthenticationSASLContinue'. */
+  request?: string
+  /** The part of it, e.g. a SCRAM attribute: 'i' (iteration count), 'r' (nonce), 's' (salt), 'v', 'e'. */
+  field?: string
+  /** The client setting that forbids it, e.g. 'channel_binding=require', 'require_auth=!md5'. */
+  rule?: string
+}
+
+/**
+ * The server cannot authenticate the way the client allows (or the other way round), or it broke
+ * the authentication exchange. Refusals by a rule (channel_binding, require_auth) happen before
+ * the client sends any password or proof.
+ */
 export class AuthenticationError extends Error {
   override readonly name = 'AuthenticationError'
+  readonly request: string | undefined
+  readonly field: string | undefined
+  readonly rule: string | undefined
+
+  constructor(message: string, details: AuthenticationErrorDetails = {}) {
+    super(message)
+    this.request = details.request
+    this.field = details.field
+    this.rule = details.rule
+  }
 }
 
 /** The server sent something the protocol does not allow at this point. */

@@ -4,6 +4,8 @@ import { isTls } from '../connection-transport.js'
 import { AuthenticationError } from '../replication-errors.js'
 import { type ChannelBinding, certificateEndPointHash } from './scram-sha-256.js'
 
+const required = { request: 'AuthenticationSASL', rule: 'channel_binding=require' }
+
 /**
  * The channel binding SCRAM uses on this socket: tls-server-end-point when TLS has a certificate
  * to bind to, the server offers SCRAM-SHA-256-PLUS and channel_binding allows it; else none, or an
@@ -19,7 +21,10 @@ export function chooseChannelBinding(
   const hashable = certificate !== undefined && /sha|md5/i.test(certificate.signatureAlgorithm ?? '')
   if (options.channelBinding === 'disable' || !hashable) {
     if (options.channelBinding === 'require') {
-      throw new AuthenticationError('channel_binding=require needs TLS with a certificate it can bind to')
+      throw new AuthenticationError(
+        'channel_binding=require needs TLS with a certificate it can bind to',
+        required,
+      )
     }
     return { tag: 'none', serverSupportsIt: false }
   }
@@ -27,6 +32,7 @@ export function chooseChannelBinding(
     if (options.channelBinding === 'require') {
       throw new AuthenticationError(
         'channel_binding=require, but the server does not offer SCRAM-SHA-256-PLUS',
+        required,
       )
     }
     return { tag: 'none', serverSupportsIt: true }

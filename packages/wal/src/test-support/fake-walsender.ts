@@ -13,7 +13,7 @@ export interface StatusUpdate {
   replyRequested: boolean
 }
 
-function typed(code: string, body: Uint8Array = new Uint8Array(0)): Buffer {
+export function typed(code: string, body: Uint8Array = new Uint8Array(0)): Buffer {
   const header = Buffer.alloc(5)
   header[0] = code.charCodeAt(0)
   header.writeInt32BE(body.length + 4, 1)
