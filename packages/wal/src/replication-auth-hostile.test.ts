@@ -218,10 +218,9 @@ describe('authentication against a hostile server', () => {
     })
   })
 
-  // BackendMessageSource does not cap message lengths in this branch's base: a 1 GiB ErrorResponse
-  // is buffered as it arrives until connect_timeout. The cap (maxMessageBytes, default 8 MiB) is
-  // being added on the `wal` branch (issue #30); with it merged this test should pass as written.
-  it.skip('ends an oversized ErrorResponse during startup in a typed error, not a big buffer', async () => {
+  // BackendMessageSource refuses a body over its cap (8 MiB before streaming) from the length
+  // header alone, so a 1 GiB ErrorResponse never reaches a buffer.
+  it('ends an oversized ErrorResponse during startup in a typed error, not a big buffer', async () => {
     const server = await serve(oversizedErrorResponse(2 ** 30, 32 * 1024 * 1024))
     const started = performance.now()
     const failure = ReplicationConnection.connect(options(server.port))
