@@ -17,6 +17,7 @@ import {
   type HandlerErrorPolicy,
   isFactHandler,
 } from './handler.js'
+import { asHandlerCheckpoint, type HandlerCheckpoint } from './handler-checkpoint.js'
 import { type Logger, silentLogger } from './logger.js'
 import { type MissingSlotGuard, SlotRecreateRefusedError } from './missing-slot.js'
 import { Position } from './position.js'
@@ -395,20 +396,34 @@ class SlotRelay implements Relay {
 
   /** A checkpointed handler drops what it did not checkpoint and says where to resume. */
   async #resumeHandler(signal: AbortSignal, walEnd: bigint): Promise<void> {
-    let checkpoint: bigint
+    let checkpoint: HandlerCheckpoint
     try {
-      checkpoint = await abortable(this.#handlers[0]!.resume!(), signal)
+      checkpoint = asHandlerCheckpoint(await abortable(this.#handlers[0]!.resume!(), signal))
     } catch (error) {
       if (error instanceof Aborted) throw error
       throw new HandingError(error)
     }
-    if (checkpoint > walEnd) {
+    const { endLsn, inside } = checkpoint
+    if (endLsn > walEnd || (inside && inside.factLsn > walEnd)) {
       // Another database system (restored, rebuilt) behind the same slot name: resuming after the
       // checkpoint would skip every fact up to it as delivered.
-      throw new HandingError(new CheckpointAheadError(checkpoint, walEnd, this.#source.slot))
+      const ahead = inside && inside.factLsn > endLsn ? inside.factLsn : endLsn
+      throw new HandingError(new CheckpointAheadError(ahead, walEnd, this.#source.slot))
     }
-    this.#position.resume(checkpoint)
-    this.#logger.info({ checkpoint: formatLsn(checkpoint) }, 'resuming after the handler checkpoint')
+    try {
+      this.#position.resume(checkpoint)
+    } catch (error) {
+      throw new HandingError(error)
+    }
+    this.#logger.info(
+      {
+        checkpoint: formatLsn(endLsn),
+        ...(inside
+          ? { insideCommit: formatLsn(inside.commitLsn), insideFact: formatLsn(inside.factLsn) }
+          : {}),
+      },
+      'resuming after the handler checkpoint',
+    )
     this.#confirm()
   }
 
