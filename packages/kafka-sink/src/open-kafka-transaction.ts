@@ -1,18 +1,25 @@
-import type { SinkCheckpoint } from './sink-types.js'
+import type { ExactlyOnceOptions, SinkCheckpoint } from './sink-types.js'
 import type { QueuedFact, Step } from './transaction-queue.js'
 
+type Timing = Pick<
+  Required<ExactlyOnceOptions>,
+  'commitIntervalMs' | 'idleCheckpointMs' | 'maxFacts' | 'transactionTimeoutMs'
+>
+
 /**
- * The exactly-once sink's open Kafka transaction: what it holds and where it may commit. State
- * only; the sink's delivery loop decides when and does the I/O.
+ * The exactly-once sink's open Kafka transaction: what it holds, and where and when it may commit.
+ * No I/O: the sink's delivery loop asks (`commitPoint`) and commits.
  *
  * It may commit at two kinds of places:
  * - after a whole PostgreSQL transaction's end, with nothing produced after it (`wholeEnd`): the
- *   usual place, once the commit interval or the fact count is reached;
+ *   usual place, once the commit interval passed or it holds `maxFacts`;
  * - split, after the last fact produced, when that fact's PostgreSQL transaction says which it is
- *   (its commit LSN): the checkpoint then lies inside that transaction (`insideCheckpoint`). The
- *   sink does this only for a Kafka transaction open long enough to risk transaction.timeout.ms,
- *   so that a PostgreSQL transaction too large for one Kafka transaction gets through in parts
- *   rather than being aborted by the coordinator at every attempt.
+ *   (its commit LSN): the checkpoint then lies inside that transaction (`insideCheckpoint`). Only
+ *   once it has been open a third of transaction.timeout.ms, so that a PostgreSQL transaction too
+ *   large for one Kafka transaction gets through in parts rather than being aborted by the
+ *   coordinator at every attempt. A third leaves two thirds for the produce request already out
+ *   when the split is decided, the checkpoint record and EndTxn, and for the coordinator's clock
+ *   and ours not starting at quite the same moment; splitting earlier would only add commits.
  */
 export class OpenKafkaTransaction {
   /** Facts produced in it. */
@@ -26,7 +33,39 @@ export class OpenKafkaTransaction {
   /** The last fact produced after `end`: where a split puts the checkpoint. */
   #lastFact: QueuedFact | undefined
 
-  constructor(readonly openedAt: number) {}
+  constructor(
+    readonly openedAt: number,
+    private readonly timing: Timing,
+  ) {}
+
+  /** Due to commit at its next whole end (`flush`: the sink is draining). */
+  commitDue(now: number, flush: boolean): boolean {
+    return flush || this.facts >= this.timing.maxFacts || now >= this.#commitAt()
+  }
+
+  /**
+   * Where to commit now, if anywhere: at its whole end when due, else inside a PostgreSQL
+   * transaction when open long enough. `committedEnd`: the end of the last committed checkpoint.
+   */
+  commitPoint(now: number, flush: boolean, committedEnd: bigint): SinkCheckpoint | undefined {
+    const end = this.wholeEnd
+    if (end !== undefined) return this.commitDue(now, flush) ? { endLsn: end } : undefined
+    return now >= this.#splitAt() ? this.insideCheckpoint(committedEnd) : undefined
+  }
+
+  /** When `commitPoint` will answer if nothing more is produced; undefined: not before more is. */
+  nextCommitAt(committedEnd: bigint): number | undefined {
+    if (this.wholeEnd !== undefined) return this.#commitAt()
+    return this.insideCheckpoint(committedEnd) ? this.#splitAt() : undefined
+  }
+
+  #commitAt(): number {
+    return this.openedAt + (this.facts > 0 ? this.timing.commitIntervalMs : this.timing.idleCheckpointMs)
+  }
+
+  #splitAt(): number {
+    return this.openedAt + this.timing.transactionTimeoutMs / 3
+  }
 
   /** `step` was produced (`closing`: with its checkpoint in the same request). */
   produced(step: Step, closing: boolean): void {
@@ -41,11 +80,6 @@ export class OpenKafkaTransaction {
   /** The end it may commit at now with a whole-transaction checkpoint, if any. */
   get wholeEnd(): bigint | undefined {
     return this.#atBoundary ? this.end : undefined
-  }
-
-  /** Facts produced after the last whole end: only a split may commit it now. */
-  get insideTransaction(): boolean {
-    return !this.#atBoundary
   }
 
   /**

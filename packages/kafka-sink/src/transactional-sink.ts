@@ -42,6 +42,7 @@ import type {
   SinkTransaction,
 } from './sink-types.js'
 import { TopicCatalogue } from './topic-catalogue.js'
+import { transactionFailure } from './transaction-failure.js'
 import { type QueuedFact, TransactionQueue } from './transaction-queue.js'
 
 const closeGraceMs = 2_000
@@ -55,16 +56,9 @@ class LoopStopped extends Error {}
  * The exactly-once sink. Facts go in Kafka transactions, each holding whole PostgreSQL
  * transactions and, last, a checkpoint record: the end LSN of its last PostgreSQL transaction,
  * keyed by slot in a compacted topic. A fact is delivered when its Kafka transaction commits,
- * so the position reported to the relay is always a committed checkpoint.
- *
- * A PostgreSQL transaction too large for one Kafka transaction (one that would outlive
- * transaction.timeout.ms) is split: a Kafka transaction open for a third of that timeout inside a
- * PostgreSQL transaction commits after its last fact produced, with a checkpoint inside that
- * transaction (see OpenKafkaTransaction and checkpoint-record.ts). A third leaves two thirds for
- * the produce request already out when the split is decided, the checkpoint record and EndTxn,
- * and the coordinator's clock starting a little before ours. The position reported stays the last
- * whole transaction's end, so PostgreSQL is never confirmed into a transaction; the relay skips
- * the facts the inside checkpoint holds when it resumes.
+ * so the position reported to the relay is always a committed checkpoint. A PostgreSQL
+ * transaction too large for one Kafka transaction is split, with a checkpoint inside it
+ * (OpenKafkaTransaction); the position reported stays the last whole transaction's end.
  *
  * Anything that goes wrong inside a transaction aborts it: its facts are lost to the sink, which
  * tells the relay (`onLost`); the relay starts a new replication session, calls `resume()`, and
@@ -309,26 +303,20 @@ export class TransactionalSink implements KafkaSink {
   async #deliverLoop(client: TransactionalProducerClient): Promise<void> {
     while (this.#state === 'active') {
       const open = this.#open
-      if (open) {
-        const end = open.wholeEnd
-        if (end !== undefined && this.#commitDue(open)) {
-          await this.#commit(client, open, { endLsn: end })
-          continue
-        }
-        const inside = this.#splitDue(open) ? open.insideCheckpoint(this.#committed.endLsn) : undefined
-        if (inside) {
-          await this.#commit(client, open, inside)
-          continue
-        }
+      const now = performance.now()
+      const point = open?.commitPoint(now, this.#flushRequested, this.#committed.endLsn)
+      if (point) {
+        await this.#commit(client, open!, point)
+        continue
       }
-      const step = this.#queue.takeStep(open !== undefined && this.#commitDue(open), this.#halt)
+      const step = this.#queue.takeStep(open?.commitDue(now, this.#flushRequested) ?? false, this.#halt)
       if (step.haltOn) this.#haltAt(step.haltOn)
       if (step.facts.length === 0 && step.end === undefined) {
         await this.#waitForWork()
         continue
       }
       // Open before the await: drain() must not see the items just taken as nothing to commit.
-      if (!open) this.#open = new OpenKafkaTransaction(performance.now())
+      if (!open) this.#open = new OpenKafkaTransaction(performance.now(), this.#eos)
       const tx = this.#open!
       if (!open) await this.#attempt(client, 'begin', () => client.beginTransaction())
       // A step that closes a due transaction carries its checkpoint in the same request.
@@ -339,26 +327,10 @@ export class TransactionalSink implements KafkaSink {
     throw new LoopStopped()
   }
 
-  #commitDue(open: OpenKafkaTransaction): boolean {
-    if (this.#flushRequested) return true
-    if (open.facts >= this.#eos.maxFacts) return true
-    return performance.now() - open.openedAt >= this.#commitInterval(open)
-  }
-
-  /** Open long enough inside a PostgreSQL transaction to risk transaction.timeout.ms (see the class comment). */
-  #splitDue(open: OpenKafkaTransaction): boolean {
-    return open.insideTransaction && performance.now() - open.openedAt >= this.#eos.transactionTimeoutMs / 3
-  }
-
   async #waitForWork(): Promise<void> {
-    // A commit waits for its time, a split for its own; a transaction waiting for the rest of a
-    // PostgreSQL transaction that says nothing of itself waits for send().
-    const open = this.#open
-    let due: number | undefined
-    if (open?.wholeEnd !== undefined) due = open.openedAt + this.#commitInterval(open)
-    else if (open?.insideCheckpoint(this.#committed.endLsn)) {
-      due = open.openedAt + this.#eos.transactionTimeoutMs / 3
-    }
+    // A commit or a split waits for its time; a transaction waiting for the rest of a PostgreSQL
+    // transaction that says nothing of itself waits for send().
+    const due = this.#open?.nextCommitAt(this.#committed.endLsn)
     const wait = due === undefined ? undefined : Math.max(1, due - performance.now())
     await new Promise<void>((resolve) => {
       const timer = wait === undefined ? undefined : setTimeout(resolve, wait)
@@ -368,10 +340,6 @@ export class TransactionalSink implements KafkaSink {
       }
     })
     this.#wake = undefined
-  }
-
-  #commitInterval(open: OpenKafkaTransaction): number {
-    return open.facts > 0 ? this.#eos.commitIntervalMs : this.#eos.idleCheckpointMs
   }
 
   async #produce(
@@ -445,35 +413,19 @@ export class TransactionalSink implements KafkaSink {
     }
   }
 
-  /**
-   * Fenced: stop for good. Anything else, a fencing answer to a transaction older than
-   * transaction.timeout.ms included: abort the transaction and have the relay resend.
-   */
+  /** Fenced: stop for good. Anything else (a timeout too): abort the transaction and have the relay resend. */
   async #fail(client: TransactionalProducerClient, failure: ProduceFailure): Promise<never> {
     if (this.#state !== 'active') throw new LoopStopped()
-    // The coordinator's clock starts with the first partition added, after ours: a transaction
-    // younger than the timeout by our clock was fenced by another producer, an older one may have
-    // timed out. Treating the latter as a timeout is safe: the relay ends the session and resumes
-    // only once it holds the replication slot again, so a relay that really took over keeps it.
     const openMs = this.#open ? performance.now() - this.#open.openedAt : 0
-    const timedOut = failure.kind === 'fenced' && openMs >= this.#eos.transactionTimeoutMs
-    if (failure.kind === 'fenced' && !timedOut) {
+    const outcome = transactionFailure(failure, openMs, this.#eos, this.#committed.endLsn)
+    if (outcome.tag === 'fenced') {
       this.#fence(failure)
       throw new LoopStopped()
     }
-    // After a timeout the epoch was bumped: this producer identity can neither write nor abort.
-    if (failure.kind === 'producer-state' || timedOut) await client.resetProducer()
-    const checkpoint = this.#committed.endLsn
-    const lost = timedOut
-      ? new TransactionTimedOutError(
-          this.#eos.transactionalId,
-          checkpoint,
-          openMs,
-          this.#eos.transactionTimeoutMs,
-          failure.message,
-        )
-      : new TransactionAbortedError(checkpoint, failure.message)
-    if (timedOut) this.#logger.warn({ error: lost.message }, 'exactly-once: transaction timed out')
+    if (outcome.resetProducer) await client.resetProducer()
+    const lost = outcome.error
+    if (lost instanceof TransactionTimedOutError)
+      this.#logger.warn({ error: lost.message }, 'exactly-once: timed out')
     this.#state = 'lost'
     // The relay hears of it before any send() is refused for it (in this same tick).
     for (const listener of this.#lostListeners) listener(lost, false)
@@ -481,8 +433,7 @@ export class TransactionalSink implements KafkaSink {
     this.#reporter.setHealth(false, lost)
     const hook = this.#reporter.hooks.transactionAborted
     if (hook) this.#reporter.call('transactionAborted', () => hook(lost))
-    // The coordinator aborted a timed-out transaction itself; the next InitProducerId ends anything left.
-    if (!timedOut) await this.#abortQuietly(client)
+    if (outcome.abort) await this.#abortQuietly(client)
     throw new LoopStopped()
   }
 
