@@ -424,8 +424,9 @@ export class TransactionalSink implements KafkaSink {
     }
     if (outcome.resetProducer) await client.resetProducer()
     const lost = outcome.error
-    if (lost instanceof TransactionTimedOutError)
-      this.#logger.warn({ error: lost.message }, 'exactly-once: timed out')
+    if (lost instanceof TransactionTimedOutError) {
+      this.#logger.warn({ error: lost.message }, 'exactly-once: the Kafka transaction timed out, not fenced')
+    }
     this.#state = 'lost'
     // The relay hears of it before any send() is refused for it (in this same tick).
     for (const listener of this.#lostListeners) listener(lost, false)

@@ -1,4 +1,4 @@
-import type { HandlerCheckpoint } from './handler-checkpoint.js'
+import { asHandlerCheckpoint, type HandlerCheckpoint } from './handler-checkpoint.js'
 
 /**
  * The one owner of the position a relay confirms to PostgreSQL. Pure: no I/O, no timers. The
@@ -100,8 +100,7 @@ export class Position {
    */
   resume(checkpoint: bigint | HandlerCheckpoint): void {
     if (!this.checkpointed) throw new Error('resume() is for a checkpointed position')
-    const { endLsn, inside } =
-      typeof checkpoint === 'bigint' ? { endLsn: checkpoint, inside: undefined } : checkpoint
+    const { endLsn, inside } = asHandlerCheckpoint(checkpoint)
     // A transaction's commit record lies after the end of every transaction committed before it.
     if (inside && inside.commitLsn < endLsn) {
       throw new RangeError(

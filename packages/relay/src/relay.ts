@@ -404,11 +404,12 @@ class SlotRelay implements Relay {
       throw new HandingError(error)
     }
     const { endLsn, inside } = checkpoint
-    if (endLsn > walEnd || (inside && inside.factLsn > walEnd)) {
+    // A transaction the checkpoint lies inside has committed too, so its commit is in the past.
+    const latest = inside && inside.commitLsn > endLsn ? inside.commitLsn : endLsn
+    if (latest > walEnd) {
       // Another database system (restored, rebuilt) behind the same slot name: resuming after the
       // checkpoint would skip every fact up to it as delivered.
-      const ahead = inside && inside.factLsn > endLsn ? inside.factLsn : endLsn
-      throw new HandingError(new CheckpointAheadError(ahead, walEnd, this.#source.slot))
+      throw new HandingError(new CheckpointAheadError(latest, walEnd, this.#source.slot))
     }
     try {
       this.#position.resume(checkpoint)
