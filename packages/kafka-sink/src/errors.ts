@@ -91,7 +91,8 @@ export class KafkaConnectError extends Error {
 
 /**
  * The exactly-once sink's transactional id was taken over by a newer producer (a standby that
- * became active), or its transaction outlived transaction.timeout.ms. This sink never writes again.
+ * became active). This sink never writes again. (A fencing answer to a transaction open longer
+ * than transaction.timeout.ms is a TransactionTimedOutError instead.)
  */
 export class ProducerFencedError extends Error {
   override readonly name = 'ProducerFencedError'
@@ -101,7 +102,7 @@ export class ProducerFencedError extends Error {
   ) {
     super(
       `the Kafka producer with transactional id '${transactionalId}' was fenced (${detail}): another ` +
-        'relay took over this slot, or a transaction outlived transaction.timeout.ms; this one stops writing',
+        'relay took over this slot; this one stops writing',
     )
   }
 }
@@ -118,6 +119,30 @@ export class TransactionAbortedError extends Error {
   ) {
     super(
       `Kafka transaction aborted (${detail}); facts after checkpoint ${formatLsn(checkpoint)} will be resent`,
+    )
+  }
+}
+
+/**
+ * The broker answered the exactly-once sink with a fencing error (INVALID_PRODUCER_EPOCH,
+ * PRODUCER_FENCED) while its open Kafka transaction was older than transaction.timeout.ms: the
+ * coordinator aborted the transaction for its age and bumped the epoch, which is what fencing
+ * looks like. Not fatal: given to `onLost` like TransactionAbortedError; the relay ends the
+ * session and resumes, and only the instance that holds the replication slot gets that far.
+ */
+export class TransactionTimedOutError extends Error {
+  override readonly name = 'TransactionTimedOutError'
+  constructor(
+    readonly transactionalId: string,
+    readonly checkpoint: bigint,
+    readonly openMs: number,
+    readonly timeoutMs: number,
+    detail: string,
+  ) {
+    super(
+      `the Kafka transaction of transactional id '${transactionalId}' was open ${Math.round(openMs)} ms, ` +
+        `longer than transaction.timeout.ms (${timeoutMs} ms), and the broker aborted it (${detail}: the ` +
+        `timeout, not another relay); facts after checkpoint ${formatLsn(checkpoint)} will be resent`,
     )
   }
 }

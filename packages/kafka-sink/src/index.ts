@@ -9,6 +9,7 @@ export {
   SinkNotConnectedError,
   TopicMissingError,
   TransactionAbortedError,
+  TransactionTimedOutError,
 } from './errors.js'
 export { DeadLetterHeaderName } from './fact-router.js'
 export { createKafkaSink } from './kafka-sink.js'
@@ -29,6 +30,7 @@ export type {
   KafkaSinkOptions,
   OmittedValue,
   RoutedEnvelope,
+  SinkCheckpoint,
   SinkFact,
   SinkHooks,
   SinkTransaction,

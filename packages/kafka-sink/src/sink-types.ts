@@ -33,12 +33,31 @@ export interface SinkTransaction {
   endLsn: bigint
   /**
    * False for a part of a large transaction handed before its commit (its `endLsn` is then the
-   * previous transaction's end, see @factlib/relay). The exactly-once sink never commits a Kafka
-   * transaction after a part, only after a whole transaction's end. Default true.
+   * previous transaction's end, see @factlib/relay). The exactly-once sink commits a Kafka
+   * transaction after a part only when the part says which transaction it belongs to
+   * (`commitLsn`) and the Kafka transaction has been open a third of `transactionTimeoutMs`;
+   * otherwise only after a whole transaction's end. Default true.
    */
   complete?: boolean
+  /**
+   * The commit LSN of the PostgreSQL transaction the facts belong to (pgoutput's Begin
+   * `finalLsn`; @factlib/relay sets it). With it, the exactly-once sink may close a Kafka
+   * transaction after any of its facts, with a checkpoint inside the transaction (SinkCheckpoint).
+   */
+  commitLsn?: bigint
   commitTime?: Date
   facts: SinkFact[]
+}
+
+/**
+ * The exactly-once sink's checkpoint: the end LSN of the last whole PostgreSQL transaction its
+ * committed Kafka transactions hold and, when it also holds the first facts of the next one (a
+ * transaction too large for one Kafka transaction, split), that transaction's commit LSN and the
+ * LSN of the last of its facts held. The same shape as @factlib/relay's HandlerCheckpoint.
+ */
+export interface SinkCheckpoint {
+  endLsn: bigint
+  inside?: { commitLsn: bigint; factLsn: bigint }
 }
 
 /** What the sink read of a fact's envelope to route it; undefined when the envelope does not decode. */
@@ -104,7 +123,12 @@ export interface ExactlyOnceOptions {
   commitIntervalMs?: number
   /** ...or after this many facts, whichever comes first (never inside a PostgreSQL transaction). Default 10,000. */
   maxFacts?: number
-  /** transaction.timeout.ms: the coordinator aborts a transaction open longer. Default 60,000 ms. */
+  /**
+   * transaction.timeout.ms: the coordinator aborts a transaction open longer. A Kafka transaction
+   * open for a third of it inside a PostgreSQL transaction is closed after its last fact produced,
+   * with a checkpoint inside that transaction (read_committed consumers then see the PostgreSQL
+   * transaction in parts). Default 60,000 ms.
+   */
   transactionTimeoutMs?: number
   /** How often a transaction holding no facts moves the checkpoint over idle WAL. Default 1,000 ms. */
   idleCheckpointMs?: number
@@ -169,7 +193,7 @@ export interface KafkaSink {
    * Exactly-once only (see @factlib/relay's FactHandler): aborts what is not committed, fences any
    * older producer the first time, and returns the committed checkpoint to resume after.
    */
-  resume?(): Promise<bigint>
+  resume?(): Promise<SinkCheckpoint>
   /**
    * Exactly-once only: the open Kafka transaction was aborted; call resume() and resend. `fatal`
    * when the sink stopped for good (fenced, halted): resume() will reject.

@@ -1,15 +1,22 @@
 import { type BackoffSettings, backoffDelay, defaultBackoff, formatLsn, pause } from '@factlib/wal'
-import { checkpointRecord, exactlyOnceSettings, readCheckpoint } from './checkpoint-record.js'
+import {
+  checkpointRecord,
+  exactlyOnceSettings,
+  formatCheckpoint,
+  readCheckpoint,
+} from './checkpoint-record.js'
 import {
   ProducerFencedError,
   SinkClosedError,
   SinkHaltedError,
   SinkNotConnectedError,
   TransactionAbortedError,
+  TransactionTimedOutError,
 } from './errors.js'
 import type { FactRouter } from './fact-router.js'
 import type { InFlightLimit } from './in-flight-limit.js'
 import { type Logger, silentLogger } from './logger.js'
+import { OpenKafkaTransaction } from './open-kafka-transaction.js'
 import {
   type OutgoingRecord,
   ProduceFailure,
@@ -31,10 +38,12 @@ import type {
   ExactlyOnceOptions,
   KafkaSink,
   KafkaSinkOptions,
+  SinkCheckpoint,
   SinkFact,
   SinkTransaction,
 } from './sink-types.js'
 import { TopicCatalogue } from './topic-catalogue.js'
+import { transactionFailure } from './transaction-failure.js'
 import { type QueuedFact, type StepRules, TransactionQueue } from './transaction-queue.js'
 
 const closeGraceMs = 2_000
@@ -48,7 +57,9 @@ class LoopStopped extends Error {}
  * The exactly-once sink. Facts go in Kafka transactions, each holding whole PostgreSQL
  * transactions and, last, a checkpoint record: the end LSN of its last PostgreSQL transaction,
  * keyed by slot in a compacted topic. A fact is delivered when its Kafka transaction commits,
- * so the position reported to the relay is always a committed checkpoint.
+ * so the position reported to the relay is always a committed checkpoint. A PostgreSQL
+ * transaction too large for one Kafka transaction is split, with a checkpoint inside it
+ * (OpenKafkaTransaction); the position reported stays the last whole transaction's end.
  *
  * Anything that goes wrong inside a transaction aborts it: its facts are lost to the sink, which
  * tells the relay (`onLost`); the relay starts a new replication session, calls `resume()`, and
@@ -79,20 +90,12 @@ export class TransactionalSink implements KafkaSink {
   #haltError: Error | undefined
   #checkpointTopicReady = false
   #limit: InFlightLimit
-  #committed = 0n
+  #committed: SinkCheckpoint = { endLsn: 0n }
   #lastOffered = 0n
   readonly #queue = new TransactionQueue()
   /** Facts accepted and not yet committed. */
   #uncommitted = 0
-  /** The open Kafka transaction: when it began, facts produced, its last whole PostgreSQL end. */
-  #open = false
-  #openedAt = 0
-  #txFacts = 0
-  #txEnd: bigint | undefined
-  /** The checkpoint already produced in the open transaction, with its last facts. */
-  #checkpointWritten: bigint | undefined
-  /** Nothing produced in the open transaction after #txEnd: it may commit. */
-  #atBoundary = true
+  #open: OpenKafkaTransaction | undefined
   #flushRequested = false
   #wake: (() => void) | undefined
   #loop: Promise<void> | undefined
@@ -120,7 +123,7 @@ export class TransactionalSink implements KafkaSink {
   }
 
   get deliveredLsn(): bigint {
-    return this.#committed
+    return this.#committed.endLsn
   }
 
   get inFlight(): number {
@@ -162,7 +165,7 @@ export class TransactionalSink implements KafkaSink {
    * fences any older holder) and returns the committed checkpoint read back from Kafka. Transient
    * failures are retried here; fencing rejects.
    */
-  async resume(): Promise<bigint> {
+  async resume(): Promise<SinkCheckpoint> {
     const client = this.#client
     if (!client) throw new SinkNotConnectedError()
     await this.#stopDelivering()
@@ -183,7 +186,7 @@ export class TransactionalSink implements KafkaSink {
         }
         this.#committed = await readCheckpoint(client, this.#eos)
         this.#logger.info(
-          { transactionalId: this.#eos.transactionalId, checkpoint: formatLsn(this.#committed) },
+          { transactionalId: this.#eos.transactionalId, checkpoint: formatCheckpoint(this.#committed) },
           'exactly-once: transactional id registered, resuming after the checkpoint',
         )
         break
@@ -205,7 +208,7 @@ export class TransactionalSink implements KafkaSink {
     }
     this.#assertNotStopped()
     this.#state = 'active'
-    this.#lastOffered = this.#committed
+    this.#lastOffered = this.#committed.endLsn
     this.#stopLoop = new AbortController()
     this.#loop = this.#deliverLoop(client).catch((error: unknown) => {
       if (error instanceof LoopStopped) return
@@ -213,7 +216,7 @@ export class TransactionalSink implements KafkaSink {
       this.#stopWith(
         new SinkHaltedError(
           `internal error in the delivery loop: ${String(error)}`,
-          this.#committed,
+          this.#committed.endLsn,
           undefined,
         ),
       )
@@ -275,7 +278,7 @@ export class TransactionalSink implements KafkaSink {
     if (this.#client) await this.#abortQuietly(this.#client)
     await this.#client?.disconnect()
     this.#logger.info(
-      { checkpoint: formatLsn(this.#committed), uncommitted: this.#uncommitted },
+      { checkpoint: formatCheckpoint(this.#committed), uncommitted: this.#uncommitted },
       'Kafka sink closed',
     )
   }
@@ -306,8 +309,11 @@ export class TransactionalSink implements KafkaSink {
   /** Produces what is queued inside Kafka transactions and commits them, until stopped. */
   async #deliverLoop(client: TransactionalProducerClient): Promise<void> {
     while (this.#state === 'active') {
-      if (this.#open && this.#atBoundary && this.#txEnd !== undefined && this.#commitDue()) {
-        await this.#commit(client)
+      const open = this.#open
+      const now = performance.now()
+      const point = open?.commitPoint(now, this.#flushRequested, this.#committed.endLsn)
+      if (point) {
+        await this.#commit(client, open!, point)
         continue
       }
       if (!this.#queue.empty) {
@@ -318,26 +324,20 @@ export class TransactionalSink implements KafkaSink {
         await this.#topics.learnLimits(client)
         if (this.#state !== 'active') break
       }
-      const step = this.#queue.takeStep(this.#stepRules(this.#open && this.#commitDue()))
+      const step = this.#queue.takeStep(this.#stepRules(open?.commitDue(now, this.#flushRequested) ?? false))
       if (step.haltOn) this.#haltAt(step.haltOn)
       if (step.facts.length === 0 && step.end === undefined) {
         await this.#waitForWork()
         continue
       }
-      if (!this.#open) {
-        // Open before the await: drain() must not see the items just taken as nothing to commit.
-        this.#open = true
-        this.#openedAt = performance.now()
-        this.#txFacts = 0
-        await this.#attempt(client, 'begin', () => client.beginTransaction())
-      }
+      // Open before the await: drain() must not see the items just taken as nothing to commit.
+      if (!open) this.#open = new OpenKafkaTransaction(performance.now(), this.#eos)
+      const tx = this.#open!
+      if (!open) await this.#attempt(client, 'begin', () => client.beginTransaction())
       // A step that closes a due transaction carries its checkpoint in the same request.
-      const closing = step.closes ? checkpointRecord(this.#eos, step.end!) : undefined
+      const closing = step.closes ? checkpointRecord(this.#eos, { endLsn: step.end! }) : undefined
       if (step.facts.length > 0) await this.#produce(client, step.facts, closing)
-      if (step.end !== undefined) this.#txEnd = step.end
-      if (closing && step.facts.length > 0) this.#checkpointWritten = step.end
-      this.#atBoundary =
-        step.end !== undefined ? !step.factsAfterEnd : step.facts.length === 0 && this.#atBoundary
+      tx.produced(step, closing !== undefined)
     }
     throw new LoopStopped()
   }
@@ -352,19 +352,11 @@ export class TransactionalSink implements KafkaSink {
     }
   }
 
-  #commitDue(): boolean {
-    if (this.#flushRequested) return true
-    if (this.#txFacts >= this.#eos.maxFacts) return true
-    const interval = this.#txFacts > 0 ? this.#eos.commitIntervalMs : this.#eos.idleCheckpointMs
-    return performance.now() - this.#openedAt >= interval
-  }
-
   async #waitForWork(): Promise<void> {
-    // A commit waits for its time; a transaction waiting for the rest of a PostgreSQL transaction waits for send().
-    const committable = this.#open && this.#atBoundary && this.#txEnd !== undefined
-    const wait = committable
-      ? Math.max(1, this.#openedAt + this.#commitIntervalNow() - performance.now())
-      : undefined
+    // A commit or a split waits for its time; a transaction waiting for the rest of a PostgreSQL
+    // transaction that says nothing of itself waits for send().
+    const due = this.#open?.nextCommitAt(this.#committed.endLsn)
+    const wait = due === undefined ? undefined : Math.max(1, due - performance.now())
     await new Promise<void>((resolve) => {
       const timer = wait === undefined ? undefined : setTimeout(resolve, wait)
       this.#wake = () => {
@@ -373,10 +365,6 @@ export class TransactionalSink implements KafkaSink {
       }
     })
     this.#wake = undefined
-  }
-
-  #commitIntervalNow(): number {
-    return this.#txFacts > 0 ? this.#eos.commitIntervalMs : this.#eos.idleCheckpointMs
   }
 
   async #produce(
@@ -395,7 +383,6 @@ export class TransactionalSink implements KafkaSink {
       if (failure.kind === 'record-rejected') this.#noteRefusal(facts, failure)
       return this.#fail(client, failure)
     }
-    this.#txFacts += facts.length
     let bytes = 0
     for (const queued of facts) {
       bytes += queued.fact.value.byteLength
@@ -406,26 +393,28 @@ export class TransactionalSink implements KafkaSink {
     this.#limit.release(facts.length, bytes)
   }
 
-  async #commit(client: TransactionalProducerClient): Promise<void> {
-    const checkpoint = this.#txEnd!
-    if (this.#checkpointWritten !== checkpoint) {
+  async #commit(
+    client: TransactionalProducerClient,
+    open: OpenKafkaTransaction,
+    checkpoint: SinkCheckpoint,
+  ): Promise<void> {
+    if (checkpoint.inside || open.checkpointWritten !== checkpoint.endLsn) {
       const record = checkpointRecord(this.#eos, checkpoint)
       await this.#attempt(client, 'checkpoint', () => client.produce([record]))
     }
     await this.#attempt(client, 'commit', () => client.commitTransaction())
-    this.#checkpointWritten = undefined
-    const seconds = (performance.now() - this.#openedAt) / 1000
-    const facts = this.#txFacts
-    this.#open = false
-    this.#txEnd = undefined
-    this.#txFacts = 0
+    const seconds = (performance.now() - open.openedAt) / 1000
+    const facts = open.facts
+    this.#open = undefined
     this.#uncommitted -= facts
     this.#committed = checkpoint
     if (this.#queue.empty) this.#flushRequested = false
     this.#reporter.setHealth(true)
+    const end = checkpoint.endLsn
     const hook = this.#reporter.hooks.transactionCommitted
-    if (hook) this.#reporter.call('transactionCommitted', () => hook(checkpoint, facts, seconds))
-    this.#reporter.delivered(checkpoint)
+    if (hook) this.#reporter.call('transactionCommitted', () => hook(end, facts, seconds))
+    // Only the whole transactions' end: a split never confirms into the transaction it splits.
+    this.#reporter.delivered(end)
     if (this.#uncommitted === 0 && this.#queue.empty) {
       this.#drainWaiters.settle(true)
     }
@@ -449,15 +438,20 @@ export class TransactionalSink implements KafkaSink {
     }
   }
 
-  /** Fenced: stop for good. Anything else: abort the transaction and have the relay resend. */
+  /** Fenced: stop for good. Anything else (a timeout too): abort the transaction and have the relay resend. */
   async #fail(client: TransactionalProducerClient, failure: ProduceFailure): Promise<never> {
     if (this.#state !== 'active') throw new LoopStopped()
-    if (failure.kind === 'fenced') {
+    const openMs = this.#open ? performance.now() - this.#open.openedAt : 0
+    const outcome = transactionFailure(failure, openMs, this.#eos, this.#committed.endLsn)
+    if (outcome.tag === 'fenced') {
       this.#fence(failure)
       throw new LoopStopped()
     }
-    if (failure.kind === 'producer-state') await client.resetProducer()
-    const lost = new TransactionAbortedError(this.#committed, failure.message)
+    if (outcome.resetProducer) await client.resetProducer()
+    const lost = outcome.error
+    if (lost instanceof TransactionTimedOutError) {
+      this.#logger.warn({ error: lost.message }, 'exactly-once: the Kafka transaction timed out, not fenced')
+    }
     this.#state = 'lost'
     // The relay hears of it before any send() is refused for it (in this same tick).
     for (const listener of this.#lostListeners) listener(lost, false)
@@ -465,7 +459,7 @@ export class TransactionalSink implements KafkaSink {
     this.#reporter.setHealth(false, lost)
     const hook = this.#reporter.hooks.transactionAborted
     if (hook) this.#reporter.call('transactionAborted', () => hook(lost))
-    await this.#abortQuietly(client)
+    if (outcome.abort) await this.#abortQuietly(client)
     throw new LoopStopped()
   }
 
@@ -501,7 +495,9 @@ export class TransactionalSink implements KafkaSink {
     this.#wake?.()
     await this.#loop
     this.#loop = undefined
-    this.#forgetUncommitted(new TransactionAbortedError(this.#committed, 'a new replication session resumes'))
+    this.#forgetUncommitted(
+      new TransactionAbortedError(this.#committed.endLsn, 'a new replication session resumes'),
+    )
   }
 
   /** Drops everything accepted and not committed: it will be resent after the checkpoint. */
@@ -511,11 +507,7 @@ export class TransactionalSink implements KafkaSink {
     this.#limit = newInFlightLimit(this.#options)
     this.#queue.clear()
     this.#uncommitted = 0
-    this.#open = false
-    this.#txEnd = undefined
-    this.#checkpointWritten = undefined
-    this.#txFacts = 0
-    this.#atBoundary = true
+    this.#open = undefined
     this.#flushRequested = false
   }
 
@@ -557,7 +549,8 @@ export class TransactionalSink implements KafkaSink {
   #assertActive(): void {
     if (this.#state === 'active') return
     this.#assertNotStopped()
-    if (this.#state === 'lost') throw new TransactionAbortedError(this.#committed, 'waiting for resume()')
+    if (this.#state === 'lost')
+      throw new TransactionAbortedError(this.#committed.endLsn, 'waiting for resume()')
     throw new SinkNotConnectedError()
   }
 

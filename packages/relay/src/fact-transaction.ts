@@ -41,6 +41,12 @@ export interface OmittedValue {
 export interface FactTransaction {
   endLsn: bigint
   complete: boolean
+  /**
+   * The commit LSN of the transaction the facts belong to (pgoutput's Begin `finalLsn`), on every
+   * part of it, whole or not; absent for a fact emitted outside any transaction. A checkpointed
+   * handler that keeps a checkpoint inside a transaction names the transaction by it.
+   */
+  commitLsn?: bigint
   /** When the transaction committed, from the Begin message. */
   commitTime?: Date
   facts: RelayFact[]

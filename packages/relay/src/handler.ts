@@ -1,6 +1,7 @@
 import { backoffDelay, pause } from '@factlib/wal'
 import { Aborted } from './abortable.js'
 import type { FactTransaction } from './fact-transaction.js'
+import type { HandlerCheckpoint } from './handler-checkpoint.js'
 import type { Logger } from './logger.js'
 
 /**
@@ -23,11 +24,12 @@ export interface FactHandler {
    * A handler that keeps its own durable checkpoint (the exactly-once Kafka sink) has this. The
    * relay then confirms only what the handler reports delivered (idle WAL is handed to it as empty
    * transactions), and at the start of each replication session calls `resume()`: the handler
-   * drops whatever it took and did not checkpoint, and returns its checkpoint (an end LSN);
-   * transactions ending at or before it are not handed again, everything after it is. A rejection
-   * stops the relay. Such a handler must handle every prefix.
+   * drops whatever it took and did not checkpoint, and returns its checkpoint: an end LSN, or a
+   * HandlerCheckpoint that may also lie inside the next transaction. Transactions ending at or
+   * before the end LSN are not handed again, nor the facts the checkpoint holds inside the next
+   * one; everything after is. A rejection stops the relay. Such a handler must handle every prefix.
    */
-  resume?(): Promise<bigint>
+  resume?(): Promise<bigint | HandlerCheckpoint>
   /**
    * A checkpointed handler lost what it took and did not checkpoint (its Kafka transaction was
    * aborted): the relay ends the replication session and starts another, which resumes. `fatal`:

@@ -5,6 +5,7 @@ export {
   type HandlerErrorPolicy,
   HandlerFailedError,
 } from './handler.js'
+export type { HandlerCheckpoint } from './handler-checkpoint.js'
 export type { Logger } from './logger.js'
 export { type MissingSlot, type MissingSlotGuard, SlotRecreateRefusedError } from './missing-slot.js'
 export { Position } from './position.js'

@@ -1,3 +1,5 @@
+import { asHandlerCheckpoint, type HandlerCheckpoint } from './handler-checkpoint.js'
+
 /**
  * The one owner of the position a relay confirms to PostgreSQL. Pure: no I/O, no timers. The
  * relay tells it what the replication stream says (begins, commits, keepalives, a lost
@@ -35,6 +37,10 @@ export class Position {
   /** A checkpointed handler holds every transaction whose commit starts before this. */
   #skipBefore = 0n
   #open = false
+  /** The Begin's commit LSN of the open transaction. */
+  #openCommit = -1n
+  /** A checkpointed handler holds this transaction's facts up to `factLsn` (the inside rule). */
+  #inside: { commitLsn: bigint; factLsn: bigint } | undefined
   readonly #handlers: HandlerProgress[]
 
   constructor(
@@ -70,20 +76,42 @@ export class Position {
   /** A Begin. Returns false for a replay: a transaction handed in full before, not to hand again. */
   begin(finalLsn: bigint): boolean {
     this.#open = true
+    this.#openCommit = finalLsn
     // A commit starting before the checkpoint ends at or before it: the checkpoint is an end LSN.
     return finalLsn > this.#lastHandedCommit && finalLsn >= this.#skipBefore
   }
 
   /**
-   * A checkpointed handler says, at the start of a replication session, what it holds durably
-   * (an end LSN). That becomes confirmed; what was handed after it is forgotten, to be resent.
+   * A fact read at `lsn` (in the open transaction, or outside any): false when the handler's
+   * checkpoint already holds it (the inside rule), so it is not handed again.
    */
-  resume(checkpoint: bigint): void {
+  handsFact(lsn: bigint): boolean {
+    const inside = this.#inside
+    if (inside === undefined) return true
+    if (this.#open) return this.#openCommit !== inside.commitLsn || lsn > inside.factLsn
+    // Outside a transaction: streamed before that transaction's Begin exactly when it lies below its commit.
+    return lsn > inside.commitLsn
+  }
+
+  /**
+   * A checkpointed handler says, at the start of a replication session, what it holds durably:
+   * an end LSN, maybe with a position inside the next transaction. The end LSN becomes confirmed;
+   * what was handed after the checkpoint is forgotten, to be resent.
+   */
+  resume(checkpoint: bigint | HandlerCheckpoint): void {
     if (!this.checkpointed) throw new Error('resume() is for a checkpointed position')
+    const { endLsn, inside } = asHandlerCheckpoint(checkpoint)
+    // A transaction's commit record lies after the end of every transaction committed before it.
+    if (inside && inside.commitLsn < endLsn) {
+      throw new RangeError(
+        `a checkpoint inside the transaction committing at ${inside.commitLsn} cannot end at ${endLsn}, after it`,
+      )
+    }
     this.#open = false
-    this.#skipBefore = checkpoint
+    this.#inside = inside
+    this.#skipBefore = endLsn
     this.#lastHandedCommit = -1n
-    if (checkpoint > this.#confirmed) this.#confirmed = checkpoint
+    if (endLsn > this.#confirmed) this.#confirmed = endLsn
     // Ends seen after the checkpoint belong to transactions that will be resent.
     this.#lastEnd = this.#confirmed
     for (const progress of this.#handlers) {
@@ -127,6 +155,8 @@ export class Position {
    */
   commit(commitLsn: bigint, endLsn: bigint, handedFacts: boolean, allIdle: boolean): void {
     this.#open = false
+    // Past that transaction, the handler's checkpoint holds nothing the stream will bring.
+    if (this.#inside && commitLsn >= this.#inside.commitLsn) this.#inside = undefined
     if (endLsn > this.#lastEnd) this.#lastEnd = endLsn
     if (handedFacts && commitLsn > this.#lastHandedCommit) this.#lastHandedCommit = commitLsn
     if (!handedFacts) this.#confirmIfIdle(endLsn, allIdle)

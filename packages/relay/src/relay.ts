@@ -18,6 +18,7 @@ import {
   type HandlerErrorPolicy,
   isFactHandler,
 } from './handler.js'
+import { asHandlerCheckpoint, type HandlerCheckpoint } from './handler-checkpoint.js'
 import { type Logger, silentLogger } from './logger.js'
 import { type MissingSlotGuard, SlotRecreateRefusedError } from './missing-slot.js'
 import { Position } from './position.js'
@@ -404,20 +405,35 @@ class SlotRelay implements Relay {
 
   /** A checkpointed handler drops what it did not checkpoint and says where to resume. */
   async #resumeHandler(signal: AbortSignal, walEnd: bigint): Promise<void> {
-    let checkpoint: bigint
+    let checkpoint: HandlerCheckpoint
     try {
-      checkpoint = await abortable(this.#handlers[0]!.resume!(), signal)
+      checkpoint = asHandlerCheckpoint(await abortable(this.#handlers[0]!.resume!(), signal))
     } catch (error) {
       if (error instanceof Aborted) throw error
       throw new HandingError(error)
     }
-    if (checkpoint > walEnd) {
+    const { endLsn, inside } = checkpoint
+    // A transaction the checkpoint lies inside has committed too, so its commit is in the past.
+    const latest = inside && inside.commitLsn > endLsn ? inside.commitLsn : endLsn
+    if (latest > walEnd) {
       // Another database system (restored, rebuilt) behind the same slot name: resuming after the
       // checkpoint would skip every fact up to it as delivered.
-      throw new HandingError(new CheckpointAheadError(checkpoint, walEnd, this.#source.slot))
+      throw new HandingError(new CheckpointAheadError(latest, walEnd, this.#source.slot))
     }
-    this.#position.resume(checkpoint)
-    this.#logger.info({ checkpoint: formatLsn(checkpoint) }, 'resuming after the handler checkpoint')
+    try {
+      this.#position.resume(checkpoint)
+    } catch (error) {
+      throw new HandingError(error)
+    }
+    this.#logger.info(
+      {
+        checkpoint: formatLsn(endLsn),
+        ...(inside
+          ? { insideCommit: formatLsn(inside.commitLsn), insideFact: formatLsn(inside.factLsn) }
+          : {}),
+      },
+      'resuming after the handler checkpoint',
+    )
     this.#confirm()
   }
 

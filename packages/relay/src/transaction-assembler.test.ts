@@ -198,4 +198,24 @@ describe('TransactionAssembler', () => {
       expect(out.flatMap((o) => o.transaction?.facts ?? [])).toEqual([])
     })
   })
+
+  it('after a checkpoint inside a transaction, hands its facts after the checkpoint, parts naming their commit', () => {
+    const position = new Position(1, 0n, true)
+    const assembler = new TransactionAssembler(new Set(['orders']), position, 2)
+    position.resume({ endLsn: 0x100n, inside: { commitLsn: 0x200n, factLsn: 0x120n } })
+    const out = feed(assembler, position, [
+      begin(0x200n),
+      message(0x110n, 'orders', 'a'),
+      message(0x120n, 'orders', 'b'),
+      message(0x130n, 'orders', 'c'),
+      message(0x140n, 'orders', 'd'),
+      message(0x150n, 'orders', 'e'),
+      commit(0x200n, 0x228n),
+    ])
+    const handed = out.flatMap((o) => (o.transaction ? [o.transaction] : []))
+    expect(handed.map((tx) => [tx.complete, tx.endLsn, tx.commitLsn, tx.facts.map((f) => f.lsn)])).toEqual([
+      [false, 0x100n, 0x200n, [0x130n, 0x140n]],
+      [true, 0x228n, 0x200n, [0x150n]],
+    ])
+  })
 })

@@ -37,7 +37,7 @@ export const nonTransactionalReason =
  * the Position's to say: this class only groups.
  */
 export class TransactionAssembler {
-  private open: { commitTime: Date; facts: RelayFact[]; replay: boolean } | undefined
+  private open: { commitLsn: bigint; commitTime: Date; facts: RelayFact[]; replay: boolean } | undefined
 
   constructor(
     private readonly prefixes: ReadonlySet<string>,
@@ -54,13 +54,14 @@ export class TransactionAssembler {
     switch (message.tag) {
       case 'begin':
         this.open = {
+          commitLsn: message.finalLsn,
           commitTime: postgresTimeToDate(message.commitTime),
           facts: [],
           replay: !this.position.begin(message.finalLsn),
         }
         return undefined
       case 'message':
-        if (!this.prefixes.has(message.prefix)) return undefined
+        if (!this.prefixes.has(message.prefix) || !this.position.handsFact(message.lsn)) return undefined
         // A copy: the decoder hands out views into socket chunks, and a small view held in flight
         // would pin the whole chunk. Buffer.from copies small values into Node's shared pool rather
         // than allocating an ArrayBuffer per fact.
@@ -86,6 +87,7 @@ export class TransactionAssembler {
   private acceptOversized(message: OversizedMessage): AssemblerOutput | undefined {
     const logical = message.logical
     if (!logical || logical.prefix === undefined || !this.prefixes.has(logical.prefix)) return undefined
+    if (!this.position.handsFact(logical.lsn)) return undefined
     const fact: RelayFact = {
       prefix: logical.prefix,
       lsn: logical.lsn,
@@ -121,6 +123,7 @@ export class TransactionAssembler {
     const part: FactTransaction = {
       endLsn: this.position.unitLsn(),
       complete: false,
+      commitLsn: open.commitLsn,
       commitTime: open.commitTime,
       facts: open.facts,
     }
@@ -138,7 +141,7 @@ export class TransactionAssembler {
       commitLsn,
       endLsn,
       replay,
-      transaction: facts.length > 0 ? { endLsn, complete: true, commitTime, facts } : undefined,
+      transaction: facts.length > 0 ? { endLsn, complete: true, commitLsn, commitTime, facts } : undefined,
     }
   }
 }

@@ -20,6 +20,16 @@ export class FakeTransactionalBroker {
   /** The largest produce request received (requestSizeOf), and how many were over maxRequestBytes. */
   largestRequest = 0
   oversizedRequests = 0
+  /** Like transaction.timeout.ms: a transaction open longer is aborted and the epoch bumped. */
+  timeoutMs = Number.POSITIVE_INFINITY
+  /** How long each produce takes. */
+  produceDelayMs = 0
+  /** Transactions the coordinator aborted for their age. */
+  timeouts = 0
+  /** When the open transaction's first records were added (the coordinator's clock). */
+  #startedAt: number | undefined
+  /** The coordinator aborted the open transaction for its age: fenced until the next init. */
+  #timedOut = false
   /** Decides, per operation, whether it fails and how. */
   fail: (operation: string) => ProduceFailureKind | undefined = () => undefined
 
@@ -28,6 +38,20 @@ export class FakeTransactionalBroker {
   client(): TransactionalProducerClient {
     const check = (operation: string) => {
       if (this.fenced) throw new ProduceFailure('fenced', 'INVALID_PRODUCER_EPOCH', 'fenced')
+      if (
+        this.open &&
+        this.#startedAt !== undefined &&
+        performance.now() - this.#startedAt > this.timeoutMs
+      ) {
+        this.pending = []
+        this.open = false
+        this.#startedAt = undefined
+        this.#timedOut = true
+        this.timeouts++
+      }
+      if (this.#timedOut && operation !== 'init' && operation !== 'read') {
+        throw new ProduceFailure('fenced', 'INVALID_PRODUCER_EPOCH', 'the epoch was bumped')
+      }
       const kind = this.fail(operation)
       if (kind) throw new ProduceFailure(kind, undefined, `${operation} failed (${kind})`)
     }
@@ -50,6 +74,8 @@ export class FakeTransactionalBroker {
       createCompactedTopic: async () => {},
       initTransactions: async () => {
         check('init')
+        this.#timedOut = false
+        this.#startedAt = undefined
         this.pending = []
         this.open = false
       },
@@ -58,7 +84,8 @@ export class FakeTransactionalBroker {
         this.open = true
       },
       produce: async (records) => {
-        await new Promise((resolve) => setImmediate(resolve))
+        if (this.produceDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.produceDelayMs))
+        else await new Promise((resolve) => setImmediate(resolve))
         check('produce')
         if (!this.open) throw new Error('produce outside a transaction')
         const size = requestSizeOf(records)
@@ -70,6 +97,7 @@ export class FakeTransactionalBroker {
         if (records.some((record) => this.behaviour.refuses?.(record))) {
           throw new ProduceFailure('record-rejected', 'MESSAGE_TOO_LARGE', 'record too large')
         }
+        this.#startedAt ??= performance.now()
         this.pending.push(...records)
       },
       commitTransaction: async () => {
@@ -77,10 +105,13 @@ export class FakeTransactionalBroker {
         this.committed.push(...this.pending)
         this.pending = []
         this.open = false
+        this.#startedAt = undefined
         this.commits++
       },
       abortTransaction: async () => {
+        check('abort')
         if (this.open) this.aborts++
+        this.#startedAt = undefined
         this.pending = []
         this.open = false
       },
