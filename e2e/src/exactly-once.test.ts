@@ -153,8 +153,14 @@ describe('exactly-once delivery (DELIVERY_GUARANTEE=exactly-once)', () => {
   it('hides an aborted transaction from read_committed, while read_uncommitted sees it', async () => {
     const world = await createScenario('eos_abort')
     worlds.push(world)
-    // A transaction that stays open: its records are written but not committed.
-    const first = await owlpost(world, { EOS_COMMIT_INTERVAL_MS: '600000', EOS_MAX_FACTS: '100000' })
+    // A transaction that stays open: its records are written but not committed. (The commit
+    // interval must stay under the transaction timeout, which owlpost checks at start; 900 s is the
+    // broker's default transaction.max.timeout.ms.)
+    const first = await owlpost(world, {
+      EOS_COMMIT_INTERVAL_MS: '600000',
+      EOS_TRANSACTION_TIMEOUT_MS: '900000',
+      EOS_MAX_FACTS: '100000',
+    })
     await first.ready()
     const emitted = await emit(world, 10)
     const uncommitted = await readAll(world, emitted, true, 30_000)
