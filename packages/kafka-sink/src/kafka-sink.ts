@@ -3,7 +3,6 @@ import { BatchQueue } from './batch-queue.js'
 import { DeliveryTracker, type TransactionTicket } from './delivery-tracker.js'
 import {
   KafkaDeliveryError,
-  KafkaSinkConfigError,
   SinkClosedError,
   SinkHaltedError,
   SinkNotConnectedError,
@@ -11,7 +10,7 @@ import {
 } from './errors.js'
 import type { DeadLetter, FactRouter } from './fact-router.js'
 import type { InFlightLimit } from './in-flight-limit.js'
-import { compressionAvailable, createKafkajsClient } from './kafkajs-client.js'
+import { createKafkajsClient } from './kafkajs-client.js'
 import { type Logger, silentLogger } from './logger.js'
 import {
   type OutgoingRecord,
@@ -23,6 +22,7 @@ import { type RecordFit, recordSizing } from './record-fit.js'
 import { recordWireSize } from './record-size.js'
 import type { RequestBound } from './request-bound.js'
 import {
+  checkCompression,
   checkSinkOptions,
   clientSettings,
   connectClient,
@@ -148,14 +148,8 @@ class FactSink implements KafkaSink {
   }
 
   async #connect(): Promise<void> {
+    checkCompression(this.#options)
     const compression = this.#options.compression ?? 'none'
-    if (!compressionAvailable(compression)) {
-      throw new KafkaSinkConfigError(
-        'compression',
-        `no ${compression} codec is registered with kafkajs; call registerCompressionCodec('${compression}', codec) ` +
-          'from @factlib/kafka-sink first (see the README), or use gzip',
-      )
-    }
     this.#state = 'connecting'
     const client = this.#createClient(clientSettings(this.#options, this.#logger))
     try {

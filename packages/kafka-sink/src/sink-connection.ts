@@ -1,5 +1,6 @@
 import { KafkaConnectError, KafkaSinkConfigError } from './errors.js'
 import { InFlightLimit } from './in-flight-limit.js'
+import { compressionAvailable } from './kafkajs-client.js'
 import type { Logger } from './logger.js'
 import type { ProducerClient, ProducerClientSettings } from './producer-client.js'
 import { minimumMaxRequestBytes } from './request-bound.js'
@@ -31,6 +32,22 @@ export function checkSinkOptions(options: KafkaSinkOptions): void {
     )
   }
   newInFlightLimit(options)
+}
+
+/**
+ * Refuses, before connecting, a compression whose codec kafkajs does not have: every produce would
+ * fail and be retried (or every Kafka transaction aborted) for good. Registers Node's zstd when
+ * asked for it, for both sinks.
+ */
+export function checkCompression(options: KafkaSinkOptions): void {
+  const compression = options.compression ?? 'none'
+  if (!compressionAvailable(compression)) {
+    throw new KafkaSinkConfigError(
+      'compression',
+      `no ${compression} codec is registered with kafkajs; call registerCompressionCodec('${compression}', codec) ` +
+        'from @factlib/kafka-sink first (see the README), or use gzip',
+    )
+  }
 }
 
 /** The bound on facts and bytes accepted and not yet settled, from the options. */

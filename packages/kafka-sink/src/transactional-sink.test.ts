@@ -1,7 +1,7 @@
 import { encodeEnvelope } from '@factlib/core/wire'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { ProducerFencedError, TransactionTimedOutError } from './errors.js'
+import { KafkaSinkConfigError, ProducerFencedError, TransactionTimedOutError } from './errors.js'
 import { type OutgoingRecord, ProduceFailure } from './producer-client.js'
 import type { SinkCheckpoint, SinkTransaction } from './sink-types.js'
 import { FakeTransactionalBroker } from './test-support/fake-transactional-broker.js'
@@ -171,6 +171,20 @@ describe('TransactionalSink', () => {
     ])
     expect(sink.deliveredLsn).toBe(200n)
     await sink.close()
+  })
+
+  it('refuses a compression whose codec is not registered, as the at-least-once sink does', async () => {
+    const sink = new TransactionalSink({ ...options, compression: 'snappy' }, () =>
+      new FakeTransactionalBroker().client(),
+    )
+    await expect(sink.connect()).rejects.toBeInstanceOf(KafkaSinkConfigError)
+    await expect(sink.connect()).rejects.toThrow(/registerCompressionCodec\('snappy'/)
+    // zstd comes from Node's own zlib: registered on the way, so exactly-once can use it too.
+    const zstd = new TransactionalSink({ ...options, compression: 'zstd' }, () =>
+      new FakeTransactionalBroker().client(),
+    )
+    await expect(zstd.connect()).resolves.toBeUndefined()
+    await zstd.close()
   })
 
   it('stops for good when fenced: the relay is told it is fatal, and nothing more is written', async () => {

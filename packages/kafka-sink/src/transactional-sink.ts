@@ -27,6 +27,7 @@ import { type RecordFit, recordSizing } from './record-fit.js'
 import { recordWireSize } from './record-size.js'
 import type { RequestBound } from './request-bound.js'
 import {
+  checkCompression,
   checkSinkOptions,
   clientSettings,
   connectClient,
@@ -138,6 +139,7 @@ export class TransactionalSink implements KafkaSink {
   async connect(): Promise<void> {
     if (this.#state === 'closed') throw new SinkClosedError('connect')
     if (this.#state !== 'new') return
+    checkCompression(this.#options)
     this.#state = 'connecting'
     const client = this.#createClient(
       clientSettings(this.#options, this.#logger, {
