@@ -45,6 +45,21 @@ export function createMetrics() {
       help: 'pg_current_wal_lsn() minus the slot confirmed_flush_lsn',
       registers: [registry],
     }),
+    slotRetainedWalBytes: new Gauge({
+      name: 'owlpost_slot_retained_wal_bytes',
+      help: 'pg_current_wal_lsn() minus the slot restart_lsn: WAL the primary keeps on disk for the slot',
+      registers: [registry],
+    }),
+    slotWalKeepSizeBytes: new Gauge({
+      name: 'owlpost_slot_wal_keep_size_bytes',
+      help: 'The server max_slot_wal_keep_size in bytes (-1: unlimited, the slot may retain WAL until the disk is full)',
+      registers: [registry],
+    }),
+    postgresServerVersion: new Gauge({
+      name: 'owlpost_postgres_server_version_num',
+      help: 'The server_version_num of the PostgreSQL server the slot is on (170005 for 17.5)',
+      registers: [registry],
+    }),
     slotFailoverSafe: new Gauge({
       name: 'owlpost_slot_failover_safe',
       help: '1 when the slot is a failover slot the standby keeps in step (PostgreSQL 17), else 0',
@@ -69,6 +84,11 @@ export function createMetrics() {
     active: new Gauge({
       name: 'owlpost_active',
       help: '1 while this instance holds the slot, 0 while it waits as a standby',
+      registers: [registry],
+    }),
+    kafkaHealthy: new Gauge({
+      name: 'owlpost_kafka_healthy',
+      help: '1 while Kafka delivery succeeds, 0 while the sink retries a failure (broker down, topic missing) or before it connected',
       registers: [registry],
     }),
     eosTransactions: new Counter({

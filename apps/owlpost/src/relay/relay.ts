@@ -206,6 +206,7 @@ export class Relay {
           this.logger.warn({ err: error }, 'Kafka transaction aborted; resending from the checkpoint')
         },
         healthChanged: (healthy, error) => {
+          this.metrics.kafkaHealthy.set(healthy ? 1 : 0)
           if (healthy) this.logger.info('kafka healthy')
           else {
             this.metrics.reconnects.inc({ target: 'kafka' })
