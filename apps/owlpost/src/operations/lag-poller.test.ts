@@ -83,12 +83,12 @@ describe('the lag poller', () => {
     await expect
       .poll(() => gauge(metrics, 'owlpost_slot_retained_wal_bytes'), { timeout: 10_000 })
       .toBeGreaterThan(2_000_000)
-    const [{ keep }] = await sql<{ keep: string }[]>`
+    const [keepRow] = await sql<{ keep: string }[]>`
       select pg_size_bytes(current_setting('max_slot_wal_keep_size'))::text as keep`
-    expect(await gauge(metrics, 'owlpost_slot_wal_keep_size_bytes')).toBe(Number(keep))
-    const [{ version }] = await sql<
+    expect(await gauge(metrics, 'owlpost_slot_wal_keep_size_bytes')).toBe(Number(keepRow?.keep))
+    const [versionRow] = await sql<
       { version: string }[]
     >`select current_setting('server_version_num') as version`
-    expect(await gauge(metrics, 'owlpost_postgres_server_version_num')).toBe(Number(version))
+    expect(await gauge(metrics, 'owlpost_postgres_server_version_num')).toBe(Number(versionRow?.version))
   }, 60_000)
 })
