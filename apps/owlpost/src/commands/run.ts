@@ -23,7 +23,11 @@ export async function runRelay(env: Record<string, string | undefined>): Promise
     throw error
   }
   const logger = createLogger(config.logLevel)
-  const metrics = createMetrics()
+  // Read at scrape time, once the relay and its liveness watch below exist.
+  const metrics = createMetrics({
+    inFlightFacts: () => relay.status().inFlight,
+    noProgressSeconds: () => liveness.noProgressMs() / 1000,
+  })
   const relay = new Relay(config, logger, metrics)
   let failoverSafety: FailoverSafety = { safe: false, reason: 'not checked yet' }
   const liveness = new Liveness(

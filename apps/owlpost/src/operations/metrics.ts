@@ -4,8 +4,16 @@ import { BucketHistogram } from './bucket-histogram.js'
 import { createGoMetrics } from './go-metrics.js'
 import { createLabelCaps } from './label-cap.js'
 
+/** Values read when scraped rather than set as they change. */
+export interface MetricSources {
+  /** Facts handed to Kafka and not yet acknowledged, now. */
+  inFlightFacts?: () => number
+  /** Seconds facts have waited with none delivered (what /health compares with LIVENESS_MAX_NO_PROGRESS_MS). */
+  noProgressSeconds?: () => number
+}
+
 /** The relay's Prometheus metrics, on a registry of its own so tests and embedders do not collide. */
-export function createMetrics() {
+export function createMetrics(sources: MetricSources = {}) {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'owlpost_' })
   const metrics = {
@@ -80,6 +88,23 @@ export function createMetrics() {
       name: 'owlpost_in_flight_facts',
       help: 'Facts handed to Kafka and not yet acknowledged',
       registers: [registry],
+      // Also read at each scrape: the relay sets it as the confirmed position moves, which it
+      // does not while Kafka is down, when the count matters most.
+      ...(sources.inFlightFacts
+        ? {
+            collect(this: Gauge) {
+              this.set(sources.inFlightFacts?.() ?? 0)
+            },
+          }
+        : {}),
+    }),
+    noProgressSeconds: new Gauge({
+      name: 'owlpost_no_progress_seconds',
+      help: 'How long facts have waited with none delivered (0 while none wait); /health fails above LIVENESS_MAX_NO_PROGRESS_MS',
+      registers: [registry],
+      collect(this: Gauge) {
+        this.set(sources.noProgressSeconds?.() ?? 0)
+      },
     }),
     active: new Gauge({
       name: 'owlpost_active',
