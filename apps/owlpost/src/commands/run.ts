@@ -29,6 +29,7 @@ export async function runRelay(env: Record<string, string | undefined>): Promise
     noProgressSeconds: () => liveness.noProgressMs() / 1000,
   })
   const relay = new Relay(config, logger, metrics)
+  metrics.livenessMaxNoProgressSeconds.set(config.liveness.maxNoProgressMs / 1000)
   let failoverSafety: FailoverSafety = { safe: false, reason: 'not checked yet' }
   const liveness = new Liveness(
     { progress: () => relay.progress, waiting: () => relay.status().inFlight, failed: () => relay.failed },

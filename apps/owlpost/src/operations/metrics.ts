@@ -106,6 +106,11 @@ export function createMetrics(sources: MetricSources = {}) {
         this.set(sources.noProgressSeconds?.() ?? 0)
       },
     }),
+    livenessMaxNoProgressSeconds: new Gauge({
+      name: 'owlpost_liveness_max_no_progress_seconds',
+      help: 'LIVENESS_MAX_NO_PROGRESS_MS in seconds: /health fails once owlpost_no_progress_seconds passes it',
+      registers: [registry],
+    }),
     active: new Gauge({
       name: 'owlpost_active',
       help: '1 while this instance holds the slot, 0 while it waits as a standby',
