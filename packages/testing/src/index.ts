@@ -72,3 +72,12 @@ export async function startKafkaCluster(
     ? startContainerKafkaCluster(options)
     : startLocalKafkaCluster(options)
 }
+export {
+  type PromAlert,
+  type PrometheusBinaries,
+  type PrometheusOptions,
+  type PrometheusService,
+  type PromSample,
+  prometheusBinaries,
+  startPrometheus,
+} from './prometheus.js'

@@ -23,8 +23,13 @@ export async function runRelay(env: Record<string, string | undefined>): Promise
     throw error
   }
   const logger = createLogger(config.logLevel)
-  const metrics = createMetrics()
+  // Read at scrape time, once the relay and its liveness watch below exist.
+  const metrics = createMetrics({
+    inFlightFacts: () => relay.status().inFlight,
+    noProgressSeconds: () => liveness.noProgressMs() / 1000,
+  })
   const relay = new Relay(config, logger, metrics)
+  metrics.livenessMaxNoProgressSeconds.set(config.liveness.maxNoProgressMs / 1000)
   let failoverSafety: FailoverSafety = { safe: false, reason: 'not checked yet' }
   const liveness = new Liveness(
     { progress: () => relay.progress, waiting: () => relay.status().inFlight, failed: () => relay.failed },

@@ -62,4 +62,33 @@ describe('the lag poller', () => {
       await sql.unsafe(`grant execute on function ${overloads.map((o) => o.signature).join(', ')} to public`)
     }
   }, 60_000)
+
+  it('reports the WAL the slot retains, max_slot_wal_keep_size and the server version', async () => {
+    const pg = await startPostgres()
+    const db = await createDatabase(pg, 'lag_retained')
+    const sql = postgres(db.url, { max: 1, onnotice: () => {} })
+    cleanups.push(() => sql.end())
+    const slot = `lag_retained_${process.pid}_${Date.now()}`
+    await sql`select pg_create_logical_replication_slot(${slot}, 'pgoutput')`
+    cleanups.push(() => sql`select pg_drop_replication_slot(${slot})`)
+    // About 2 MB of WAL the slot has not confirmed, so keeps.
+    await sql`create table filler as select repeat('x', 1000) as text from generate_series(1, 2000)`
+    const metrics = createMetrics()
+    const stop = startLagPoller(
+      { databaseUrl: db.url, slot, publication: 'none', intervalMs: 50 },
+      metrics,
+      createLogger('silent'),
+    )
+    cleanups.push(stop)
+    await expect
+      .poll(() => gauge(metrics, 'owlpost_slot_retained_wal_bytes'), { timeout: 10_000 })
+      .toBeGreaterThan(2_000_000)
+    const [keepRow] = await sql<{ keep: string }[]>`
+      select pg_size_bytes(current_setting('max_slot_wal_keep_size'))::text as keep`
+    expect(await gauge(metrics, 'owlpost_slot_wal_keep_size_bytes')).toBe(Number(keepRow?.keep))
+    const [versionRow] = await sql<
+      { version: string }[]
+    >`select current_setting('server_version_num') as version`
+    expect(await gauge(metrics, 'owlpost_postgres_server_version_num')).toBe(Number(versionRow?.version))
+  }, 60_000)
 })

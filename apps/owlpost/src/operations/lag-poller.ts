@@ -1,4 +1,4 @@
-import { pause, ReplicationConnection } from '@factlib/wal'
+import { parseLsn, pause, ReplicationConnection } from '@factlib/wal'
 import type { Logger } from 'pino'
 import { type EmitPrivilege, readEmitPrivilege, revokeStatement } from './emit-privilege.js'
 import { type FailoverSafety, readFailoverSafety } from './failover-safety.js'
@@ -16,7 +16,8 @@ export interface LagPollerOptions {
 const minimumPollDeadlineMs = 30_000
 
 /**
- * Keeps owlpost_slot_lag_bytes, owlpost_slot_failover_safe and owlpost_emit_public_executable
+ * Keeps owlpost_slot_lag_bytes, owlpost_slot_retained_wal_bytes, owlpost_slot_wal_keep_size_bytes,
+ * owlpost_postgres_server_version_num, owlpost_slot_failover_safe and owlpost_emit_public_executable
  * current on a connection of its own (the streaming one is busy); `onFailoverSafety` hears the
  * failover safety for /ready. One poll at a time, on at most one connection: the next poll starts
  * an interval after the last one ended, so a slow server slows the polls instead of piling up
@@ -59,6 +60,14 @@ export function startLagPoller(
     }
     const status = await readSlotStatus(connection, options)
     if (status.lagBytes !== undefined) metrics.slotLagBytes.set(status.lagBytes)
+    if (status.restartLsn) {
+      metrics.slotRetainedWalBytes.set(Number(parseLsn(status.currentWalLsn) - parseLsn(status.restartLsn)))
+    }
+    metrics.postgresServerVersion.set(connection.serverVersion)
+    const keep = await connection.query(
+      `select pg_size_bytes(current_setting('max_slot_wal_keep_size'))::text`,
+    )
+    metrics.slotWalKeepSizeBytes.set(Number(keep.rows[0]?.[0] ?? -1))
     const safety = await readFailoverSafety(connection, options.slot)
     metrics.slotFailoverSafe.set(safety.safe ? 1 : 0)
     onFailoverSafety?.(safety)

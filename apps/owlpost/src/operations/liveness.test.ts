@@ -83,4 +83,23 @@ describe('liveness (/health)', () => {
     relay.stopped = true
     expect(liveness.check()).toEqual({ live: false, reason: 'the relay stopped for good' })
   })
+
+  it('tells how long facts have waited with none delivered (owlpost_no_progress_seconds)', () => {
+    let clock = 0
+    const relay = source()
+    const liveness = new Liveness(relay, { maxLoopStallMs: 60_000, maxNoProgressMs: 60_000 }, () => clock)
+    liveness.start()
+    clock += 5_000
+    expect(liveness.noProgressMs()).toBe(0) // nothing waits
+    relay.inFlight = 3
+    clock += 4_000
+    expect(liveness.noProgressMs()).toBe(4_000)
+    relay.delivered = 1 // one delivered, others still wait
+    expect(liveness.noProgressMs()).toBe(0)
+    clock += 2_000
+    expect(liveness.noProgressMs()).toBe(2_000)
+    relay.inFlight = 0
+    expect(liveness.noProgressMs()).toBe(0)
+    liveness.stop()
+  })
 })

@@ -63,6 +63,12 @@ export class Liveness {
     }
   }
 
+  /** How long facts have waited with none delivered, in ms: 0 while none wait or facts move. */
+  noProgressMs(): number {
+    this.tick()
+    return this.now() - this.#progressAt
+  }
+
   /** Live, or why not. */
   check(): { live: true } | { live: false; reason: string } {
     if (this.source.failed()) return { live: false, reason: 'the relay stopped for good' }

@@ -4,8 +4,16 @@ import { BucketHistogram } from './bucket-histogram.js'
 import { createGoMetrics } from './go-metrics.js'
 import { createLabelCaps } from './label-cap.js'
 
+/** Values read when scraped rather than set as they change. */
+export interface MetricSources {
+  /** Facts handed to Kafka and not yet acknowledged, now. */
+  inFlightFacts?: () => number
+  /** Seconds facts have waited with none delivered (what /health compares with LIVENESS_MAX_NO_PROGRESS_MS). */
+  noProgressSeconds?: () => number
+}
+
 /** The relay's Prometheus metrics, on a registry of its own so tests and embedders do not collide. */
-export function createMetrics() {
+export function createMetrics(sources: MetricSources = {}) {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'owlpost_' })
   const metrics = {
@@ -45,6 +53,21 @@ export function createMetrics() {
       help: 'pg_current_wal_lsn() minus the slot confirmed_flush_lsn',
       registers: [registry],
     }),
+    slotRetainedWalBytes: new Gauge({
+      name: 'owlpost_slot_retained_wal_bytes',
+      help: 'pg_current_wal_lsn() minus the slot restart_lsn: WAL the primary keeps on disk for the slot',
+      registers: [registry],
+    }),
+    slotWalKeepSizeBytes: new Gauge({
+      name: 'owlpost_slot_wal_keep_size_bytes',
+      help: 'The server max_slot_wal_keep_size in bytes (-1: unlimited, the slot may retain WAL until the disk is full)',
+      registers: [registry],
+    }),
+    postgresServerVersion: new Gauge({
+      name: 'owlpost_postgres_server_version_num',
+      help: 'The server_version_num of the PostgreSQL server the slot is on (170005 for 17.5)',
+      registers: [registry],
+    }),
     slotFailoverSafe: new Gauge({
       name: 'owlpost_slot_failover_safe',
       help: '1 when the slot is a failover slot the standby keeps in step (PostgreSQL 17), else 0',
@@ -65,10 +88,37 @@ export function createMetrics() {
       name: 'owlpost_in_flight_facts',
       help: 'Facts handed to Kafka and not yet acknowledged',
       registers: [registry],
+      // Also read at each scrape: the relay sets it as the confirmed position moves, which it
+      // does not while Kafka is down, when the count matters most.
+      ...(sources.inFlightFacts
+        ? {
+            collect(this: Gauge) {
+              this.set(sources.inFlightFacts?.() ?? 0)
+            },
+          }
+        : {}),
+    }),
+    noProgressSeconds: new Gauge({
+      name: 'owlpost_no_progress_seconds',
+      help: 'How long facts have waited with none delivered (0 while none wait); /health fails above LIVENESS_MAX_NO_PROGRESS_MS',
+      registers: [registry],
+      collect(this: Gauge) {
+        this.set(sources.noProgressSeconds?.() ?? 0)
+      },
+    }),
+    livenessMaxNoProgressSeconds: new Gauge({
+      name: 'owlpost_liveness_max_no_progress_seconds',
+      help: 'LIVENESS_MAX_NO_PROGRESS_MS in seconds: /health fails once owlpost_no_progress_seconds passes it',
+      registers: [registry],
     }),
     active: new Gauge({
       name: 'owlpost_active',
       help: '1 while this instance holds the slot, 0 while it waits as a standby',
+      registers: [registry],
+    }),
+    kafkaHealthy: new Gauge({
+      name: 'owlpost_kafka_healthy',
+      help: '1 while Kafka delivery succeeds, 0 while the sink retries a failure (broker down, topic missing) or before it connected',
       registers: [registry],
     }),
     eosTransactions: new Counter({

@@ -152,6 +152,10 @@ export class Relay {
     // Acknowledged on its topic: ours and Go's produce success. Accepted: Go's consumed and handled.
     const countDelivered = tallyPerLabel(metrics.factsDelivered, go.produceSuccess)
     const countAccepted = tallyPerLabelPair(go.eventsConsumed, go.handlerSuccess)
+    if (kafka.exactlyOnce) {
+      // Both outcomes from the start, so the first abort is an increase an alert sees.
+      for (const outcome of ['committed', 'aborted']) metrics.eosTransactions.inc({ outcome }, 0)
+    }
     return {
       brokers: [...kafka.brokers],
       clientId: kafka.clientId,
@@ -206,6 +210,7 @@ export class Relay {
           this.logger.warn({ err: error }, 'Kafka transaction aborted; resending from the checkpoint')
         },
         healthChanged: (healthy, error) => {
+          this.metrics.kafkaHealthy.set(healthy ? 1 : 0)
           if (healthy) this.logger.info('kafka healthy')
           else {
             this.metrics.reconnects.inc({ target: 'kafka' })
