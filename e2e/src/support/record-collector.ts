@@ -41,7 +41,14 @@ export async function collectRecords(brokers: string[], topics: string[]): Promi
     records,
     async waitForRecord(what, match, timeoutMs = 60_000) {
       let found: CollectedRecord | undefined
-      await waitFor(what, async () => (found = records.find(match)) !== undefined, timeoutMs)
+      await waitFor(
+        what,
+        async () => {
+          found = records.find(match)
+          return found !== undefined
+        },
+        timeoutMs,
+      )
       return found!
     },
     stop: () => consumer.disconnect(),
