@@ -46,6 +46,7 @@ const outOfDomain: Record<keyof typeof owlpostEnv, readonly string[]> = {
   MAX_IN_FLIGHT_FACTS: ['0', '1000001'],
   MAX_IN_FLIGHT_BYTES: ['0', '1023', '2147483648'],
   MAX_MESSAGE_BYTES: ['0', '65535', '1073741825'],
+  KAFKA_MAX_REQUEST_BYTES: ['131071', '2147483648', 'big'],
   KAFKA_LINGER_MS: ['-1', '2147483648'],
   STATUS_INTERVAL_MS: ['0', '2147483648'],
   CONFIRM_INTERVAL_MS: ['-1', '2147483648'],

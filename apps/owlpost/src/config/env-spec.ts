@@ -84,6 +84,8 @@ export const owlpostEnv = {
   MAX_IN_FLIGHT_BYTES: withDefault(intBetween(1024, int32, 'bytes'), 16 * 1024 * 1024),
   // From 64 KiB (every pgoutput header fits) to 1 GiB (PostgreSQL's own limit on one message).
   MAX_MESSAGE_BYTES: withDefault(intBetween(64 * 1024, 1024 * 1024 * 1024, 'bytes'), defaultMaxMessageBytes),
+  /** The largest produce request; unset, learned from the brokers' socket.request.max.bytes. */
+  KAFKA_MAX_REQUEST_BYTES: optional(intBetween(128 * 1024, int32, 'bytes')),
   KAFKA_LINGER_MS: withDefault(durationMs(0), 0),
   STATUS_INTERVAL_MS: withDefault(durationMs(1), 10_000),
   CONFIRM_INTERVAL_MS: withDefault(durationMs(0), 100),

@@ -33,6 +33,8 @@ export interface OwlpostConfig {
     maxInFlightFacts: number
     maxInFlightBytes: number
     lingerMs: number
+    /** KAFKA_MAX_REQUEST_BYTES: an upper bound on produce requests besides what the brokers say. */
+    maxRequestBytes?: number
     deliveryGuarantee: 'at-least-once' | 'exactly-once'
     /** Set with deliveryGuarantee 'exactly-once'. */
     exactlyOnce?: {
@@ -147,6 +149,7 @@ export function loadConfig(env: Record<string, string | undefined>): OwlpostConf
       maxInFlightFacts: e.MAX_IN_FLIGHT_FACTS,
       maxInFlightBytes: e.MAX_IN_FLIGHT_BYTES,
       lingerMs: e.KAFKA_LINGER_MS,
+      ...(e.KAFKA_MAX_REQUEST_BYTES ? { maxRequestBytes: e.KAFKA_MAX_REQUEST_BYTES } : {}),
       deliveryGuarantee: e.DELIVERY_GUARANTEE,
       ...(e.DELIVERY_GUARANTEE === 'exactly-once'
         ? {

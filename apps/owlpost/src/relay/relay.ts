@@ -165,6 +165,7 @@ export class Relay {
       maxInFlightFacts: kafka.maxInFlightFacts,
       maxInFlightBytes: kafka.maxInFlightBytes,
       lingerMs: kafka.lingerMs,
+      ...(kafka.maxRequestBytes ? { maxRequestBytes: kafka.maxRequestBytes } : {}),
       ...(kafka.deadLetterTopic ? { deadLetterTopic: () => kafka.deadLetterTopic as string } : {}),
       onPermanentError: kafka.onPermanentError,
       createTopics: kafka.createTopics ?? false,
