@@ -5,7 +5,7 @@ import { createSinkOnClient } from './kafka-sink.js'
 import type { OutgoingRecord } from './producer-client.js'
 import type { KafkaSinkOptions, SinkFact } from './sink-types.js'
 import { batchSizeOf, FakeProducerClient } from './test-support/fake-producer-client.js'
-import { FakeTransactionalBroker } from './test-support/fake-transactional-broker.js'
+import { exactlyOnceTestOptions, FakeTransactionalBroker } from './test-support/fake-transactional-broker.js'
 import { sampleFact } from './test-support/sample-facts.js'
 import { TransactionalSink } from './transactional-sink.js'
 
@@ -164,17 +164,7 @@ describe('at-least-once sink and records that do not fit', () => {
 })
 
 describe('exactly-once sink and records that do not fit', () => {
-  const options = {
-    brokers: ['fake:9092'],
-    deliveryGuarantee: 'exactly-once' as const,
-    exactlyOnce: {
-      transactionalId: 'owlpost.test',
-      checkpointTopic: 'shop.owlpost-checkpoints',
-      checkpointKey: 'slot',
-      commitIntervalMs: 1,
-      idleCheckpointMs: 1,
-    },
-  }
+  const options = exactlyOnceTestOptions
 
   /** Sends the transactions once, as the relay would, and says whether any transaction was lost. */
   async function deliver(

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { KafkaSinkConfigError, ProducerFencedError, TransactionTimedOutError } from './errors.js'
 import { type OutgoingRecord, ProduceFailure } from './producer-client.js'
 import type { SinkCheckpoint, SinkTransaction } from './sink-types.js'
-import { FakeTransactionalBroker } from './test-support/fake-transactional-broker.js'
+import { exactlyOnceTestOptions, FakeTransactionalBroker } from './test-support/fake-transactional-broker.js'
 import { TransactionalSink } from './transactional-sink.js'
 
 const envelope = (id: number) =>
@@ -50,17 +50,7 @@ function handings(wal: WalTransaction[], chunk: number, checkpoint: SinkCheckpoi
   return out
 }
 
-const options = {
-  brokers: ['fake:9092'],
-  deliveryGuarantee: 'exactly-once' as const,
-  exactlyOnce: {
-    transactionalId: 'owlpost.test',
-    checkpointTopic: 'shop.owlpost-checkpoints',
-    checkpointKey: 'slot',
-    commitIntervalMs: 1,
-    idleCheckpointMs: 1,
-  },
-}
+const options = exactlyOnceTestOptions
 const fastBackoff = { initialMs: 1, maxMs: 2, jitter: 0 }
 
 /**

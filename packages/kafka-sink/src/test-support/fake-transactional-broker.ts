@@ -123,3 +123,16 @@ export class FakeTransactionalBroker {
     }
   }
 }
+
+/** Exactly-once sink options for tests against this broker: quick commits and idle checkpoints. */
+export const exactlyOnceTestOptions = {
+  brokers: ['fake:9092'],
+  deliveryGuarantee: 'exactly-once' as const,
+  exactlyOnce: {
+    transactionalId: 'owlpost.test',
+    checkpointTopic: 'shop.owlpost-checkpoints',
+    checkpointKey: 'slot',
+    commitIntervalMs: 1,
+    idleCheckpointMs: 1,
+  },
+}
