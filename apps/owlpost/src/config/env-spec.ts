@@ -30,9 +30,10 @@ const hostPortList = commaList('broker', /^[^\s:]+:\d{1,5}$/, 'each broker must 
 const brokerList: Rule<readonly string[]> = (raw) => {
   const parsed = hostPortList(raw)
   if (!parsed.ok) return parsed
-  const bad = parsed.value.find(
-    (broker) => !(Number(broker.split(':')[1]) >= 1 && Number(broker.split(':')[1]) <= 65535),
-  )
+  const bad = parsed.value.find((broker) => {
+    const port = Number(broker.split(':')[1])
+    return !(port >= 1 && port <= 65535)
+  })
   return bad ? { ok: false, problem: `each broker's port must be from 1 to 65535, not '${bad}'` } : parsed
 }
 

@@ -107,7 +107,7 @@ export function loadConfig(env: Record<string, string | undefined>): OwlpostConf
   }
   const e = read.env
   const tls = tlsFiles(e)
-  const ssl = e.KAFKA_SSL || tls !== undefined
+  const ssl = tlsOn(e)
   const warnings: string[] = []
   if (e.KAFKA_USERNAME && !ssl) {
     warnings.push(
@@ -191,8 +191,7 @@ export function loadConfig(env: Record<string, string | undefined>): OwlpostConf
 /** Settings that are each valid but cannot work together. */
 function crossProblems(e: OwlpostEnv): ConfigProblem[] {
   const problems: ConfigProblem[] = []
-  const tlsOn = e.KAFKA_SSL || !!e.KAFKA_SSL_CA_FILE || !!e.KAFKA_SSL_CERT_FILE
-  if (e.KAFKA_USERNAME && e.KAFKA_SASL_MECHANISM === 'plain' && !tlsOn && !e.KAFKA_SASL_ALLOW_PLAINTEXT) {
+  if (e.KAFKA_USERNAME && e.KAFKA_SASL_MECHANISM === 'plain' && !tlsOn(e) && !e.KAFKA_SASL_ALLOW_PLAINTEXT) {
     problems.push({
       variable: 'KAFKA_SASL_MECHANISM',
       message:
@@ -248,6 +247,11 @@ function keyProblem(certificate: string, key: string, passphrase: string | undef
   } catch (error) {
     return `cannot be read as a private key${passphrase === undefined ? ' (is it encrypted? set KAFKA_SSL_KEY_PASSWORD)' : ' with KAFKA_SSL_KEY_PASSWORD'}: ${(error as Error).message}`
   }
+}
+
+/** TLS to the brokers: asked for with KAFKA_SSL, or implied by a CA or client certificate file. */
+function tlsOn(e: OwlpostEnv): boolean {
+  return e.KAFKA_SSL || !!e.KAFKA_SSL_CA_FILE || !!e.KAFKA_SSL_CERT_FILE
 }
 
 function tlsFiles(e: OwlpostEnv): KafkaTlsFiles | undefined {
