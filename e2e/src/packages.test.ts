@@ -21,7 +21,7 @@ import { run, runAllowingFailure } from './packaging/run-command.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const tool = (name: string) => join(root, 'e2e', 'node_modules', '.bin', name)
-const tsc = createRequire(join(root, 'e2e', 'package.json')).resolve('typescript/bin/tsc')
+const tsc = createRequire(join(root, 'e2e', 'package.json')).resolve('typescript5/bin/tsc')
 const packages = publishedPackages(root)
 const readmeBlocks = packages.flatMap((pkg) =>
   typescriptBlocks(pkg.readme)

@@ -11,8 +11,8 @@ const UserCreated = defineFact({
   aggregateType: 'user',
   eventType: 'user.created',
   payload: Schema.Struct({
-    email: Schema.String.pipe(Schema.pattern(/@/)),
-    age: Schema.Number.pipe(Schema.int(), Schema.nonNegative()),
+    email: Schema.String.check(Schema.isPattern(/@/)),
+    age: Schema.Number.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(0)),
     joinedAt: Schema.Date,
   }),
 })

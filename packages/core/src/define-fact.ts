@@ -1,6 +1,6 @@
-import * as Either from 'effect/Either'
-import * as Schema from 'effect/Schema'
+import type { Codec } from 'effect/Schema'
 import { decodeEnvelope } from './decode-envelope.js'
+import { Result, Schema } from './effect/effect-modules.js'
 import { EnvelopeDecodeError } from './envelope-decode-error.js'
 import type { FactEnvelope, FactInput, TraceInfo } from './fact.js'
 import { InvalidFactError } from './invalid-fact-error.js'
@@ -11,8 +11,11 @@ import { validateFact } from './validate-fact.js'
 export interface FactDefinition<A, I> {
   aggregateType: string
   eventType: string
-  /** Effect Schema of the payload; its encoded form (`I`) is what goes on the wire, as JSON. */
-  payload: Schema.Schema<A, I, never>
+  /**
+   * Effect Schema of the payload, needing no services; what goes on the wire is its canonical JSON
+   * form (`Schema.toCodecJson`): a `Schema.Date` as its ISO string, a `Schema.Uint8Array` as base64.
+   */
+  payload: Codec<A, I, never, never>
 }
 
 export interface TypedFactOptions {
@@ -34,7 +37,7 @@ export type DecodeResult<A> =
 export interface TypedFact<A, I> {
   readonly aggregateType: string
   readonly eventType: string
-  readonly schema: Schema.Schema<A, I, never>
+  readonly schema: Codec<A, I, never, never>
   /** Builds a fact for `emit`; the payload is checked against the schema now (throws `InvalidFactError`). */
   make(aggregateId: string, payload: A, options?: TypedFactOptions): FactInput
   /** True when the envelope (or header) is of this fact's aggregate and event type. */
@@ -50,13 +53,14 @@ const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /**
  * Declares a typed fact: one Effect Schema checks the payload when it is emitted and again when
- * it is received. Payloads travel as the UTF-8 JSON of the schema's encoded form.
+ * it is received. Payloads travel as the UTF-8 JSON of the schema's canonical JSON form.
  */
 export function defineFact<A, I>(definition: FactDefinition<A, I>): TypedFact<A, I> {
   const { aggregateType, eventType, payload: schema } = definition
   validateFact({ aggregateType, eventType, aggregateId: 'definition', payload: new Uint8Array(0) })
-  const encodePayload = Schema.encodeEither(schema, { errors: 'all' })
-  const decodePayload = Schema.decodeUnknownEither(schema, { errors: 'all' })
+  const json = Schema.toCodecJson(schema)
+  const encodePayload = Schema.encodeResult(json, { errors: 'all' })
+  const decodePayload = Schema.decodeUnknownResult(json, { errors: 'all' })
 
   const safeDecode = (input: FactEnvelope | Uint8Array): DecodeResult<A> => {
     let envelope: FactEnvelope
@@ -85,9 +89,9 @@ export function defineFact<A, I>(definition: FactDefinition<A, I>): TypedFact<A,
       return fail([{ path: 'payload', message: `not UTF-8 JSON: ${(cause as Error).message}` }])
     }
     const decoded = decodePayload(json)
-    if (Either.isLeft(decoded)) return fail(schemaIssues(decoded.left, 'payload'))
+    if (Result.isFailure(decoded)) return fail(schemaIssues(decoded.failure, 'payload'))
     const { payload: rawPayload, ...rest } = envelope
-    return { success: true, fact: { ...rest, payload: decoded.right, rawPayload } }
+    return { success: true, fact: { ...rest, payload: decoded.success, rawPayload } }
   }
 
   return {
@@ -96,12 +100,12 @@ export function defineFact<A, I>(definition: FactDefinition<A, I>): TypedFact<A,
     schema,
     make(aggregateId, payload, options = {}) {
       const encoded = encodePayload(payload)
-      if (Either.isLeft(encoded)) throw new InvalidFactError(schemaIssues(encoded.left, 'payload'))
+      if (Result.isFailure(encoded)) throw new InvalidFactError(schemaIssues(encoded.failure, 'payload'))
       const fact: FactInput = {
         aggregateType,
         aggregateId,
         eventType,
-        payload: utf8Encoder.encode(JSON.stringify(encoded.right)),
+        payload: utf8Encoder.encode(JSON.stringify(encoded.success)),
         metadata: options.metadata ?? {},
       }
       if (options.traceInfo) fact.traceInfo = options.traceInfo

@@ -1,11 +1,10 @@
-import * as Either from 'effect/Either'
-import * as Schema from 'effect/Schema'
+import { Result, Schema } from './effect/effect-modules.js'
 import type { Fact, FactInput } from './fact.js'
 import { FactInputSchema } from './fact-schema.js'
 import { InvalidFactError } from './invalid-fact-error.js'
 import { schemaIssues } from './schema-issues.js'
 
-const decodeFactInput = Schema.decodeUnknownEither(FactInputSchema, {
+const decodeFactInput = Schema.decodeUnknownResult(FactInputSchema, {
   errors: 'all',
   onExcessProperty: 'ignore',
 })
@@ -16,8 +15,8 @@ const decodeFactInput = Schema.decodeUnknownEither(FactInputSchema, {
  */
 export function validateFact(input: FactInput): Fact {
   const result = decodeFactInput(withoutUndefinedOptionals(input))
-  if (Either.isLeft(result)) throw new InvalidFactError(schemaIssues(result.left))
-  const fact = result.right
+  if (Result.isFailure(result)) throw new InvalidFactError(schemaIssues(result.failure))
+  const fact = result.success
   const validated: Fact = {
     aggregateType: fact.aggregateType,
     aggregateId: fact.aggregateId,

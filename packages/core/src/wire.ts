@@ -1,6 +1,6 @@
 // The part of @factlib/core that never validates through Effect Schema: the envelope codecs, the
 // routing header reader and the naming of topics and headers. Importing it does not load
-// `effect`, which costs a relay about 38 MB of resident memory it has no use for.
+// `effect`, which costs a relay about 31 MB of resident memory (effect 4.1) it has no use for.
 export { decodeEnvelope } from './decode-envelope.js'
 export { encodeEnvelope } from './encode-envelope.js'
 export { EnvelopeDecodeError } from './envelope-decode-error.js'
