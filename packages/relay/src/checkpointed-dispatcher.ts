@@ -19,14 +19,16 @@ export class CheckpointedDispatcher extends Dispatcher<CheckpointedPosition> {
   readonly #slot: string
   readonly #logger: Logger
 
+  /** `position`: a fresh one unless a test watches the calls made into it. */
   constructor(
     settings: Omit<DispatcherSettings, 'handlers'> & {
       handler: CheckpointedHandler
       slot: string
       logger: Logger
     },
+    position = new CheckpointedPosition(),
   ) {
-    super(new CheckpointedPosition(), { ...settings, handlers: [settings.handler] })
+    super(position, { ...settings, handlers: [settings.handler] })
     this.#handler = settings.handler
     this.#slot = settings.slot
     this.#logger = settings.logger

@@ -45,6 +45,12 @@ export abstract class Dispatcher<P extends Position> {
   readonly #route: ReadonlyMap<string, number>
   readonly #assembler: TransactionAssembler
   readonly #hooks: DispatchHooks
+  /**
+   * Sends not yet settled, per handler: their facts are handed, and a handler need not count them
+   * in `inFlight` before it has taken them (the Kafka sink's send pends on its in-flight limit
+   * first), so a handler with one is not idle whatever it says.
+   */
+  readonly #sending: number[]
   /** Handlers that received part of the transaction being read: they get its end too. */
   readonly #partsHandedTo = new Set<number>()
   #lastConfirmed = 0n
@@ -62,6 +68,7 @@ export abstract class Dispatcher<P extends Position> {
     this.#handlers = settings.handlers
     this.#route = settings.route
     this.#hooks = settings.hooks
+    this.#sending = this.#handlers.map(() => 0)
     this.#assembler = new TransactionAssembler(
       new Set(settings.route.keys()),
       position,
@@ -171,9 +178,14 @@ export abstract class Dispatcher<P extends Position> {
     this.#confirm()
   }
 
-  /** Whether every handler has nothing in flight right now (a query: tells no one). */
+  /** Whether handler `index` has everything handed to it delivered (a query: tells no one). */
+  protected isIdle(index: number): boolean {
+    return this.#sending[index] === 0 && this.#handlers[index]!.inFlight === 0
+  }
+
+  /** Whether every handler has everything handed to it delivered. */
   protected allIdle(): boolean {
-    return this.#handlers.every((handler) => handler.inFlight === 0)
+    return this.#handlers.every((_, index) => this.isIdle(index))
   }
 
   protected send(index: number, transaction: FactTransaction, session: Session): Promise<boolean> {
@@ -255,9 +267,11 @@ export abstract class Dispatcher<P extends Position> {
   async #send(index: number, transaction: FactTransaction, session: Session): Promise<boolean> {
     this.#hooks.handing?.(transaction)
     this.position.handed(index, transaction.endLsn, transaction.complete)
+    this.#sending[index]!++
     try {
       await this.#handlers[index]!.send(transaction)
     } catch (error) {
+      this.#sending[index]!--
       // A refusal that follows a loss or a stop is its consequence, not a new failure.
       if (error instanceof Aborted) session.end({ reason: 'stopped' })
       else if (session.ended?.reason !== 'lost') {
@@ -266,6 +280,7 @@ export abstract class Dispatcher<P extends Position> {
       }
       return false
     }
+    this.#sending[index]!--
     this.noteIdle(index)
     return true
   }

@@ -5,16 +5,18 @@ import { PlainPosition } from './position.js'
 
 /**
  * The dispatcher of plain handlers (any number, one per prefix): a handler with nothing in flight
- * has delivered everything handed to it, and idle WAL (keepalives, commits without facts) is
+ * and no send pending has delivered everything handed to it, and idle WAL (keepalives, commits without facts) is
  * confirmed directly while nothing is in flight anywhere.
  */
 export class PlainDispatcher extends Dispatcher<PlainPosition> {
   readonly kind = 'plain'
-  readonly #handlers: readonly PlainHandler[]
 
-  constructor(settings: DispatcherSettings & { handlers: readonly PlainHandler[] }) {
-    super(new PlainPosition(settings.handlers.length), settings)
-    this.#handlers = settings.handlers
+  /** `position`: a fresh one unless a test watches the calls made into it. */
+  constructor(
+    settings: DispatcherSettings & { handlers: readonly PlainHandler[] },
+    position = new PlainPosition(settings.handlers.length),
+  ) {
+    super(position, settings)
   }
 
   protected keepalive(walEnd: bigint): undefined {
@@ -34,13 +36,13 @@ export class PlainDispatcher extends Dispatcher<PlainPosition> {
   }
 
   protected noteIdleHandlers(): void {
-    for (let index = 0; index < this.#handlers.length; index++) {
-      if (this.#handlers[index]!.inFlight === 0) this.position.idle(index)
+    for (let index = 0; index < this.handlers.length; index++) {
+      if (this.isIdle(index)) this.position.idle(index)
     }
   }
 
   protected noteIdle(index: number): void {
-    if (this.#handlers[index]!.inFlight !== 0) return
+    if (!this.isIdle(index)) return
     this.position.idle(index)
     this.confirm()
   }
