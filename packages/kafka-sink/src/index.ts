@@ -22,15 +22,19 @@ export {
 } from './kafkajs-patches.js'
 export type { Logger } from './logger.js'
 export type {
+  AtLeastOnceSink,
   CompressionName,
   DeliveryFailureType,
   DeliveryGuarantee,
   ExactlyOnceOptions,
+  ExactlyOnceSink,
   KafkaSink,
   KafkaSinkOptions,
   OmittedValue,
   RoutedEnvelope,
   SinkCheckpoint,
+  SinkDelivered,
+  SinkEvent,
   SinkFact,
   SinkHooks,
   SinkTransaction,

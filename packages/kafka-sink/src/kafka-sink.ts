@@ -30,7 +30,14 @@ import {
   newInFlightLimit,
 } from './sink-connection.js'
 import { SinkReporter } from './sink-reporter.js'
-import type { KafkaSink, KafkaSinkOptions, SinkFact, SinkTransaction } from './sink-types.js'
+import type {
+  AtLeastOnceSink,
+  KafkaSink,
+  KafkaSinkOptions,
+  SinkDelivered,
+  SinkFact,
+  SinkTransaction,
+} from './sink-types.js'
 import { TopicCatalogue } from './topic-catalogue.js'
 import { TransactionalSink } from './transactional-sink.js'
 
@@ -56,7 +63,7 @@ const closeGraceMs = 2_000
 
 /**
  * Creates a sink on kafkajs. Call connect() before send(). With `deliveryGuarantee:
- * 'exactly-once'` it is the transactional sink, which also needs resume() (the relay calls it).
+ * 'exactly-once'` it is the transactional sink (`kind: 'checkpointed'`, with resume(), which the relay calls).
  */
 export function createKafkaSink(options: KafkaSinkOptions): KafkaSink {
   if (options.deliveryGuarantee === 'exactly-once') {
@@ -70,7 +77,7 @@ export function createSinkOnClient(
   options: KafkaSinkOptions,
   createClient: (settings: ProducerClientSettings) => ProducerClient,
   backoff: BackoffSettings = defaultBackoff,
-): KafkaSink {
+): AtLeastOnceSink {
   return new FactSink(options, createClient, backoff)
 }
 
@@ -79,7 +86,8 @@ export function createSinkOnClient(
  * acknowledges it, so facts reach Kafka in the order they were sent. The delivered position
  * (DeliveryTracker) only moves over transactions whose facts are all acknowledged.
  */
-class FactSink implements KafkaSink {
+class FactSink implements AtLeastOnceSink {
+  readonly kind = 'plain'
   readonly #options: KafkaSinkOptions
   readonly #createClient: (settings: ProducerClientSettings) => ProducerClient
   readonly #backoff: BackoffSettings
@@ -223,6 +231,10 @@ class FactSink implements KafkaSink {
 
   onDelivered(listener: (lsn: bigint) => void): () => void {
     return this.#reporter.onDelivered(listener)
+  }
+
+  events(listener: (event: SinkDelivered) => void): () => void {
+    return this.onDelivered((lsn) => listener({ type: 'delivered', lsn }))
   }
 
   drain(timeoutMs: number): Promise<boolean> {

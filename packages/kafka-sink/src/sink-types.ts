@@ -173,7 +173,21 @@ export interface KafkaSinkOptions {
   hooks?: SinkHooks
 }
 
-export interface KafkaSink {
+/** A sink's report that everything sent up to `lsn` is delivered (as deliveredLsn moves). */
+export interface SinkDelivered {
+  type: 'delivered'
+  lsn: bigint
+}
+
+/**
+ * What a sink tells its relay, in the shape of @factlib/relay's HandlerEvent: deliveries and, for
+ * the exactly-once sink, a loss (the open Kafka transaction was aborted; `fatal` when the sink
+ * stopped for good).
+ */
+export type SinkEvent = SinkDelivered | { type: 'lost'; error: Error; fatal: boolean }
+
+/** What both sinks have. */
+interface KafkaSinkCommon {
   /** Connects the producer. Rejects when the brokers cannot be reached or refuse the credentials. */
   connect(): Promise<void>
   /** Resolves once ACCEPTED (not delivered); pends while the in-flight limits are full. */
@@ -189,14 +203,31 @@ export interface KafkaSink {
   drain(timeoutMs: number): Promise<boolean>
   /** Stops retrying, refuses further sends and disconnects; undelivered facts stay unconfirmed. */
   close(): Promise<void>
-  /**
-   * Exactly-once only (see @factlib/relay's FactHandler): aborts what is not committed, fences any
-   * older producer the first time, and returns the committed checkpoint to resume after.
-   */
-  resume?(): Promise<SinkCheckpoint>
-  /**
-   * Exactly-once only: the open Kafka transaction was aborted; call resume() and resend. `fatal`
-   * when the sink stopped for good (fenced, halted): resume() will reject.
-   */
-  onLost?(listener: (error: Error, fatal: boolean) => void): () => void
 }
+
+/** The at-least-once sink: a plain handler for @factlib/relay. */
+export interface AtLeastOnceSink extends KafkaSinkCommon {
+  readonly kind: 'plain'
+  /** onDelivered as events, the form @factlib/relay subscribes to. */
+  events(listener: (event: SinkDelivered) => void): () => void
+}
+
+/** The exactly-once sink: a checkpointed handler for @factlib/relay. */
+export interface ExactlyOnceSink extends KafkaSinkCommon {
+  readonly kind: 'checkpointed'
+  /** onDelivered and onLost as one stream of events, the form @factlib/relay subscribes to. */
+  events(listener: (event: SinkEvent) => void): () => void
+  /**
+   * Aborts what is not committed, fences any older producer the first time, and returns the
+   * committed checkpoint to resume after (see @factlib/relay's CheckpointedHandler).
+   */
+  resume(): Promise<SinkCheckpoint>
+  /**
+   * The open Kafka transaction was aborted; call resume() and resend. `fatal` when the sink
+   * stopped for good (fenced, halted): resume() will reject.
+   */
+  onLost(listener: (error: Error, fatal: boolean) => void): () => void
+}
+
+/** A sink of either guarantee; `kind` tells them apart. */
+export type KafkaSink = AtLeastOnceSink | ExactlyOnceSink

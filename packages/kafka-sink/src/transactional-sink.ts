@@ -37,9 +37,10 @@ import {
 import { SinkReporter } from './sink-reporter.js'
 import type {
   ExactlyOnceOptions,
-  KafkaSink,
+  ExactlyOnceSink,
   KafkaSinkOptions,
   SinkCheckpoint,
+  SinkEvent,
   SinkFact,
   SinkTransaction,
 } from './sink-types.js'
@@ -68,7 +69,8 @@ class LoopStopped extends Error {}
  * beyond kafkajs's own retries, because a request that failed half-way may have written some
  * partitions: resending it in the same transaction would commit duplicates.
  */
-export class TransactionalSink implements KafkaSink {
+export class TransactionalSink implements ExactlyOnceSink {
+  readonly kind = 'checkpointed'
   readonly #options: KafkaSinkOptions
   readonly #eos: Required<ExactlyOnceOptions>
   readonly #createClient: (settings: ProducerClientSettings) => TransactionalProducerClient
@@ -234,6 +236,15 @@ export class TransactionalSink implements KafkaSink {
 
   onDelivered(listener: (lsn: bigint) => void): () => void {
     return this.#reporter.onDelivered(listener)
+  }
+
+  events(listener: (event: SinkEvent) => void): () => void {
+    const offDelivered = this.onDelivered((lsn) => listener({ type: 'delivered', lsn }))
+    const offLost = this.onLost((error, fatal) => listener({ type: 'lost', error, fatal }))
+    return () => {
+      offDelivered()
+      offLost()
+    }
   }
 
   async send(tx: SinkTransaction): Promise<void> {

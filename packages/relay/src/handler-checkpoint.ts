@@ -1,5 +1,5 @@
 /**
- * Where a checkpointed handler's durable checkpoint lies (see FactHandler.resume).
+ * Where a checkpointed handler's durable checkpoint lies (see CheckpointedHandler.resume).
  *
  * `endLsn` is the end LSN of the last whole transaction it holds: the position confirmed to
  * PostgreSQL, and where PostgreSQL resends from. `inside` is set when the handler also holds the
@@ -12,9 +12,4 @@
 export interface HandlerCheckpoint {
   endLsn: bigint
   inside?: { commitLsn: bigint; factLsn: bigint }
-}
-
-/** A handler may answer with a bare end LSN, as before checkpoints could lie inside a transaction. */
-export function asHandlerCheckpoint(checkpoint: bigint | HandlerCheckpoint): HandlerCheckpoint {
-  return typeof checkpoint === 'bigint' ? { endLsn: checkpoint } : checkpoint
 }

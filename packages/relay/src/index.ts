@@ -1,14 +1,17 @@
 export type { FactTransaction, OmittedValue, RelayFact } from './fact-transaction.js'
-export {
-  type FactFunction,
-  type FactHandler,
-  type HandlerErrorPolicy,
-  HandlerFailedError,
+export { type FactFunction, type HandlerErrorPolicy, HandlerFailedError } from './function-handler.js'
+export type {
+  CheckpointedHandler,
+  DeliveredEvent,
+  FactHandler,
+  HandlerEvent,
+  LostEvent,
+  PlainHandler,
 } from './handler.js'
 export type { HandlerCheckpoint } from './handler-checkpoint.js'
 export type { Logger } from './logger.js'
 export { type MissingSlot, type MissingSlotGuard, SlotRecreateRefusedError } from './missing-slot.js'
-export { Position } from './position.js'
+export { CheckpointedPosition, PlainPosition, Position } from './position.js'
 export {
   CheckpointAheadError,
   createRelay,

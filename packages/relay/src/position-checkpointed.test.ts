@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { Position } from './position.js'
+import { CheckpointedPosition } from './position.js'
 
 // A model relay drives a checkpointed Position (the exactly-once Kafka sink's) through random
 // interleavings: transactions read message by message (some empty, some in parts), keepalives, the
@@ -40,7 +40,7 @@ class CheckpointedHandler {
   pending: Item[] = []
   checkpoint: Checkpoint = { endLsn: 0n }
   readonly committed: number[] = []
-  constructor(readonly position: Position) {}
+  constructor(readonly position: CheckpointedPosition) {}
   take(unit: Unit): void {
     this.position.handed(0, unit.lsn, unit.complete)
     for (const fact of unit.facts) this.pending.push({ tag: 'fact', ...fact, commitLsn: unit.commitLsn })
@@ -103,7 +103,7 @@ function messagesOf(wal: Transaction[]): Message[] {
 }
 
 function run(wal: Transaction[], steps: Array<[Step, number]>, maxChunk: number) {
-  const position = new Position(1, 0n, true)
+  const position = new CheckpointedPosition(0n)
   const handler = new CheckpointedHandler(position)
   const messages = messagesOf(wal)
   let cursor = 0
@@ -139,7 +139,7 @@ function run(wal: Transaction[], steps: Array<[Step, number]>, maxChunk: number)
       // A checkpointed position hands every commit that is not a replay, facts or not.
       const { handOver, facts } = open!
       if (handOver) handler.take({ lsn: tx.endLsn, complete: true, commitLsn: tx.commitLsn, facts })
-      position.commit(tx.commitLsn, tx.endLsn, handOver, false)
+      position.commit(tx.commitLsn, tx.endLsn, handOver)
       open = undefined
     }
   }
@@ -205,12 +205,13 @@ describe('Position, checkpointed', () => {
   })
 
   it('does not confirm keepalives or fact-less commits on its own', () => {
-    const position = new Position(1, 0n, true)
+    const position = new CheckpointedPosition(0n)
     expect(position.begin(100n)).toBe(true)
-    position.commit(100n, 110n, false, true)
-    position.keepalive(500n, true)
-    position.idle(0)
+    position.commit(100n, 110n, false)
     expect(position.confirmed).toBe(0n)
+    // It has no way to be told of idle WAL but handing it to the handler.
+    expect('keepalive' in position).toBe(false)
+    expect('idle' in position).toBe(false)
     expect(position.idleAdvance(500n)).toBe(true)
     position.handed(0, 500n, true)
     expect(position.confirmed).toBe(0n)
@@ -219,26 +220,26 @@ describe('Position, checkpointed', () => {
   })
 
   it('after resume, skips what the checkpoint holds and hands the rest again', () => {
-    const position = new Position(1, 0n, true)
+    const position = new CheckpointedPosition(0n)
     position.begin(100n)
     position.handed(0, 110n, true)
-    position.commit(100n, 110n, true, false)
+    position.commit(100n, 110n, true)
     position.begin(200n)
     position.handed(0, 210n, true)
-    position.commit(200n, 210n, true, false)
+    position.commit(200n, 210n, true)
     // The handler committed the first transaction only, then lost the second.
     position.delivered(0, 110n)
     position.connectionLost()
-    position.resume(110n)
+    position.resume({ endLsn: 110n })
     expect(position.confirmed).toBe(110n)
     expect(position.begin(100n)).toBe(false)
-    position.commit(100n, 110n, false, false)
+    position.commit(100n, 110n, false)
     expect(position.begin(200n)).toBe(true)
     expect(position.unitLsn()).toBe(110n)
   })
 
   it('after resume inside a transaction, hands that transaction from the fact after the checkpoint', () => {
-    const position = new Position(1, 0n, true)
+    const position = new CheckpointedPosition(0n)
     position.resume({ endLsn: 110n, inside: { commitLsn: 300n, factLsn: 260n } })
     expect(position.confirmed).toBe(110n)
     // A fact emitted outside any transaction and streamed before that transaction's Begin was
@@ -248,7 +249,7 @@ describe('Position, checkpointed', () => {
     expect(position.unitLsn()).toBe(110n)
     expect([250n, 260n, 261n, 270n].map((lsn) => position.handsFact(lsn))).toEqual([false, false, true, true])
     position.handed(0, 310n, true)
-    position.commit(300n, 310n, true, false)
+    position.commit(300n, 310n, true)
     // A delivered report of the end LSN alone (a partial checkpoint) does not move it.
     position.delivered(0, 110n)
     expect(position.confirmed).toBe(110n)

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { Position } from './position.js'
+import { PlainPosition } from './position.js'
 
 // A model relay drives the Position through random interleavings of what a real one meets: reading
 // transactions (some empty, some in chunks, some split across handlers) and facts outside any
@@ -37,7 +37,7 @@ class ModelHandler {
   #prefix = 0
   constructor(
     readonly index: number,
-    readonly position: Position,
+    readonly position: PlainPosition,
     readonly delivered: Set<number>,
     /** Delivers each unit as it is handed, like a function handler (reporting between parts). */
     readonly eager = false,
@@ -99,7 +99,7 @@ function buildWal(shapes: Array<{ outside: boolean; handlers: number[] }>): WalI
 }
 
 /** What the relay does with one item from the stream. */
-function readItem(item: WalItem, position: Position, handlers: ModelHandler[]): void {
+function readItem(item: WalItem, position: PlainPosition, handlers: ModelHandler[]): void {
   const allIdle = () => handlers.every((handler) => handler.idle)
   if (item.tag === 'outside') {
     handlers[item.fact.handler]!.hand(position.unitLsn(), false, [item.fact.id])
@@ -173,7 +173,7 @@ describe('Position', () => {
               shape.outside && shape.handlers.length === 0 ? { ...shape, outside: false } : shape,
             ),
           )
-          const position = new Position(handlerCount, 0x100n)
+          const position = new PlainPosition(handlerCount, 0x100n)
           const delivered = new Set<number>()
           const handlers = Array.from(
             { length: handlerCount },
@@ -234,7 +234,7 @@ describe('Position', () => {
   })
 
   it('confirms nothing of a transaction while its parts are still being handed to other handlers', () => {
-    const position = new Position(2)
+    const position = new PlainPosition(2)
     expect(position.begin(0x100n)).toBe(true)
     position.handed(0, 0x108n, true)
     position.delivered(0, 0x108n)
@@ -247,7 +247,7 @@ describe('Position', () => {
   })
 
   it('confirms the keepalive end of an idle slot, and not while a transaction is open', () => {
-    const position = new Position(1)
+    const position = new PlainPosition(1)
     position.keepalive(0x500n, true)
     expect(position.confirmed).toBe(0x500n)
     expect(position.begin(0x600n)).toBe(true)
@@ -258,7 +258,7 @@ describe('Position', () => {
   })
 
   it('does not confirm an empty commit while a handler has facts in flight', () => {
-    const position = new Position(1)
+    const position = new PlainPosition(1)
     position.begin(0x100n)
     position.handed(0, 0x108n, true)
     position.commit(0x100n, 0x108n, true, false)
@@ -272,7 +272,7 @@ describe('Position', () => {
   })
 
   it('tags chunks with the previous end and says a transaction handed in full is a replay', () => {
-    const position = new Position(1)
+    const position = new PlainPosition(1)
     position.begin(0x100n)
     position.handed(0, 0x108n, true)
     position.commit(0x100n, 0x108n, true, false)

@@ -1,4 +1,4 @@
-import { asHandlerCheckpoint, type HandlerCheckpoint } from './handler-checkpoint.js'
+import type { HandlerCheckpoint } from './handler-checkpoint.js'
 
 /**
  * The one owner of the position a relay confirms to PostgreSQL. Pure: no I/O, no timers. The
@@ -28,35 +28,25 @@ import { asHandlerCheckpoint, type HandlerCheckpoint } from './handler-checkpoin
  * units tagged by the chunk rule with exactly X, which a later, larger report covers. When a
  * handler has nothing in flight at all, the relay says so with `idle()`.
  */
-export class Position {
-  #confirmed: bigint
+export abstract class Position {
+  /** The position that may be confirmed; only grows. */
+  protected confirmedLsn: bigint
   /** End LSN of the last commit seen on the stream (replays included): the chunk rule's tag. */
-  #lastEnd: bigint
+  protected lastEnd: bigint
   /** Commit LSN of the last transaction handed in full: the replay rule's bound. */
-  #lastHandedCommit = -1n
-  /** A checkpointed handler holds every transaction whose commit starts before this. */
-  #skipBefore = 0n
-  #open = false
+  protected lastHandedCommit = -1n
+  protected open = false
   /** The Begin's commit LSN of the open transaction. */
-  #openCommit = -1n
-  /** A checkpointed handler holds this transaction's facts up to `factLsn` (the inside rule). */
-  #inside: { commitLsn: bigint; factLsn: bigint } | undefined
-  readonly #handlers: HandlerProgress[]
+  protected openCommit = -1n
+  protected readonly handlers: HandlerProgress[]
 
-  constructor(
-    handlerCount: number,
-    initialLsn = 0n,
-    private readonly checkpointed = false,
-  ) {
-    if (checkpointed && handlerCount !== 1) {
-      throw new RangeError('a checkpointed position has exactly one handler')
-    }
+  protected constructor(handlerCount: number, initialLsn: bigint) {
     if (!Number.isInteger(handlerCount) || handlerCount < 1) {
       throw new RangeError(`a position needs at least one handler, got ${handlerCount}`)
     }
-    this.#confirmed = initialLsn
-    this.#lastEnd = initialLsn
-    this.#handlers = Array.from({ length: handlerCount }, () => ({
+    this.confirmedLsn = initialLsn
+    this.lastEnd = initialLsn
+    this.handlers = Array.from({ length: handlerCount }, () => ({
       delivered: initialLsn,
       lastComplete: initialLsn,
       incomplete: [],
@@ -65,86 +55,102 @@ export class Position {
 
   /** The position that may be confirmed to PostgreSQL. Only grows. */
   get confirmed(): bigint {
-    return this.#confirmed
+    return this.confirmedLsn
   }
 
   /** Between a Begin and its Commit. */
   get inTransaction(): boolean {
-    return this.#open
+    return this.open
   }
 
   /** A Begin. Returns false for a replay: a transaction handed in full before, not to hand again. */
   begin(finalLsn: bigint): boolean {
-    this.#open = true
-    this.#openCommit = finalLsn
-    // A commit starting before the checkpoint ends at or before it: the checkpoint is an end LSN.
-    return finalLsn > this.#lastHandedCommit && finalLsn >= this.#skipBefore
+    this.open = true
+    this.openCommit = finalLsn
+    return finalLsn > this.lastHandedCommit
   }
 
   /**
-   * A fact read at `lsn` (in the open transaction, or outside any): false when the handler's
-   * checkpoint already holds it (the inside rule), so it is not handed again.
+   * A fact read at `lsn` (in the open transaction, or outside any): false when it is not to be
+   * handed (a checkpointed handler already holds it, the inside rule).
    */
-  handsFact(lsn: bigint): boolean {
-    const inside = this.#inside
-    if (inside === undefined) return true
-    if (this.#open) return this.#openCommit !== inside.commitLsn || lsn > inside.factLsn
-    // Outside a transaction: streamed before that transaction's Begin exactly when it lies below its commit.
-    return lsn > inside.commitLsn
-  }
-
-  /**
-   * A checkpointed handler says, at the start of a replication session, what it holds durably:
-   * an end LSN, maybe with a position inside the next transaction. The end LSN becomes confirmed;
-   * what was handed after the checkpoint is forgotten, to be resent.
-   */
-  resume(checkpoint: bigint | HandlerCheckpoint): void {
-    if (!this.checkpointed) throw new Error('resume() is for a checkpointed position')
-    const { endLsn, inside } = asHandlerCheckpoint(checkpoint)
-    // A transaction's commit record lies after the end of every transaction committed before it.
-    if (inside && inside.commitLsn < endLsn) {
-      throw new RangeError(
-        `a checkpoint inside the transaction committing at ${inside.commitLsn} cannot end at ${endLsn}, after it`,
-      )
-    }
-    this.#open = false
-    this.#inside = inside
-    this.#skipBefore = endLsn
-    this.#lastHandedCommit = -1n
-    if (endLsn > this.#confirmed) this.#confirmed = endLsn
-    // Ends seen after the checkpoint belong to transactions that will be resent.
-    this.#lastEnd = this.#confirmed
-    for (const progress of this.#handlers) {
-      progress.delivered = this.#lastEnd
-      progress.lastComplete = this.#lastEnd
-      progress.incomplete.length = 0
-    }
-  }
-
-  /**
-   * A checkpointed position's keepalive: with no transaction open, everything before `walEnd` is
-   * done with. Returns true when that moves past the last end seen; the relay then hands an empty
-   * transaction ending at `walEnd`, confirmed once the handler checkpoints it.
-   */
-  idleAdvance(walEnd: bigint): boolean {
-    if (!this.checkpointed || this.#open || walEnd <= this.#lastEnd) return false
-    this.#lastEnd = walEnd
+  handsFact(_lsn: bigint): boolean {
     return true
   }
 
   /** The LSN to hand a unit with whose commit is not known yet: the previous transaction's end. */
   unitLsn(): bigint {
-    return this.#lastEnd
+    return this.lastEnd
   }
 
   /** A unit went to handler `handler`: a whole transaction (`complete`, its end LSN) or a unit tagged by `unitLsn()`. */
   handed(handler: number, lsn: bigint, complete: boolean): void {
-    const progress = this.#handler(handler)
+    const progress = this.progressOf(handler)
     if (complete) {
       if (lsn > progress.lastComplete) progress.lastComplete = lsn
     } else if (progress.incomplete.at(-1) !== lsn) {
       progress.incomplete.push(lsn)
     }
+  }
+
+  /** Handler `handler` reports everything handed to it up to `lsn` delivered (see the class comment). */
+  delivered(handler: number, lsn: bigint): void {
+    const progress = this.progressOf(handler)
+    if (lsn > progress.delivered) progress.delivered = lsn
+    while (progress.incomplete.length > 0 && progress.incomplete[0]! < lsn) progress.incomplete.shift()
+    this.recompute()
+  }
+
+  /** The replication connection dropped: a transaction half read is forgotten (it will be resent). */
+  connectionLost(): void {
+    this.open = false
+  }
+
+  /** A Commit; `handedFacts` says whether any of its facts were handed (the last part among them). */
+  protected recordCommit(commitLsn: bigint, endLsn: bigint, handedFacts: boolean): void {
+    this.open = false
+    if (endLsn > this.lastEnd) this.lastEnd = endLsn
+    if (handedFacts && commitLsn > this.lastHandedCommit) this.lastHandedCommit = commitLsn
+  }
+
+  /**
+   * Each busy handler holds the position at what it has delivered, or, once its whole
+   * transactions are delivered, at the tag of its oldest outstanding chunk (whose facts lie after
+   * it). With none busy, everything handed is delivered.
+   */
+  protected recompute(): void {
+    let bound: bigint | undefined
+    let handedUpTo = this.confirmedLsn
+    for (const progress of this.handlers) {
+      if (progress.lastComplete > handedUpTo) handedUpTo = progress.lastComplete
+      let hold: bigint | undefined
+      if (progress.delivered < progress.lastComplete) hold = progress.delivered
+      else if (progress.incomplete.length > 0) hold = progress.incomplete[0]!
+      if (hold !== undefined && (bound === undefined || hold < bound)) bound = hold
+    }
+    let candidate = bound ?? handedUpTo
+    // Parts of the open transaction may still be on their way to other handlers: until its commit
+    // is recorded, nothing after the previous transaction's end is settled.
+    if (this.open && candidate > this.lastEnd) candidate = this.lastEnd
+    if (candidate > this.confirmedLsn) this.confirmedLsn = candidate
+  }
+
+  protected progressOf(index: number): HandlerProgress {
+    const progress = this.handlers[index]
+    if (!progress) throw new RangeError(`no handler ${index}; the position has ${this.handlers.length}`)
+    return progress
+  }
+}
+
+/**
+ * The position of plain handlers (any number): besides their reports it confirms idle WAL itself,
+ * a keepalive's WAL end or a commit without facts, whenever nothing is in flight.
+ */
+export class PlainPosition extends Position {
+  readonly kind = 'plain'
+
+  constructor(handlerCount: number, initialLsn = 0n) {
+    super(handlerCount, initialLsn)
   }
 
   /**
@@ -154,31 +160,17 @@ export class Position {
    * reports nothing in flight at this moment.
    */
   commit(commitLsn: bigint, endLsn: bigint, handedFacts: boolean, allIdle: boolean): void {
-    this.#open = false
-    // Past that transaction, the handler's checkpoint holds nothing the stream will bring.
-    if (this.#inside && commitLsn >= this.#inside.commitLsn) this.#inside = undefined
-    if (endLsn > this.#lastEnd) this.#lastEnd = endLsn
-    if (handedFacts && commitLsn > this.#lastHandedCommit) this.#lastHandedCommit = commitLsn
+    this.recordCommit(commitLsn, endLsn, handedFacts)
     if (!handedFacts) this.#confirmIfIdle(endLsn, allIdle)
-    this.#recompute()
-  }
-
-  /** Handler `handler` reports everything handed to it up to `lsn` delivered (see the class comment). */
-  delivered(handler: number, lsn: bigint): void {
-    const progress = this.#handler(handler)
-    if (lsn > progress.delivered) progress.delivered = lsn
-    while (progress.incomplete.length > 0 && progress.incomplete[0]! < lsn) progress.incomplete.shift()
-    this.#recompute()
+    this.recompute()
   }
 
   /** Handler `handler` has nothing in flight: everything handed to it so far is delivered. */
   idle(handler: number): void {
-    // A checkpointed handler's "nothing in flight" is not a checkpoint: only its reports count.
-    if (this.checkpointed) return
-    const progress = this.#handler(handler)
+    const progress = this.progressOf(handler)
     progress.incomplete.length = 0
     if (progress.lastComplete > progress.delivered) progress.delivered = progress.lastComplete
-    this.#recompute()
+    this.recompute()
   }
 
   /**
@@ -189,43 +181,87 @@ export class Position {
     this.#confirmIfIdle(walEnd, allIdle)
   }
 
-  /** The replication connection dropped: a transaction half read is forgotten (it will be resent). */
-  connectionLost(): void {
-    this.#open = false
-  }
-
   #confirmIfIdle(lsn: bigint, allIdle: boolean): void {
     // `allIdle` is what the relay sees; a handler still busy here is one whose report has not come yet.
-    if (this.checkpointed || this.#open || !allIdle || this.#handlers.some(isBusy)) return
-    if (lsn > this.#confirmed) this.#confirmed = lsn
+    if (this.open || !allIdle || this.handlers.some(isBusy)) return
+    if (lsn > this.confirmedLsn) this.confirmedLsn = lsn
+  }
+}
+
+/**
+ * The position of one handler that keeps its own durable checkpoint: it confirms only what the
+ * handler reports. Idle WAL goes to the handler as empty transactions (`idleAdvance()`); a
+ * handler's "nothing in flight" is not a checkpoint, so there is no `idle()` or `keepalive()`.
+ */
+export class CheckpointedPosition extends Position {
+  readonly kind = 'checkpointed'
+  /** The handler holds every transaction whose commit starts before this. */
+  #skipBefore = 0n
+  /** The handler holds this transaction's facts up to `factLsn` (the inside rule). */
+  #inside: { commitLsn: bigint; factLsn: bigint } | undefined
+
+  constructor(initialLsn = 0n) {
+    super(1, initialLsn)
+  }
+
+  override begin(finalLsn: bigint): boolean {
+    const fresh = super.begin(finalLsn)
+    // A commit starting before the checkpoint ends at or before it: the checkpoint is an end LSN.
+    return fresh && finalLsn >= this.#skipBefore
+  }
+
+  override handsFact(lsn: bigint): boolean {
+    const inside = this.#inside
+    if (inside === undefined) return true
+    if (this.open) return this.openCommit !== inside.commitLsn || lsn > inside.factLsn
+    // Outside a transaction: streamed before that transaction's Begin exactly when it lies below its commit.
+    return lsn > inside.commitLsn
   }
 
   /**
-   * Each busy handler holds the position at what it has delivered, or, once its whole
-   * transactions are delivered, at the tag of its oldest outstanding chunk (whose facts lie after
-   * it). With none busy, everything handed is delivered.
+   * The handler says, at the start of a replication session, what it holds durably: an end LSN,
+   * maybe with a position inside the next transaction. The end LSN becomes confirmed; what was
+   * handed after the checkpoint is forgotten, to be resent.
    */
-  #recompute(): void {
-    let bound: bigint | undefined
-    let handedUpTo = this.#confirmed
-    for (const progress of this.#handlers) {
-      if (progress.lastComplete > handedUpTo) handedUpTo = progress.lastComplete
-      let hold: bigint | undefined
-      if (progress.delivered < progress.lastComplete) hold = progress.delivered
-      else if (progress.incomplete.length > 0) hold = progress.incomplete[0]!
-      if (hold !== undefined && (bound === undefined || hold < bound)) bound = hold
+  resume(checkpoint: HandlerCheckpoint): void {
+    const { endLsn, inside } = checkpoint
+    // A transaction's commit record lies after the end of every transaction committed before it.
+    if (inside && inside.commitLsn < endLsn) {
+      throw new RangeError(
+        `a checkpoint inside the transaction committing at ${inside.commitLsn} cannot end at ${endLsn}, after it`,
+      )
     }
-    let candidate = bound ?? handedUpTo
-    // Parts of the open transaction may still be on their way to other handlers: until its commit
-    // is recorded, nothing after the previous transaction's end is settled.
-    if (this.#open && candidate > this.#lastEnd) candidate = this.#lastEnd
-    if (candidate > this.#confirmed) this.#confirmed = candidate
+    this.open = false
+    this.#inside = inside
+    this.#skipBefore = endLsn
+    this.lastHandedCommit = -1n
+    if (endLsn > this.confirmedLsn) this.confirmedLsn = endLsn
+    // Ends seen after the checkpoint belong to transactions that will be resent.
+    this.lastEnd = this.confirmedLsn
+    for (const progress of this.handlers) {
+      progress.delivered = this.lastEnd
+      progress.lastComplete = this.lastEnd
+      progress.incomplete.length = 0
+    }
   }
 
-  #handler(index: number): HandlerProgress {
-    const progress = this.#handlers[index]
-    if (!progress) throw new RangeError(`no handler ${index}; the position has ${this.#handlers.length}`)
-    return progress
+  /**
+   * A keepalive: with no transaction open, everything before `walEnd` is done with. Returns true
+   * when that moves past the last end seen; the relay then hands an empty transaction ending at
+   * `walEnd`, confirmed once the handler checkpoints it.
+   */
+  idleAdvance(walEnd: bigint): boolean {
+    if (this.open || walEnd <= this.lastEnd) return false
+    this.lastEnd = walEnd
+    return true
+  }
+
+  /** A Commit; `handedFacts`: it went to the handler (every commit does but a replay). */
+  commit(commitLsn: bigint, endLsn: bigint, handedFacts: boolean): void {
+    this.recordCommit(commitLsn, endLsn, handedFacts)
+    // Past that transaction, the handler's checkpoint holds nothing the stream will bring.
+    if (this.#inside && commitLsn >= this.#inside.commitLsn) this.#inside = undefined
+    this.recompute()
   }
 }
 

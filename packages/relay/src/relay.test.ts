@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { FactTransaction } from './fact-transaction.js'
-import { HandlerFailedError } from './handler.js'
+import { HandlerFailedError } from './function-handler.js'
 import { createRelay } from './relay.js'
 import { relayWorld } from './test-support/world.js'
 

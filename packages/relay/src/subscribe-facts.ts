@@ -1,5 +1,5 @@
 import type { FactTransaction } from './fact-transaction.js'
-import type { FactHandler } from './handler.js'
+import type { DeliveredEvent, PlainHandler } from './handler.js'
 import { createRelay, type RelayOptions, type SourceOptions } from './relay.js'
 
 /** A transaction read from the slot; call `done()` once its facts are safely where they go. */
@@ -52,8 +52,9 @@ export async function* subscribeFacts(
 }
 
 /** The handler behind subscribeFacts: hands transactions to the consumer as it pulls. */
-class DeliveryQueue implements FactHandler {
-  readonly #listeners = new Set<(lsn: bigint) => void>()
+class DeliveryQueue implements PlainHandler {
+  readonly kind = 'plain'
+  readonly #listeners = new Set<(event: DeliveredEvent) => void>()
   /** Taken by the consumer, in order; `done` flags. */
   readonly #taken: Array<{ transaction: FactTransaction; done: boolean }> = []
   #waiting: FactTransaction | undefined
@@ -69,7 +70,7 @@ class DeliveryQueue implements FactHandler {
     return this.#inFlight + (this.#waiting?.facts.length ?? 0)
   }
 
-  onDelivered(listener: (lsn: bigint) => void): () => void {
+  events(listener: (event: DeliveredEvent) => void): () => void {
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)
   }
@@ -128,6 +129,8 @@ class DeliveryQueue implements FactHandler {
       const { transaction } = this.#taken.shift()!
       if (transaction.complete) newest = transaction.endLsn
     }
-    if (newest !== undefined) for (const listener of this.#listeners) listener(newest)
+    if (newest === undefined) return
+    const event: DeliveredEvent = { type: 'delivered', lsn: newest }
+    for (const listener of this.#listeners) listener(event)
   }
 }

@@ -1,6 +1,6 @@
 import type { PgoutputMessage } from '@factlib/wal'
 import { describe, expect, it } from 'vitest'
-import { Position } from './position.js'
+import { CheckpointedPosition, PlainPosition } from './position.js'
 import {
   type AssemblerOutput,
   nonTransactionalReason,
@@ -25,7 +25,11 @@ const message = (lsn: bigint, prefix: string, text: string, transactional = true
 })
 
 /** Feeds messages; a commit is recorded in the position as the relay would, with its facts handed. */
-function feed(assembler: TransactionAssembler, position: Position, messages: PgoutputMessage[]) {
+function feed(
+  assembler: TransactionAssembler,
+  position: PlainPosition | CheckpointedPosition,
+  messages: PgoutputMessage[],
+) {
   const out: AssemblerOutput[] = []
   for (const m of messages) {
     const output = assembler.accept(m)
@@ -33,14 +37,16 @@ function feed(assembler: TransactionAssembler, position: Position, messages: Pgo
     out.push(output)
     if (output.tag === 'commit') {
       if (output.transaction) position.handed(0, output.endLsn, true)
-      position.commit(output.commitLsn, output.endLsn, output.transaction !== undefined, false)
+      const handed = output.transaction !== undefined
+      if (position.kind === 'plain') position.commit(output.commitLsn, output.endLsn, handed, false)
+      else position.commit(output.commitLsn, output.endLsn, handed)
     }
   }
   return out
 }
 
 function setup(prefixes: string[], maxChunkFacts?: number) {
-  const position = new Position(1)
+  const position = new PlainPosition(1)
   return { position, assembler: new TransactionAssembler(new Set(prefixes), position, maxChunkFacts) }
 }
 
@@ -200,7 +206,7 @@ describe('TransactionAssembler', () => {
   })
 
   it('after a checkpoint inside a transaction, hands its facts after the checkpoint, parts naming their commit', () => {
-    const position = new Position(1, 0n, true)
+    const position = new CheckpointedPosition(0n)
     const assembler = new TransactionAssembler(new Set(['orders']), position, 2)
     position.resume({ endLsn: 0x100n, inside: { commitLsn: 0x200n, factLsn: 0x120n } })
     const out = feed(assembler, position, [

@@ -8,7 +8,7 @@ import { startLagPoller } from '../operations/lag-poller.js'
 import { Liveness } from '../operations/liveness.js'
 import { createLogger } from '../operations/logger.js'
 import { createMetrics } from '../operations/metrics.js'
-import { Relay } from '../relay/relay.js'
+import { OwlpostRelay } from '../relay/owlpost-relay.js'
 
 /** `owlpost`: the relay service, until SIGTERM or SIGINT (drain, confirm, close) or a halting error. */
 export async function runRelay(env: Record<string, string | undefined>): Promise<number> {
@@ -28,7 +28,7 @@ export async function runRelay(env: Record<string, string | undefined>): Promise
     inFlightFacts: () => relay.status().inFlight,
     noProgressSeconds: () => liveness.noProgressMs() / 1000,
   })
-  const relay = new Relay(config, logger, metrics)
+  const relay = new OwlpostRelay(config, logger, metrics)
   metrics.livenessMaxNoProgressSeconds.set(config.liveness.maxNoProgressMs / 1000)
   let failoverSafety: FailoverSafety = { safe: false, reason: 'not checked yet' }
   const liveness = new Liveness(
@@ -39,10 +39,12 @@ export async function runRelay(env: Record<string, string | undefined>): Promise
   const health = {
     live: () => liveness.check(),
     readiness: () => {
-      const status = relay.status()
+      const { confirmedLsn, ...status } = relay.status()
       return {
         ready: status.role === 'active' && status.postgresConnected && status.kafkaHealthy,
         ...status,
+        // The answer's field keeps its name for those who read /ready; it is the confirmed position.
+        deliveredLsn: confirmedLsn,
         // Reported, not required: a slot on PostgreSQL 15 or 16 is never failover-safe.
         slotFailoverSafe: failoverSafety.safe,
         slotFailoverReason: failoverSafety.reason,

@@ -2,8 +2,8 @@ import { readEnvelopeHeader } from '@factlib/core/wire'
 import { createKafkaSink, type KafkaSink, type KafkaSinkOptions } from '@factlib/kafka-sink'
 import {
   createRelay,
-  type Relay as FactRelay,
   type FactTransaction,
+  type Relay,
   type RelayRole,
   type SessionStep,
 } from '@factlib/relay'
@@ -18,12 +18,13 @@ import { missingSlotGuard } from '../slot-gap/missing-slot-guard.js'
 
 export type { RelayRole }
 
-export interface RelayStatus {
+/** @factlib/relay's status, and whether Kafka is healthy. */
+export interface OwlpostStatus {
   role: RelayRole
   postgresConnected: boolean
   kafkaHealthy: boolean
-  /** The position that may be confirmed to PostgreSQL (everything before it is in Kafka). */
-  deliveredLsn: string
+  /** The position that may be confirmed to PostgreSQL (everything before it is in Kafka), as `X/Y`. */
+  confirmedLsn: string
   inFlight: number
 }
 
@@ -32,9 +33,9 @@ export interface RelayStatus {
  * every prefix, and owlpost's logging and metrics around them. The loop, the position and the
  * failure handling live in @factlib/relay; this is composition.
  */
-export class Relay {
+export class OwlpostRelay {
   private readonly sink: KafkaSink
-  private readonly relay: FactRelay
+  private readonly relay: Relay
   /** Facts that reached Kafka, dead letters included (see `progress`). */
   private delivered = 0
   /** performance.now() when the transaction being handed to the sink was offered. */
@@ -119,15 +120,8 @@ export class Relay {
     })
   }
 
-  status(): RelayStatus {
-    const status = this.relay.status()
-    return {
-      role: status.role,
-      postgresConnected: status.postgresConnected,
-      kafkaHealthy: this.sink.healthy,
-      deliveredLsn: status.confirmedLsn,
-      inFlight: status.inFlight,
-    }
+  status(): OwlpostStatus {
+    return { ...this.relay.status(), kafkaHealthy: this.sink.healthy }
   }
 
   get failed(): boolean {
