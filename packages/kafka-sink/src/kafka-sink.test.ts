@@ -447,6 +447,23 @@ describe('kafka sink on a fake broker', () => {
     await expect(sink.send({ endLsn: 0x5000n, facts: [] })).rejects.toBeInstanceOf(SinkClosedError)
   })
 
+  it('stays closed when close() comes while a connect() is failing', async () => {
+    const broker = new FakeProducerClient({ random: seeded(41) })
+    let attempts = 0
+    broker.connect = async () => {
+      if (++attempts === 1) {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        throw new Error('broker unreachable')
+      }
+    }
+    const sink = sinkOn(broker)
+    const connecting = sink.connect()
+    await sink.close()
+    await expect(connecting).rejects.toThrow('broker unreachable')
+    await expect(sink.connect()).rejects.toBeInstanceOf(SinkClosedError)
+    expect(attempts).toBe(1)
+  })
+
   it('lets a second connect() wait for the first, so send() works after either', async () => {
     const sink = sinkOn(new FakeProducerClient({ random: seeded(41) }))
     await Promise.all([sink.connect(), sink.connect()])

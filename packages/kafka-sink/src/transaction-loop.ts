@@ -59,8 +59,7 @@ export class TransactionLoop {
   #open: OpenKafkaTransaction | undefined
   #flushRequested = false
   #wake: (() => void) | undefined
-  /** Settles once the loop has stopped; undefined until run(). */
-  done: Promise<void> | undefined
+  #done: Promise<void> | undefined
 
   constructor(
     host: TransactionLoopHost,
@@ -76,6 +75,11 @@ export class TransactionLoop {
     this.#eos = eos
     this.#createTopics = Boolean(options.createTopics)
     this.#refusals = refusals
+  }
+
+  /** Settles once the loop has stopped; undefined until run(). */
+  get done(): Promise<void> | undefined {
+    return this.#done
   }
 
   get uncommitted(): number {
@@ -105,13 +109,13 @@ export class TransactionLoop {
   }
 
   run(client: TransactionalProducerClient): Promise<void> {
-    this.done = this.#deliver(client).catch((error: unknown) => {
+    this.#done = this.#deliver(client).catch((error: unknown) => {
       if (error instanceof LoopStopped) return
       // A bug, not a Kafka failure: stop visibly.
       const reason = `internal error in the delivery loop: ${String(error)}`
       this.#host.stopWith(new SinkHaltedError(reason, this.#host.committed.endLsn, undefined))
     })
-    return this.done
+    return this.#done
   }
 
   /** Wakes the loop to see that the sink no longer delivers; `done` settles once it stopped. */

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import {
   KafkaSinkConfigError,
   ProducerFencedError,
+  SinkClosedError,
   TransactionAbortedError,
   TransactionTimedOutError,
 } from './errors.js'
@@ -210,6 +211,25 @@ describe('TransactionalSink', () => {
       expect(performance.now() - started, `session ${session}`).toBeGreaterThanOrEqual(145)
     }
     await sink.close()
+  })
+
+  it('stays closed when close() comes while a connect() is failing', async () => {
+    const broker = new FakeTransactionalBroker()
+    let attempts = 0
+    const sink = exactlyOnceSinkOn(options, () => ({
+      ...broker.client(),
+      connect: async () => {
+        if (++attempts === 1) {
+          await new Promise((resolve) => setTimeout(resolve, 20))
+          throw new Error('broker unreachable')
+        }
+      },
+    }))
+    const connecting = sink.connect()
+    await sink.close()
+    await expect(connecting).rejects.toThrow('broker unreachable')
+    await expect(sink.connect()).rejects.toBeInstanceOf(SinkClosedError)
+    expect(attempts).toBe(1)
   })
 
   it('stops for good when fenced: the relay is told it is fatal, and nothing more is written', async () => {
