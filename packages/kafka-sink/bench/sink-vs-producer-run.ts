@@ -2,7 +2,7 @@
 // the same settings (idempotent, acks=-1, one request in flight, no compression, same batch
 // size), one run each. Uses FACTLIB_TEST_KAFKA_BROKERS when set, else starts a local broker.
 // Both run on the same kafkajs, the one owlpost runs: sink-vs-producer.ts has the sink load it
-// first, with its corrections (see src/kafkajs-patches.ts). Bare and sink alternate for
+// first, with its corrections (see src/kafkajs/patches.ts). Bare and sink alternate for
 // BENCH_ROUNDS rounds (default 3); the median ratio is reported.
 import { createEnvelope, encodeEnvelope, factHeaders, readEnvelopeHeader, topicFor } from '@factlib/core'
 import { startKafka, uniqueName } from '@factlib/testing'

@@ -1,3 +1,6 @@
+// The package's public face. The sinks know Kafka only through the ProducerClient interface; the
+// kafkajs/ folder implements it on kafkajs and is the only place that knows kafkajs.
+export { createSinkOnClient, type ExactlyOnceSinkOptions } from './create-sink.js'
 export { DeliveryTracker, type TransactionTicket } from './delivery-tracker.js'
 export {
   KafkaConnectError,
@@ -12,15 +15,26 @@ export {
   TransactionTimedOutError,
 } from './errors.js'
 export { DeadLetterHeaderName } from './fact-router.js'
-export { createKafkaSink } from './kafka-sink.js'
-export { type CompressionCodecFactory, registerCompressionCodec } from './kafkajs-client.js'
+export { type CompressionCodecFactory, registerCompressionCodec } from './kafkajs/compression.js'
 export {
   type KafkajsCorrection,
   type KafkajsCorrectionName,
   kafkajsCorrectionNames,
-  kafkajsCorrections,
-} from './kafkajs-patches.js'
+} from './kafkajs/corrections.js'
+export { createKafkaSink } from './kafkajs/create-kafka-sink.js'
+// Also what corrects kafkajs, when this package loads (package.json lists it among sideEffects).
+export { kafkajsCorrections } from './kafkajs/patches.js'
 export type { Logger } from './logger.js'
+export {
+  type BrokerLimits,
+  type OutgoingRecord,
+  ProduceFailure,
+  type ProduceFailureKind,
+  type ProducerClient,
+  type ProducerClientSettings,
+  type TopicSettings,
+  type TransactionalProducerClient,
+} from './producer-client.js'
 export type {
   AtLeastOnceSink,
   CompressionName,

@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { KafkaSinkConfigError, SinkClosedError, SinkHaltedError, TopicMissingError } from './errors.js'
 import { DeadLetterHeaderName } from './fact-router.js'
-import { createSinkOnClient } from './kafka-sink.js'
+import { createSinkOnClient } from './index.js'
 import { ProduceFailure } from './producer-client.js'
 import type { KafkaSinkOptions, SinkFact, SinkTransaction } from './sink-types.js'
 import { FakeProducerClient } from './test-support/fake-producer-client.js'
@@ -93,9 +93,12 @@ describe('kafka sink on a fake broker', () => {
         fc.integer(),
         fc.integer({ min: 1, max: 12 }),
         fc.boolean(),
-        async (shapes, seed, maxInFlightFacts, brokerTellsLimits) => {
+        fc.boolean(),
+        async (shapes, seed, maxInFlightFacts, brokerTellsLimits, prepares) => {
           const broker = new FakeProducerClient({
             random: seeded(seed),
+            // Whether the client keeps records prepared (opaque to the sink) as kafkajs does.
+            prepares,
             transientRate: 0.3,
             producerStateRate: 0.05,
             refuses: refusesOversized,
@@ -195,33 +198,38 @@ describe('kafka sink on a fake broker', () => {
     await sink.close()
   })
 
-  it('dead-letters a fact larger than its topic takes before sending it, so nothing else is sent twice', async () => {
-    const broker = new FakeProducerClient({
-      random: seeded(37),
-      refuses: refusesOversized,
-      limits: new Map([['shop.order', 4000]]),
-    })
-    const reasons: string[] = []
-    const sink = sinkOn(broker, { hooks: { deadLettered: (reason) => reasons.push(reason) } })
-    await sink.connect()
-    const planned = plan([
-      [
-        { key: 1, kind: 'plain' },
-        { key: 2, kind: 'plain' },
-      ],
-      [
-        { key: 3, kind: 'oversized' },
-        { key: 4, kind: 'plain' },
-      ],
-    ])
-    for (const { tx } of planned) await sink.send(tx)
-    expect(await sink.drain(5_000)).toBe(true)
-    expect(broker.resets).toBe(0)
-    expect(broker.topics.get('shop.order')).toHaveLength(3)
-    expect(broker.topics.get('shop.dead-letter')).toHaveLength(1)
-    expect(reasons[0]).toMatch(/max\.message\.bytes \(4000\) of topic 'shop\.order'/)
-    await sink.close()
-  })
+  // Prepared as kafkajs/client.ts prepares them, records read as empty: the sink measures first.
+  it.each([{ prepares: false }, { prepares: true }])(
+    'dead-letters a fact larger than its topic takes before sending it, so nothing else is sent twice (prepares: $prepares)',
+    async ({ prepares }) => {
+      const broker = new FakeProducerClient({
+        random: seeded(37),
+        refuses: refusesOversized,
+        limits: new Map([['shop.order', 4000]]),
+        prepares,
+      })
+      const reasons: string[] = []
+      const sink = sinkOn(broker, { hooks: { deadLettered: (reason) => reasons.push(reason) } })
+      await sink.connect()
+      const planned = plan([
+        [
+          { key: 1, kind: 'plain' },
+          { key: 2, kind: 'plain' },
+        ],
+        [
+          { key: 3, kind: 'oversized' },
+          { key: 4, kind: 'plain' },
+        ],
+      ])
+      for (const { tx } of planned) await sink.send(tx)
+      expect(await sink.drain(5_000)).toBe(true)
+      expect(broker.resets).toBe(0)
+      expect(broker.topics.get('shop.order')).toHaveLength(3)
+      expect(broker.topics.get('shop.dead-letter')).toHaveLength(1)
+      expect(reasons[0]).toMatch(/max\.message\.bytes \(4000\) of topic 'shop\.order'/)
+      await sink.close()
+    },
+  )
 
   it('halts before a fact the caller routed to the dead-letter topic, in halt mode', async () => {
     const broker = new FakeProducerClient({ random: seeded(3) })
@@ -380,15 +388,26 @@ describe('kafka sink on a fake broker', () => {
         { key: 1, kind: 'undecodable' },
       ],
     ])
+    // The broker takes 200 ms to acknowledge: the latency reported is from acceptance to then.
+    let acknowledge = () => {}
+    broker.gate = new Promise<void>((resolve) => {
+      acknowledge = resolve
+    })
+    const sent = performance.now()
     await sink.send(planned[0]!.tx)
     expect(accepted).toEqual(['order/order.placed', 'order/order.placed', undefined])
+    setTimeout(acknowledge, 200)
     expect(await sink.drain(5_000)).toBe(true)
+    const elapsed = (performance.now() - sent) / 1000
     expect(failures).toEqual([
       ['shop.order', 2, 'produce_error'],
       ['shop.dead-letter', 1, 'produce_error'],
     ])
     expect(latencies).toHaveLength(2)
-    for (const seconds of latencies) expect(seconds).toBeGreaterThanOrEqual(0)
+    for (const seconds of latencies) {
+      expect(seconds).toBeGreaterThanOrEqual(0.19)
+      expect(seconds).toBeLessThanOrEqual(elapsed)
+    }
     await sink.close()
   })
 
@@ -426,6 +445,23 @@ describe('kafka sink on a fake broker', () => {
     expect(sink.deliveredLsn).toBe(0n)
     expect(sink.healthy).toBe(false)
     await expect(sink.send({ endLsn: 0x5000n, facts: [] })).rejects.toBeInstanceOf(SinkClosedError)
+  })
+
+  it('stays closed when close() comes while a connect() is failing', async () => {
+    const broker = new FakeProducerClient({ random: seeded(41) })
+    let attempts = 0
+    broker.connect = async () => {
+      if (++attempts === 1) {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        throw new Error('broker unreachable')
+      }
+    }
+    const sink = sinkOn(broker)
+    const connecting = sink.connect()
+    await sink.close()
+    await expect(connecting).rejects.toThrow('broker unreachable')
+    await expect(sink.connect()).rejects.toBeInstanceOf(SinkClosedError)
+    expect(attempts).toBe(1)
   })
 
   it('lets a second connect() wait for the first, so send() works after either', async () => {
@@ -481,10 +517,17 @@ describe('kafka sink on a fake broker', () => {
     await sink.close()
   })
 
-  it('refuses a compression whose codec is not registered, naming the option', async () => {
-    const sink = sinkOn(new FakeProducerClient({ random: seeded(29) }), { compression: 'lz4' })
-    await expect(sink.connect()).rejects.toBeInstanceOf(KafkaSinkConfigError)
-    await expect(sink.connect()).rejects.toThrow(/registerCompressionCodec\('lz4'/)
+  it('refuses, before connecting, a compression the client has no codec for, naming the option', async () => {
+    const broker = new FakeProducerClient({ random: seeded(29), codecs: ['none', 'gzip'] })
+    const sink = sinkOn(broker, { compression: 'lz4' })
+    const connecting = sink.connect()
+    await expect(connecting).rejects.toBeInstanceOf(KafkaSinkConfigError)
+    await expect(connecting).rejects.toThrow("option 'compression': no lz4 codec in this fake client")
+    expect(broker.connected).toBe(false)
+    // Refused, not broken: with a codec it has, the same client connects.
+    const gzip = sinkOn(broker, { compression: 'gzip' })
+    await expect(gzip.connect()).resolves.toBeUndefined()
+    await gzip.close()
   })
 
   it('lets facts wait lingerMs for company, but never a request that is already full', async () => {

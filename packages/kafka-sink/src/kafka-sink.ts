@@ -1,4 +1,4 @@
-import { type BackoffSettings, backoffDelay, defaultBackoff, formatLsn, pause } from '@factlib/wal'
+import { type BackoffSettings, backoffDelay, formatLsn, pause } from '@factlib/wal'
 import { BatchQueue } from './batch-queue.js'
 import { DeliveryTracker, type TransactionTicket } from './delivery-tracker.js'
 import {
@@ -8,38 +8,30 @@ import {
   SinkNotConnectedError,
   TopicMissingError,
 } from './errors.js'
-import type { DeadLetter, FactRouter } from './fact-router.js'
+import type { DeadLetter } from './fact-router.js'
 import type { InFlightLimit } from './in-flight-limit.js'
-import { createKafkajsClient } from './kafkajs-client.js'
-import { type Logger, silentLogger } from './logger.js'
 import {
   type OutgoingRecord,
   ProduceFailure,
   type ProducerClient,
   type ProducerClientSettings,
 } from './producer-client.js'
-import { type RecordFit, recordSizing } from './record-fit.js'
-import { recordWireSize } from './record-size.js'
-import type { RequestBound } from './request-bound.js'
+import { recordMinimumSize, recordWireSize } from './record-size.js'
 import {
-  checkCompression,
-  checkSinkOptions,
   clientSettings,
-  connectClient,
   DrainWaiters,
   newInFlightLimit,
+  type SinkParts,
+  sinkParts,
+  startClient,
 } from './sink-connection.js'
-import { SinkReporter } from './sink-reporter.js'
 import type {
   AtLeastOnceSink,
-  KafkaSink,
   KafkaSinkOptions,
   SinkDelivered,
   SinkFact,
   SinkTransaction,
 } from './sink-types.js'
-import { TopicCatalogue } from './topic-catalogue.js'
-import { TransactionalSink } from './transactional-sink.js'
 
 /** One fact on its way: where it goes, and what to settle once Kafka has it. */
 interface PendingFact {
@@ -50,6 +42,7 @@ interface PendingFact {
   /** As routed, or as the client prepared it (then only its topic and partition may be read). */
   readonly record: OutgoingRecord
   readonly wireSize: number
+  readonly minimumSize: number
   /** performance.now() when send() accepted the fact's transaction. */
   readonly acceptedAt: number
   /** Set when the record is a dead-letter record. */
@@ -62,43 +55,17 @@ type Outcome = 'done' | 'stopped'
 const closeGraceMs = 2_000
 
 /**
- * Creates a sink on kafkajs. Call connect() before send(). With `deliveryGuarantee:
- * 'exactly-once'` it is the transactional sink (`kind: 'checkpointed'`, with resume(), which the relay calls).
- */
-export function createKafkaSink(options: KafkaSinkOptions): KafkaSink {
-  if (options.deliveryGuarantee === 'exactly-once') {
-    return new TransactionalSink(options, (settings) => createKafkajsClient(settings))
-  }
-  return createSinkOnClient(options, (settings) => createKafkajsClient(settings))
-}
-
-/** The sink on any ProducerClient: the unit tests hand in an in-memory one. */
-export function createSinkOnClient(
-  options: KafkaSinkOptions,
-  createClient: (settings: ProducerClientSettings) => ProducerClient,
-  backoff: BackoffSettings = defaultBackoff,
-): AtLeastOnceSink {
-  return new FactSink(options, createClient, backoff)
-}
-
-/**
  * The at-least-once sink: one produce request in flight at a time, each retried until Kafka
  * acknowledges it, so facts reach Kafka in the order they were sent. The delivered position
  * (DeliveryTracker) only moves over transactions whose facts are all acknowledged.
  */
-class FactSink implements AtLeastOnceSink {
+export class FactSink implements AtLeastOnceSink {
   readonly kind = 'plain'
   readonly #options: KafkaSinkOptions
   readonly #createClient: (settings: ProducerClientSettings) => ProducerClient
   readonly #backoff: BackoffSettings
-  readonly #logger: Logger
-  readonly #reporter: SinkReporter
-  readonly #router: FactRouter
-  readonly #topics: TopicCatalogue
-  readonly #fit: RecordFit
-  readonly #bound: RequestBound
+  readonly #parts: SinkParts
   readonly #queue: BatchQueue<PendingFact>
-  readonly #halt: boolean
   readonly #tracker = new DeliveryTracker()
   readonly #limit: InFlightLimit
   readonly #stop = new AbortController()
@@ -116,19 +83,11 @@ class FactSink implements AtLeastOnceSink {
     createClient: (settings: ProducerClientSettings) => ProducerClient,
     backoff: BackoffSettings,
   ) {
-    checkSinkOptions(options)
+    this.#parts = sinkParts(options)
     this.#options = options
     this.#createClient = createClient
     this.#backoff = backoff
-    this.#logger = options.logger ?? silentLogger
-    this.#reporter = new SinkReporter(this.#logger, options.hooks)
-    this.#topics = new TopicCatalogue(options.createTopics, this.#logger)
-    const sizing = recordSizing(options, this.#topics, this.#logger)
-    this.#router = sizing.router
-    this.#fit = sizing.fit
-    this.#bound = sizing.bound
     this.#queue = new BatchQueue(options.lingerMs ?? 0)
-    this.#halt = options.onPermanentError === 'halt'
     this.#limit = newInFlightLimit(options)
   }
 
@@ -141,7 +100,7 @@ class FactSink implements AtLeastOnceSink {
   }
 
   get healthy(): boolean {
-    return this.#reporter.healthy
+    return this.#parts.reporter.healthy
   }
 
   connect(): Promise<void> {
@@ -156,14 +115,18 @@ class FactSink implements AtLeastOnceSink {
   }
 
   async #connect(): Promise<void> {
-    checkCompression(this.#options)
     const compression = this.#options.compression ?? 'none'
     this.#state = 'connecting'
-    const client = this.#createClient(clientSettings(this.#options, this.#logger))
+    let client: ProducerClient
     try {
-      await connectClient(client, this.#options.brokers)
+      client = await startClient(
+        this.#options,
+        this.#createClient,
+        clientSettings(this.#options, this.#parts.logger),
+      )
     } catch (error) {
-      this.#state = 'new'
+      // Closed meanwhile: stay closed.
+      if (this.#state === 'connecting') this.#state = 'new'
       throw error
     }
     if (this.#state !== 'connecting') {
@@ -172,8 +135,8 @@ class FactSink implements AtLeastOnceSink {
     }
     this.#client = client
     this.#state = 'running'
-    this.#reporter.setHealth(true)
-    this.#logger.info({ brokers: this.#options.brokers, compression }, 'Kafka sink connected')
+    this.#parts.reporter.setHealth(true)
+    this.#parts.logger.info({ brokers: this.#options.brokers, compression }, 'Kafka sink connected')
     this.#loop = this.#run(client).catch((error: unknown) => {
       // A bug, not a Kafka failure: stop visibly rather than sit "healthy" delivering nothing.
       const reason = `internal error in the delivery loop: ${error instanceof Error ? error.message : String(error)}`
@@ -202,12 +165,12 @@ class FactSink implements AtLeastOnceSink {
     const before = this.#tracker.deliveredLsn
     const ticket = this.#tracker.register(tx.endLsn, tx.facts.length)
     const acceptedAt = performance.now()
-    const accepted = this.#reporter.hooks.accepted
+    const accepted = this.#parts.reporter.hooks.accepted
     const client = this.#client!
     for (let index = 0; index < tx.facts.length; index++) {
       const fact = tx.facts[index]!
-      const route = this.#router.route(fact)
-      this.#topics.meet(route.record.topic)
+      const route = this.#parts.router.route(fact)
+      this.#parts.topics.meet(route.record.topic)
       this.#queue.push(
         {
           ticket,
@@ -217,20 +180,21 @@ class FactSink implements AtLeastOnceSink {
           // Dead-letter records stay as they are: they may be split up or stripped of their value.
           record: route.tag === 'topic' && client.prepare ? client.prepare(route.record) : route.record,
           wireSize: recordWireSize(route.record),
+          minimumSize: recordMinimumSize(route.record),
           acceptedAt,
           // The route itself: a dead-letter route is a DeadLetter (reason, original topic).
           deadLetter: route.tag === 'dead-letter' ? route : undefined,
         },
         acceptedAt,
       )
-      if (accepted) this.#reporter.call('accepted', () => accepted(fact, route.header))
+      if (accepted) this.#parts.reporter.call('accepted', () => accepted(fact, route.header))
     }
-    if (this.#tracker.deliveredLsn > before) this.#reporter.delivered(this.#tracker.deliveredLsn)
+    if (this.#tracker.deliveredLsn > before) this.#parts.reporter.delivered(this.#tracker.deliveredLsn)
     this.#wake?.()
   }
 
   onDelivered(listener: (lsn: bigint) => void): () => void {
-    return this.#reporter.onDelivered(listener)
+    return this.#parts.reporter.onDelivered(listener)
   }
 
   events(listener: (event: SinkDelivered) => void): () => void {
@@ -248,14 +212,14 @@ class FactSink implements AtLeastOnceSink {
     this.#stop.abort()
     this.#limit.refuseAll(new SinkClosedError('send'))
     this.#wake?.()
-    this.#reporter.closed()
+    this.#parts.reporter.closed()
     await this.#client?.disconnect()
     // A produce request stuck on an unreachable broker may not notice the disconnect at once;
     // its outcome no longer matters (nothing more is confirmed), so close does not wait for it long.
     let timer: ReturnType<typeof setTimeout> | undefined
     await Promise.race([this.#loop, new Promise((resolve) => (timer = setTimeout(resolve, closeGraceMs)))])
     clearTimeout(timer)
-    this.#logger.info(
+    this.#parts.logger.info(
       { deliveredLsn: formatLsn(this.deliveredLsn), undelivered: this.inFlight },
       'Kafka sink closed',
     )
@@ -269,19 +233,19 @@ class FactSink implements AtLeastOnceSink {
 
   /** Sends batch after batch, one produce request at a time, until halted or closed. */
   async #run(client: ProducerClient): Promise<void> {
-    const bound = this.#bound
+    const bound = this.#parts.bound
     const rules = {
-      limitOf: (topic: string) => this.#topics.limitOf(topic),
+      limitOf: (topic: string) => this.#parts.topics.limitOf(topic),
       get requestBytes() {
         return bound.recordBytes
       },
-      deadLetterAlone: this.#halt,
-      inspect: (pending: PendingFact) => this.#fit.fit(pending),
+      deadLetterAlone: this.#parts.halt,
+      inspect: (pending: PendingFact) => this.#parts.fit.fit(pending),
     }
     while (this.#state === 'running') {
       if (this.#queue.size > 0) {
-        await this.#bound.learn(client)
-        await this.#topics.learnLimits(client)
+        await this.#parts.bound.learn(client)
+        await this.#parts.topics.learnLimits(client)
       }
       // No await unless lingering: facts arriving in between would skip the linger. After a
       // linger, go round again so the limits of topics met meanwhile are learned first.
@@ -309,14 +273,14 @@ class FactSink implements AtLeastOnceSink {
    * then dead-lettered or, in halt mode, stops the sink.
    */
   async #deliver(client: ProducerClient, batch: PendingFact[]): Promise<Outcome> {
-    if (this.#halt && batch.length === 1 && batch[0]!.deadLetter) {
+    if (this.#parts.halt && batch.length === 1 && batch[0]!.deadLetter) {
       const { fact, deadLetter, record } = batch[0]!
       return this.#haltAt(fact, deadLetter!.reason, deadLetter!.originalTopic ?? record.topic)
     }
     for (let attempt = 0; ; attempt++) {
       if (this.#state !== 'running') return 'stopped'
       try {
-        await this.#topics.ensureCreated(
+        await this.#parts.topics.ensureCreated(
           client,
           batch.map((pending) => pending.record.topic),
         )
@@ -327,11 +291,11 @@ class FactSink implements AtLeastOnceSink {
         if (this.#state !== 'running') return 'stopped'
         // A refused request is halved until the refused record is alone: only that one failed.
         if (failure.kind !== 'record-rejected' || batch.length === 1)
-          this.#reporter.deliveryFailed(batch, failure)
+          this.#parts.reporter.deliveryFailed(batch, failure)
         if (failure.kind === 'record-rejected') return this.#isolateRejected(client, batch, failure)
         if (failure.kind === 'producer-state') {
           // Counted by the cluster chaos run: each reset may re-send records that had landed.
-          this.#logger.warn(
+          this.#parts.logger.warn(
             { code: failure.code },
             'Kafka producer reset: the broker lost its sequence numbers',
           )
@@ -362,17 +326,19 @@ class FactSink implements AtLeastOnceSink {
     const pending = batch[0]!
     const reason = `Kafka refused the record: ${failure.message}`
     if (!pending.deadLetter) {
-      if (this.#halt) return this.#haltAt(pending.fact, reason, pending.record.topic)
-      this.#logger.error(
+      if (this.#parts.halt) return this.#haltAt(pending.fact, reason, pending.record.topic)
+      this.#parts.logger.error(
         { lsn: formatLsn(pending.fact.lsn), topic: pending.record.topic, reason },
         'Kafka refused a fact; dead-lettering it',
       )
-      return this.#deliver(client, [this.#fit.asDeadLetter(pending, reason)])
+      return this.#deliver(client, [this.#parts.fit.asDeadLetter(pending, reason)])
     }
     if (pending.record.value !== null) {
       const why = `refused by '${pending.record.topic}': ${failure.message}`
-      const bare = this.#router.withoutValue(pending.record, why)
-      return this.#deliver(client, [{ ...pending, record: bare, wireSize: recordWireSize(bare) }])
+      const bare = this.#parts.router.withoutValue(pending.record, why)
+      return this.#deliver(client, [
+        { ...pending, record: bare, wireSize: recordWireSize(bare), minimumSize: recordMinimumSize(bare) },
+      ])
     }
     return this.#haltAt(
       pending.fact,
@@ -394,14 +360,14 @@ class FactSink implements AtLeastOnceSink {
       const missing = await client.missingTopics(topics).catch(() => [])
       if (missing.length > 0) error = new TopicMissingError(missing)
     }
-    if (this.#reporter.healthy)
-      this.#logger.warn({ error: error.message, code: failure.code }, 'Kafka delivery failing')
+    if (this.#parts.reporter.healthy)
+      this.#parts.logger.warn({ error: error.message, code: failure.code }, 'Kafka delivery failing')
     else
-      this.#logger.debug(
+      this.#parts.logger.debug(
         { error: error.message, code: failure.code, attempt },
         'Kafka delivery still failing',
       )
-    this.#reporter.setHealth(false, error)
+    this.#parts.reporter.setHealth(false, error)
     await pause(delay, this.#stop.signal)
   }
 
@@ -412,10 +378,10 @@ class FactSink implements AtLeastOnceSink {
       if (this.#tracker.settle(pending.ticket, pending.index)) advanced = true
       bytes += pending.fact.value.byteLength
     }
-    this.#reporter.sent(batch, performance.now())
+    this.#parts.reporter.sent(batch, performance.now())
     this.#limit.release(batch.length, bytes)
-    if (this.#state === 'running') this.#reporter.setHealth(true)
-    if (advanced) this.#reporter.delivered(this.#tracker.deliveredLsn)
+    if (this.#state === 'running') this.#parts.reporter.setHealth(true)
+    if (advanced) this.#parts.reporter.delivered(this.#tracker.deliveredLsn)
     if (this.inFlight === 0) this.#drainWaiters.settle(true)
   }
 
@@ -429,10 +395,10 @@ class FactSink implements AtLeastOnceSink {
     this.#haltError = error
     this.#state = 'halted'
     this.#limit.refuseAll(error)
-    this.#logger.error(
+    this.#parts.logger.error(
       { lsn: formatLsn(error.lsn), topic: error.topic, reason: error.reason },
       'Kafka sink halted on a permanent error',
     )
-    this.#reporter.stopped(error)
+    this.#parts.reporter.stopped(error)
   }
 }

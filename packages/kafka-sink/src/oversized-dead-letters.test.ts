@@ -1,13 +1,16 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { DeadLetterHeaderName } from './fact-router.js'
-import { createSinkOnClient } from './kafka-sink.js'
+import { createSinkOnClient } from './index.js'
 import type { OutgoingRecord } from './producer-client.js'
 import type { KafkaSinkOptions, SinkFact } from './sink-types.js'
 import { batchSizeOf, FakeProducerClient } from './test-support/fake-producer-client.js'
-import { exactlyOnceTestOptions, FakeTransactionalBroker } from './test-support/fake-transactional-broker.js'
+import {
+  exactlyOnceSinkOn,
+  exactlyOnceTestOptions,
+  FakeTransactionalBroker,
+} from './test-support/fake-transactional-broker.js'
 import { sampleFact } from './test-support/sample-facts.js'
-import { TransactionalSink } from './transactional-sink.js'
 
 // Issue #30: a 300 MB message was dead-lettered whole, the broker dropped the connection, and the
 // sink retried it forever. These tests hold both sinks to what the broker really takes.
@@ -172,7 +175,7 @@ describe('exactly-once sink and records that do not fit', () => {
     facts: SinkFact[][],
     extra: Partial<KafkaSinkOptions> = {},
   ) {
-    const sink = new TransactionalSink({ ...options, ...extra }, () => broker.client(), fastBackoff)
+    const sink = exactlyOnceSinkOn({ ...options, ...extra }, () => broker.client(), fastBackoff)
     const lost: Error[] = []
     sink.onLost((error) => lost.push(error))
     await sink.connect()

@@ -3,10 +3,16 @@ import type { Logger } from './logger.js'
 import type { CompressionName } from './sink-types.js'
 
 /**
- * The little the sink needs from a Kafka client. Only kafkajs-client.ts knows kafkajs; another
- * client could stand in by implementing this.
+ * The little the sink needs from a Kafka client: the seam between the sinks and kafkajs. Only the
+ * kafkajs/ folder knows kafkajs (kafkajs/client.ts implements this); another client, or the unit
+ * tests' in-memory brokers, stand in by implementing it and handing it to createSinkOnClient.
  */
 export interface ProducerClient {
+  /**
+   * Why this client cannot compress with `compression` (no codec for it), or undefined when it can.
+   * Asked before connect(): with a codec missing every produce would fail, and be retried for good.
+   */
+  compressionUnavailable(compression: CompressionName): string | undefined
   /** Connects an idempotent producer (acks=all, one produce request in flight per broker). */
   connect(): Promise<void>
   /**
@@ -17,7 +23,8 @@ export interface ProducerClient {
   /**
    * The record in the form this client keeps best while it waits to be produced (for kafkajs:
    * its key, value and headers already encoded). Only `topic` and `partition` of what it returns
-   * may be read; it goes to produce() as it is. Called once per record, when the sink accepts it.
+   * may be read; it goes to produce() as it is. Called once per record, when the sink accepts it,
+   * after the sink measured what it needs of the record.
    */
   prepare?(record: OutgoingRecord): OutgoingRecord
   /**

@@ -1,10 +1,9 @@
 import { deadLetterTopicFor } from '@factlib/core/wire'
 import { type DeadLetter, FactRouter } from './fact-router.js'
 import type { Logger } from './logger.js'
-import { minimumSizeOf } from './prepared-record.js'
 import type { OutgoingRecord } from './producer-client.js'
 import { RecordLimits } from './record-limits.js'
-import { recordBatchOverhead, recordUpperBound, recordWireSize } from './record-size.js'
+import { recordBatchOverhead, recordMinimumSize, recordUpperBound, recordWireSize } from './record-size.js'
 import { RequestBound } from './request-bound.js'
 import type { KafkaSinkOptions, SinkFact } from './sink-types.js'
 import type { TopicCatalogue } from './topic-catalogue.js'
@@ -35,7 +34,9 @@ export interface Fittable {
   readonly fact: SinkFact
   /** As routed, or as the client prepared it (then only its topic and partition may be read). */
   readonly record: OutgoingRecord
+  /** recordWireSize and recordMinimumSize of the record as routed, measured before any client prepared it. */
   readonly wireSize: number
+  readonly minimumSize: number
   readonly deadLetter: DeadLetter | undefined
 }
 
@@ -91,6 +92,7 @@ export class RecordFit {
       ...item,
       record: route.record,
       wireSize: recordWireSize(route.record),
+      minimumSize: recordMinimumSize(route.record),
       deadLetter: { reason: deadLetter.reason, originalTopic: deadLetter.originalTopic },
     }
   }
@@ -100,7 +102,7 @@ export class RecordFit {
     const { topic } = item.record
     const limit = this.#limits.limitOf(topic)
     if (limit !== undefined && !this.#limits.compressed) {
-      const size = recordBatchOverhead + minimumSizeOf(item.record)
+      const size = recordBatchOverhead + item.minimumSize
       if (size > limit) {
         return (
           `MESSAGE_TOO_LARGE: the record takes at least ${size} bytes, more than max.message.bytes ` +

@@ -1,7 +1,7 @@
 import { startKafka, uniqueName } from '@factlib/testing'
 import { describe, expect, it } from 'vitest'
 import { KafkaConnectError } from './errors.js'
-import { createKafkaSink } from './kafka-sink.js'
+import { createKafkaSink } from './index.js'
 import type { Logger } from './logger.js'
 import { readTopic } from './test-support/read-topic.js'
 import { sampleFact } from './test-support/sample-facts.js'

@@ -1,17 +1,43 @@
 import { KafkaConnectError, KafkaSinkConfigError } from './errors.js'
 import { InFlightLimit } from './in-flight-limit.js'
-import { compressionAvailable } from './kafkajs-client.js'
-import type { Logger } from './logger.js'
+import { type Logger, silentLogger } from './logger.js'
 import type { ProducerClient, ProducerClientSettings } from './producer-client.js'
+import { type RecordSizing, recordSizing } from './record-fit.js'
 import { minimumMaxRequestBytes } from './request-bound.js'
+import { SinkReporter } from './sink-reporter.js'
 import type { KafkaSinkOptions } from './sink-types.js'
+import { TopicCatalogue } from './topic-catalogue.js'
 
 const defaultClientId = 'factlib-kafka-sink'
 const defaultMaxInFlightFacts = 10_000
 const defaultMaxInFlightBytes = 16 * 1024 * 1024
 
+/** What both sinks are built of, the same way from the same options. */
+export interface SinkParts extends RecordSizing {
+  readonly logger: Logger
+  readonly reporter: SinkReporter
+  /** The topics written to: created when asked, and each one's max.message.bytes. */
+  readonly topics: TopicCatalogue
+  /** `onPermanentError: 'halt'`: a record refused for good stops the sink. */
+  readonly halt: boolean
+}
+
+/** Checks the options (KafkaSinkConfigError naming the one that is wrong) and builds the parts. */
+export function sinkParts(options: KafkaSinkOptions): SinkParts {
+  checkSinkOptions(options)
+  const logger = options.logger ?? silentLogger
+  const topics = new TopicCatalogue(options.createTopics, logger)
+  return {
+    logger,
+    reporter: new SinkReporter(logger, options.hooks),
+    topics,
+    halt: options.onPermanentError === 'halt',
+    ...recordSizing(options, topics, logger),
+  }
+}
+
 /** Checks what both sinks need of their options; throws KafkaSinkConfigError naming the option. */
-export function checkSinkOptions(options: KafkaSinkOptions): void {
+function checkSinkOptions(options: KafkaSinkOptions): void {
   if (!Array.isArray(options.brokers) || options.brokers.length === 0) {
     throw new KafkaSinkConfigError('brokers', 'name at least one broker (host:port)')
   }
@@ -35,19 +61,20 @@ export function checkSinkOptions(options: KafkaSinkOptions): void {
 }
 
 /**
- * Refuses, before connecting, a compression whose codec kafkajs does not have: every produce would
- * fail and be retried (or every Kafka transaction aborted) for good. Registers Node's zstd when
- * asked for it, for both sinks.
+ * Both sinks' start-up: a client for the settings, refused before it connects when it has no codec
+ * for the compression (every produce would fail and be retried, or every Kafka transaction
+ * aborted, for good), then connected; what it opened is closed again when connecting fails.
  */
-export function checkCompression(options: KafkaSinkOptions): void {
-  const compression = options.compression ?? 'none'
-  if (!compressionAvailable(compression)) {
-    throw new KafkaSinkConfigError(
-      'compression',
-      `no ${compression} codec is registered with kafkajs; call registerCompressionCodec('${compression}', codec) ` +
-        'from @factlib/kafka-sink first (see the README), or use gzip',
-    )
-  }
+export async function startClient<Client extends ProducerClient>(
+  options: KafkaSinkOptions,
+  createClient: (settings: ProducerClientSettings) => Client,
+  settings: ProducerClientSettings,
+): Promise<Client> {
+  const client = createClient(settings)
+  const unavailable = client.compressionUnavailable(settings.compression)
+  if (unavailable !== undefined) throw new KafkaSinkConfigError('compression', unavailable)
+  await connectClient(client, options.brokers)
+  return client
 }
 
 /** The bound on facts and bytes accepted and not yet settled, from the options. */
@@ -80,7 +107,7 @@ export function clientSettings(
 }
 
 /** Connects the client, or disconnects what it opened and says which brokers refused and why. */
-export async function connectClient(client: ProducerClient, brokers: readonly string[]): Promise<void> {
+async function connectClient(client: ProducerClient, brokers: readonly string[]): Promise<void> {
   try {
     await client.connect()
   } catch (error) {

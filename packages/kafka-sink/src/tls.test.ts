@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { startKafka, uniqueName } from '@factlib/testing'
 import { describe, expect, it } from 'vitest'
 import { KafkaConnectError } from './errors.js'
-import { createKafkaSink } from './kafka-sink.js'
+import { createKafkaSink } from './index.js'
 import { readTopic } from './test-support/read-topic.js'
 import { sampleFact } from './test-support/sample-facts.js'
 

@@ -1,5 +1,5 @@
 import { TransactionAbortedError, TransactionTimedOutError } from './errors.js'
-import type { ProduceFailure } from './producer-client.js'
+import { ProduceFailure } from './producer-client.js'
 import type { ExactlyOnceOptions } from './sink-types.js'
 
 /**
@@ -45,4 +45,11 @@ export function transactionFailure(
   }
   const error = new TransactionAbortedError(checkpoint, failure.message)
   return { tag: 'lost', error, resetProducer: failure.kind === 'producer-state', abort: true }
+}
+
+/** A client call's error as a ProduceFailure: anything unclassified counts as transient. */
+export function asProduceFailure(error: unknown): ProduceFailure {
+  return error instanceof ProduceFailure
+    ? error
+    : new ProduceFailure('transient', undefined, error instanceof Error ? error.message : String(error))
 }

@@ -10,6 +10,7 @@ export interface QueuedFact {
   readonly tx: SinkTransaction
   readonly record: OutgoingRecord
   readonly wireSize: number
+  readonly minimumSize: number
   readonly acceptedAt: number
   readonly deadLetter: DeadLetter | undefined
   /** Suspected of being refused by the broker: produced in a request of its own. */

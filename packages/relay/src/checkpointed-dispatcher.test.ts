@@ -202,8 +202,9 @@ class World {
 
   check(): void {
     expect(this.violations).toEqual([])
-    const acknowledged =
-      this.stream.acknowledged > this.acknowledged ? this.stream.acknowledged : this.acknowledged
+    // LSNs are bigints, which Math.max refuses.
+    let acknowledged = this.acknowledged
+    if (this.stream.acknowledged > acknowledged) acknowledged = this.stream.acknowledged
     expect(acknowledged).toBeLessThanOrEqual(this.sink.checkpoint.endLsn)
     expect(new Set(this.sink.committed).size).toBe(this.sink.committed.length)
   }

@@ -223,8 +223,9 @@ class World {
 
   check(): void {
     expect(this.violations).toEqual([])
-    const acknowledged =
-      this.stream.acknowledged > this.acknowledged ? this.stream.acknowledged : this.acknowledged
+    // LSNs are bigints, which Math.max refuses.
+    let acknowledged = this.acknowledged
+    if (this.stream.acknowledged > acknowledged) acknowledged = this.stream.acknowledged
     for (const item of this.wal) {
       if (factsOf(item).some((fact) => fact.prefix !== 'x' && !this.delivered.has(fact.id)))
         expect(acknowledged, `acknowledged past undelivered facts ending at ${endOf(item)}`).toBeLessThan(

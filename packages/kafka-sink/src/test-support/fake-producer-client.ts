@@ -1,5 +1,6 @@
 import type { BrokerLimits, OutgoingRecord, ProducerClient, TopicSettings } from '../producer-client.js'
 import { ProduceFailure } from '../producer-client.js'
+import type { CompressionName } from '../sink-types.js'
 
 export interface FakeBrokerBehaviour {
   /** Seeded randomness, so fast-check can shrink failures. */
@@ -19,6 +20,44 @@ export interface FakeBrokerBehaviour {
   maxRequestBytes?: number
   /** Whether brokerLimits() tells maxRequestBytes (a cluster may not allow describing brokers). Default true. */
   describesBrokers?: boolean
+  /** The compressions the client has codecs for. Default all. */
+  codecs?: readonly CompressionName[]
+  /**
+   * Whether the client prepares records when they are accepted, as kafkajs/client.ts does: the
+   * record then reads as empty (only its topic and partition remain) until produce() unwraps it.
+   */
+  prepares?: boolean
+}
+
+/** Why a fake client cannot compress with `compression`, as ProducerClient.compressionUnavailable. */
+export function fakeCompressionUnavailable(
+  behaviour: Pick<FakeBrokerBehaviour, 'codecs'>,
+  compression: CompressionName,
+): string | undefined {
+  const codecs = behaviour.codecs
+  return codecs === undefined || codecs.includes(compression)
+    ? undefined
+    : `no ${compression} codec in this fake client`
+}
+
+const preparedFrom = Symbol('prepared from')
+
+/** A record as a preparing client keeps it: nothing readable but its topic and partition. */
+export function fakePrepare(record: OutgoingRecord): OutgoingRecord {
+  const prepared = {
+    topic: record.topic,
+    key: null,
+    value: null,
+    headers: {},
+    ...(record.partition === undefined ? {} : { partition: record.partition }),
+    [preparedFrom]: record,
+  }
+  return prepared
+}
+
+/** The records as the client was given them before they were prepared. */
+export function unprepared(records: readonly OutgoingRecord[]): OutgoingRecord[] {
+  return records.map((record) => (record as { [preparedFrom]?: OutgoingRecord })[preparedFrom] ?? record)
 }
 
 /**
@@ -78,13 +117,22 @@ export class FakeProducerClient implements ProducerClient {
   /** Called before each produce answers: a test checks its invariants here. */
   onProduce: (() => void) | undefined
 
-  constructor(readonly behaviour: FakeBrokerBehaviour) {}
+  readonly prepare: ((record: OutgoingRecord) => OutgoingRecord) | undefined
+
+  constructor(readonly behaviour: FakeBrokerBehaviour) {
+    this.prepare = behaviour.prepares ? fakePrepare : undefined
+  }
+
+  compressionUnavailable(compression: CompressionName): string | undefined {
+    return fakeCompressionUnavailable(this.behaviour, compression)
+  }
 
   async connect(): Promise<void> {
     this.connected = true
   }
 
-  async produce(records: readonly OutgoingRecord[]): Promise<void> {
+  async produce(given: readonly OutgoingRecord[]): Promise<void> {
+    const records = unprepared(given)
     this.produceCalls += 1
     this.onProduce?.()
     await this.gate

@@ -1,10 +1,20 @@
+import type { BackoffSettings } from '@factlib/wal'
+import { createSinkOnClient } from '../index.js'
 import {
   type OutgoingRecord,
   ProduceFailure,
   type ProduceFailureKind,
   type TransactionalProducerClient,
 } from '../producer-client.js'
-import { type FakeBrokerBehaviour, requestSizeOf } from './fake-producer-client.js'
+import type { KafkaSinkOptions } from '../sink-types.js'
+import { TransactionalSink } from '../transactional-sink.js'
+import {
+  type FakeBrokerBehaviour,
+  fakeCompressionUnavailable,
+  fakePrepare,
+  requestSizeOf,
+  unprepared,
+} from './fake-producer-client.js'
 
 /**
  * An in-memory transactional broker: records written in a transaction become visible (to a
@@ -56,6 +66,8 @@ export class FakeTransactionalBroker {
       if (kind) throw new ProduceFailure(kind, undefined, `${operation} failed (${kind})`)
     }
     return {
+      compressionUnavailable: (compression) => fakeCompressionUnavailable(this.behaviour, compression),
+      ...(this.behaviour.prepares ? { prepare: fakePrepare } : {}),
       connect: async () => {},
       disconnect: async () => {},
       resetProducer: async () => {},
@@ -83,7 +95,8 @@ export class FakeTransactionalBroker {
         check('begin')
         this.open = true
       },
-      produce: async (records) => {
+      produce: async (given) => {
+        const records = unprepared(given)
         if (this.produceDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.produceDelayMs))
         else await new Promise((resolve) => setImmediate(resolve))
         check('produce')
@@ -135,4 +148,18 @@ export const exactlyOnceTestOptions = {
     commitIntervalMs: 1,
     idleCheckpointMs: 1,
   },
+}
+
+/**
+ * The exactly-once sink on a fake client, built through the package's public createSinkOnClient
+ * as any other client's user builds it (typed as the class, for the tests' sake).
+ */
+export function exactlyOnceSinkOn(
+  options: KafkaSinkOptions,
+  createClient: () => TransactionalProducerClient,
+  backoff?: BackoffSettings,
+): TransactionalSink {
+  const sink = createSinkOnClient({ ...options, deliveryGuarantee: 'exactly-once' }, createClient, backoff)
+  if (!(sink instanceof TransactionalSink)) throw new Error('createSinkOnClient built another sink')
+  return sink
 }

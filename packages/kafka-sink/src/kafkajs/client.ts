@@ -1,31 +1,24 @@
-import { promisify } from 'node:util'
-import * as zlib from 'node:zlib'
 import type { Admin, Kafka, Message, Producer, SASLOptions, TopicMessages, Transaction } from 'kafkajs'
-import { classify, errorTypes } from './kafkajs-error-classification.js'
-// kafkajs values come from kafkajs-patches.ts only: a static import of 'kafkajs' would load it
-// before its partition grouping is replaced.
-import { readLatestCommitted } from './kafkajs-latest-value.js'
-import { kafkajs, kafkajsCorrections, reportKafkajsCorrections } from './kafkajs-patches.js'
-import { UnsentPartitions } from './kafkajs-unsent-partitions.js'
-import { keyHashFirst } from './key-hash-partitioner.js'
-import { prepareRecord } from './prepared-record.js'
 import {
   type OutgoingRecord,
   ProduceFailure,
   type ProducerClientSettings,
   type TopicSettings,
   type TransactionalProducerClient,
-} from './producer-client.js'
-import type { CompressionName } from './sink-types.js'
+} from '../producer-client.js'
+import { compressionTypes, compressionUnavailable } from './compression.js'
+import { reportKafkajsCorrections } from './corrections.js'
+import { classify, errorTypes } from './error-classification.js'
+import { keyHashFirst } from './key-hash-partitioner.js'
+import { readLatestCommitted } from './latest-value.js'
+// kafkajs values come from patches.ts only: a static import of 'kafkajs' would load it
+// before its partition grouping is replaced.
+import { kafkajs, kafkajsCorrections } from './patches.js'
+import { prepareRecord } from './prepared-record.js'
+import { redactFields, redactor } from './redaction.js'
+import { UnsentPartitions } from './unsent-partitions.js'
 
-const {
-  CompressionCodecs,
-  CompressionTypes,
-  ConfigResourceTypes,
-  Kafka: KafkaClient,
-  Partitioners,
-  logLevel,
-} = kafkajs
+const { ConfigResourceTypes, Kafka: KafkaClient, Partitioners, logLevel } = kafkajs
 
 /**
  * The transactional producer's retry: a transaction begun right after the previous commit meets
@@ -56,66 +49,6 @@ const checkpointTopicConfig = [
   { name: 'delete.retention.ms', value: String(10 * 60_000) },
 ]
 
-const compressionTypes: Record<CompressionName, number> = {
-  none: CompressionTypes.None,
-  gzip: CompressionTypes.GZIP,
-  snappy: CompressionTypes.Snappy,
-  lz4: CompressionTypes.LZ4,
-  zstd: CompressionTypes.ZSTD,
-}
-
-/** A kafkajs compression codec factory, e.g. the default export of `kafkajs-snappy`. */
-export type CompressionCodecFactory = () => {
-  compress(encoder: { buffer: Buffer }): Promise<Buffer>
-  decompress(buffer: Buffer): Promise<Buffer>
-}
-
-/**
- * Registers a codec with the kafkajs copy this package uses (registering on another copy of kafkajs
- * would not be seen). gzip needs none; snappy, lz4 and zstd do.
- */
-export function registerCompressionCodec(
-  compression: Exclude<CompressionName, 'none' | 'gzip'>,
-  codec: CompressionCodecFactory,
-): void {
-  ;(CompressionCodecs as Record<number, unknown>)[compressionTypes[compression]] = codec
-}
-
-/**
- * Whether kafkajs can compress with this codec now (the missing ones throw when asked). zstd
- * without a registered codec gets one from node:zlib, which has had zstd since Node 22.15.
- */
-export function compressionAvailable(compression: CompressionName): boolean {
-  if (compression === 'none') return true
-  if (codecRegistered(compression)) return true
-  if (compression !== 'zstd') return false
-  const zstd = nodeZstdCodec()
-  if (!zstd) return false
-  registerCompressionCodec('zstd', zstd)
-  return codecRegistered('zstd')
-}
-
-function codecRegistered(compression: CompressionName): boolean {
-  try {
-    const factory = (CompressionCodecs as Record<number, (() => unknown) | undefined>)[
-      compressionTypes[compression]
-    ]
-    return typeof factory === 'function' && factory() != null
-  } catch {
-    return false
-  }
-}
-
-function nodeZstdCodec(): CompressionCodecFactory | undefined {
-  if (typeof zlib.zstdCompress !== 'function' || typeof zlib.zstdDecompress !== 'function') return undefined
-  const compress = promisify(zlib.zstdCompress)
-  const decompress = promisify(zlib.zstdDecompress)
-  return () => ({
-    compress: (encoder) => compress(encoder.buffer),
-    decompress: (buffer) => decompress(buffer),
-  })
-}
-
 const produceRetry = { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 }
 
 /**
@@ -123,7 +56,7 @@ const produceRetry = { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 }
  * `settings.transactional` it is a TransactionalProducerClient.
  */
 export function createKafkajsClient(settings: ProducerClientSettings): TransactionalProducerClient {
-  reportKafkajsCorrections(settings.logger)
+  reportKafkajsCorrections(settings.logger, kafkajsCorrections())
   const redact = redactor(settings)
   const kafka: Kafka = new KafkaClient({
     brokers: settings.brokers,
@@ -197,6 +130,8 @@ export function createKafkajsClient(settings: ProducerClientSettings): Transacti
   }
 
   return {
+    compressionUnavailable,
+
     async connect() {
       await connectedProducer().catch(fail)
     },
@@ -401,27 +336,4 @@ function groupByTopic(records: readonly OutgoingRecord[]): TopicMessages[] {
     entry.messages.push(record as Message)
   }
   return [...byTopic.values()]
-}
-
-/** Replaces the SASL password (and any TLS key passphrase) wherever it might show up. */
-function redactor(settings: ProducerClientSettings): (text: string) => string {
-  const secrets: string[] = []
-  if (settings.sasl?.password) secrets.push(settings.sasl.password)
-  if (typeof settings.ssl === 'object' && typeof settings.ssl.passphrase === 'string') {
-    secrets.push(settings.ssl.passphrase)
-  }
-  if (secrets.length === 0) return (text) => text
-  return (text) => secrets.reduce((redacted, secret) => redacted.split(secret).join('[redacted]'), text)
-}
-
-function redactFields(
-  fields: Record<string, unknown>,
-  redact: (text: string) => string,
-): Record<string, unknown> {
-  const safe: Record<string, unknown> = {}
-  for (const [name, value] of Object.entries(fields)) {
-    if (/password|secret|sasl|passphrase|key$/i.test(name)) continue
-    safe[name] = typeof value === 'string' ? redact(value) : value
-  }
-  return safe
 }

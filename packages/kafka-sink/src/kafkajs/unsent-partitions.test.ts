@@ -1,6 +1,6 @@
 import type { Message, PartitionerArgs, RecordMetadata } from 'kafkajs'
 import { describe, expect, it } from 'vitest'
-import { UnsentPartitions } from './kafkajs-unsent-partitions.js'
+import { UnsentPartitions } from './unsent-partitions.js'
 
 const byKey = () => (args: PartitionerArgs) => Number(args.message.key)
 const answer = (topicName: string, partition: number): RecordMetadata => ({

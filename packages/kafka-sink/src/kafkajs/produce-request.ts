@@ -6,8 +6,8 @@ import {
   writeRecordTail,
   writeVarInt,
 } from './kafka-record.js'
-import { encoderWithFrameRoom } from './kafkajs-request-frame.js'
 import { preparedTail } from './prepared-record.js'
+import { encoderWithFrameRoom } from './request-frame.js'
 
 // kafkajs builds a produce request bottom up: an encoder per record, one per record batch, one per
 // partition and topic, each copied into its parent, and a spread copy of every message on the way.
@@ -93,7 +93,7 @@ export function encodeInOnePass(
     }
   }
 
-  // Sized once, with room before it for kafkajs-request-frame.ts to frame the request in place.
+  // Sized once, with room before it for request-frame.ts to frame the request in place.
   const encoder = encoderWithFrameRoom(Encoder, size)
   encoder
     .writeString(transactionalId)

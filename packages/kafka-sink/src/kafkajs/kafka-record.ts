@@ -1,6 +1,6 @@
 // The part of a Kafka record (v2, inside a record batch) after its timestamp and offset deltas:
-// key, value and headers. Shared by the two corrections that write records (kafkajs-patches.ts
-// record by record, kafkajs-produce-request.ts a whole request at once), so both write exactly
+// key, value and headers. Shared by the two corrections that write records (patches.ts
+// record by record, produce-request.ts a whole request at once), so both write exactly
 // the bytes kafkajs writes, in one place.
 
 /** A key, value or header value as kafkajs writes it: bytes, or a string as UTF-8; absent as -1. */

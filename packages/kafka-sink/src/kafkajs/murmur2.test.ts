@@ -3,7 +3,7 @@ import { createRequire } from 'node:module'
 import { compileFunction } from 'node:vm'
 import { describe, expect, it } from 'vitest'
 import { murmur2, murmur2OfKey } from './murmur2.js'
-import './kafkajs-patches.js'
+import './patches.js'
 
 const require = createRequire(import.meta.url)
 const murmur2Path = require.resolve('kafkajs/src/producer/partitioners/default/murmur2.js')

@@ -1,7 +1,6 @@
+import type { OutgoingRecord } from '../producer-client.js'
 import { recordTailSize, writeRecordTail } from './kafka-record.js'
 import { murmur2 } from './murmur2.js'
-import type { OutgoingRecord } from './producer-client.js'
-import { recordMinimumSize } from './record-size.js'
 
 // A record waits in the sink from send() until Kafka acknowledges it: across several collections of
 // the young generation, so everything it holds is copied, then promoted, then collected again. A
@@ -12,7 +11,6 @@ import { recordMinimumSize } from './record-size.js'
 
 const tailOf = Symbol('@factlib/kafka-sink.prepared-tail')
 const keyHashOf = Symbol('@factlib/kafka-sink.prepared-key-hash')
-const minimumSizeKey = Symbol('@factlib/kafka-sink.prepared-minimum-size')
 
 const noHeaders: Record<string, string> = Object.freeze({}) as Record<string, string>
 
@@ -21,14 +19,12 @@ interface PreparedRecord extends OutgoingRecord {
   readonly [tailOf]: Buffer
   /** murmur2 of the key, or undefined for a record without a key. */
   readonly [keyHashOf]: number | undefined
-  /** What recordMinimumSize said of the record before it was prepared. */
-  readonly [minimumSizeKey]: number
 }
 
 /**
  * The record prepared, or the record itself when its fields are of kinds only kafkajs writes.
  * Only for a client whose every produce request goes through the one-pass encoder
- * (kafkajs-produce-request.ts): kafkajs's own encoder would write the empty fields.
+ * (produce-request.ts): kafkajs's own encoder would write the empty fields.
  */
 export function prepareRecord(record: OutgoingRecord): OutgoingRecord {
   const size = recordTailSize(record)
@@ -44,7 +40,6 @@ export function prepareRecord(record: OutgoingRecord): OutgoingRecord {
     ...(record.partition === undefined ? {} : { partition: record.partition }),
     [tailOf]: tail,
     [keyHashOf]: record.key === null ? undefined : murmur2(record.key),
-    [minimumSizeKey]: recordMinimumSize(record),
   }
   return prepared
 }
@@ -57,9 +52,4 @@ export function preparedTail(message: object): Buffer | undefined {
 /** Whether the message is a prepared record of a keyed record, and the key's murmur2 hash. */
 export function preparedKeyHash(message: object): number | undefined {
   return (message as Partial<PreparedRecord>)[keyHashOf]
-}
-
-/** recordMinimumSize of a record, prepared (as measured before) or not. */
-export function minimumSizeOf(record: OutgoingRecord): number {
-  return (record as Partial<PreparedRecord>)[minimumSizeKey] ?? recordMinimumSize(record)
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
 import { crc32c } from './crc32c.js'
-import './kafkajs-patches.js'
+import './patches.js'
 
 const require = createRequire(import.meta.url)
 const byteAtATime = require('kafkajs/src/protocol/recordBatch/crc32C/crc32C.js') as (bytes: Buffer) => number

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { kafkajs } from './kafkajs-patches.js'
 import { keyHashFirst } from './key-hash-partitioner.js'
+import { kafkajs } from './patches.js'
 
 describe('keyHashFirst', () => {
   it("chooses the DefaultPartitioner's partition for every keyed or pinned record", () => {

@@ -4,15 +4,9 @@ import { fileURLToPath } from 'node:url'
 import { compileFunction } from 'node:vm'
 import { Worker } from 'node:worker_threads'
 import { describe, expect, it, vi } from 'vitest'
-import {
-  createRecordEncoder,
-  groupMessagesPerPartition,
-  type KafkajsCorrection,
-  kafkajsCorrectionNames,
-  kafkajsCorrections,
-  reportKafkajsCorrections,
-} from './kafkajs-patches.js'
-import { encodeInOnePass } from './kafkajs-produce-request.js'
+import { type KafkajsCorrection, kafkajsCorrectionNames, reportKafkajsCorrections } from './corrections.js'
+import { createRecordEncoder, groupMessagesPerPartition, kafkajsCorrections } from './patches.js'
+import { encodeInOnePass } from './produce-request.js'
 
 const require = createRequire(import.meta.url)
 
@@ -199,6 +193,21 @@ function encodeWithStockKafkajs(
 }
 
 describe('kafkajs patches', () => {
+  it('are listed by name, the data-loss fix of unsent partitions with them', () => {
+    expect(kafkajsCorrectionNames).toEqual([
+      'request-queue-timer',
+      'encoder-buffers',
+      'transaction-coordinator',
+      'record-encoder',
+      'batch-crc32c',
+      'murmur2-key-hash',
+      'partition-grouping',
+      'produce-request',
+      'request-frame',
+      'unsent-partitions',
+    ])
+  })
+
   it('are all in effect', () => {
     // Fails when kafkajs was loaded before the corrections, or one of them could not be applied
     // (say, a kafkajs of another layout): each entry then gives the reason.
@@ -309,7 +318,7 @@ describe('kafkajs patches', () => {
     const writeUVarInt = Encoder.prototype.writeUVarInt
     // A second instance of the module, as when two copies of the package share one kafkajs: it
     // finds kafkajs loaded, and the corrections the first one made.
-    const secondCopy = './kafkajs-patches.js?second-copy'
+    const secondCopy = './patches.js?second-copy'
     const copy = (await import(secondCopy)) as { kafkajsCorrections(): KafkajsCorrection[] }
     expect(copy.kafkajsCorrections).not.toBe(kafkajsCorrections)
     expect(copy.kafkajsCorrections()).toEqual(kafkajsCorrections())

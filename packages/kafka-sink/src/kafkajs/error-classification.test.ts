@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
-import { classify, producerStateErrors, recordRejections } from './kafkajs-error-classification.js'
+import { classify, producerStateErrors, recordRejections } from './error-classification.js'
 
 const require = createRequire(import.meta.url)
 const { createErrorFromCode, errorCodes } = require('kafkajs/src/protocol/error.js') as {

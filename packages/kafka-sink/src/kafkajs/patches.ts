@@ -1,12 +1,12 @@
 import Module, { createRequire } from 'node:module'
 import type * as Kafkajs from 'kafkajs'
+import { type KafkajsCorrection, type KafkajsCorrectionName, kafkajsCorrectionNames } from './corrections.js'
 import { crc32c } from './crc32c.js'
 import { type RecordTail, recordTailSize, writeRecordTail } from './kafka-record.js'
-import { createProduceRequest } from './kafkajs-produce-request.js'
-import { createRequestFrame } from './kafkajs-request-frame.js'
-import { rememberTransactionCoordinator } from './kafkajs-transaction-coordinator.js'
-import type { Logger } from './logger.js'
 import { murmur2OfKey } from './murmur2.js'
+import { createProduceRequest } from './produce-request.js'
+import { createRequestFrame } from './request-frame.js'
+import { rememberTransactionCoordinator } from './transaction-coordinator.js'
 
 // kafkajs 2.2.4 is the last release and is no longer maintained, so the faults below are
 // corrected in place, on the copy of kafkajs this package loads, once per process, when this module
@@ -18,28 +18,6 @@ import { murmur2OfKey } from './murmur2.js'
 const require = createRequire(import.meta.url)
 /** Marks what has been corrected; shared by every copy of this package in the process. */
 const patched = Symbol.for('@factlib/kafka-sink.kafkajs-patched')
-
-/** The corrections, by the names logs, metrics and health reports use; see the README for each. */
-export const kafkajsCorrectionNames = [
-  'request-queue-timer',
-  'encoder-buffers',
-  'transaction-coordinator',
-  'record-encoder',
-  'batch-crc32c',
-  'murmur2-key-hash',
-  'partition-grouping',
-  'produce-request',
-  'request-frame',
-] as const
-
-export type KafkajsCorrectionName = (typeof kafkajsCorrectionNames)[number]
-
-/** Whether one correction to kafkajs is in effect in this process, and if not, why. */
-export interface KafkajsCorrection {
-  name: KafkajsCorrectionName
-  applied: boolean
-  reason?: string
-}
 
 type Message = Record<string, unknown>
 type Partitioner = (args: { topic: string; partitionMetadata: unknown[]; message: Message }) => number
@@ -184,7 +162,11 @@ function seedModule(path: string, exports: unknown): void {
 }
 
 /** What became of each correction when this module loaded. */
-const outcomes = new Map<KafkajsCorrectionName, Omit<KafkajsCorrection, 'name'>>()
+const outcomes = new Map<KafkajsCorrectionName, Omit<KafkajsCorrection, 'name'>>([
+  // Not a change to kafkajs: client.ts checks every sendBatch() answer for partitions left unsent
+  // and sends them again (unsent-partitions.ts), whatever loaded kafkajs first.
+  ['unsent-partitions', { applied: true }],
+])
 
 /** Makes one correction; `correct` returns why it made none, or throws why it could not. */
 function attempt(name: KafkajsCorrectionName, correct: () => string | undefined): void {
@@ -207,26 +189,6 @@ export function kafkajsCorrections(): KafkajsCorrection[] {
     name,
     ...(outcomes.get(name) ?? { applied: false, reason: 'not attempted' }),
   }))
-}
-
-/**
- * Logs which corrections are in effect (at debug), and a warning for each one that is not: kafkajs
- * then works as released, with the garbage, the slower checksum or hash, or the Node 24 timer
- * warning that correction removes.
- */
-export function reportKafkajsCorrections(
-  logger: Logger,
-  corrections: readonly KafkajsCorrection[] = kafkajsCorrections(),
-): void {
-  logger.debug(
-    { kafkajsCorrections: Object.fromEntries(corrections.map(({ name, applied }) => [name, applied])) },
-    'kafkajs corrections',
-  )
-  for (const { name, applied, reason } of corrections) {
-    if (!applied) {
-      logger.warn({ correction: name, reason }, 'kafkajs correction not in effect; kafkajs works as released')
-    }
-  }
 }
 
 /**

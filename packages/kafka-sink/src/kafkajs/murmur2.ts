@@ -5,7 +5,7 @@ const mix = 0x5bd1e995
  * Kafka's murmur2 (the Java client's `Utils.murmur2`), in 32-bit integer arithmetic as Java does
  * it. kafkajs computes the same hash with 64-bit Long objects: a dozen allocations per key, which
  * made partitioning one of the relay's largest sources of garbage. kafkajs's DefaultPartitioner
- * uses this one (see kafkajs-patches.ts), so keys land on the partitions they always did.
+ * uses this one (see patches.ts), so keys land on the partitions they always did.
  */
 export function murmur2(data: Uint8Array): number {
   const length = data.length

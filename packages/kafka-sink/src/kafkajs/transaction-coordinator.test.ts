@@ -1,7 +1,7 @@
 import { startKafka, uniqueName } from '@factlib/testing'
 import { describe, expect, it } from 'vitest'
-import { kafkajs } from './kafkajs-patches.js'
-import { rememberTransactionCoordinator } from './kafkajs-transaction-coordinator.js'
+import { kafkajs } from './patches.js'
+import { rememberTransactionCoordinator } from './transaction-coordinator.js'
 
 const group = 0
 const transaction = 1

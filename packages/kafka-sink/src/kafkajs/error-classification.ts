@@ -1,10 +1,10 @@
-import { ProduceFailure, type ProduceFailureKind } from './producer-client.js'
+import { ProduceFailure, type ProduceFailureKind } from '../producer-client.js'
 
 // How a kafkajs error becomes a ProduceFailure kind, and so what the sink does with it. Only the
 // answers below are not retried as they are: every other error, and in particular every error
 // Kafka itself calls retriable (leader moving, NOT_ENOUGH_REPLICAS while the ISR is short,
 // timeouts, coordinator moving), is transient and retried forever, never dead-lettered.
-// kafkajs-error-classification.test.ts holds Kafka 4.1's own list of retriable errors.
+// error-classification.test.ts holds Kafka 4.1's own list of retriable errors.
 
 /** Broker answers that reject a record for good: retrying the same bytes can never succeed. */
 export const recordRejections = new Set([
