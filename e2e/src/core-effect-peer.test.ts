@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { userCompilers } from './packaging/compilers.js'
 import { run, runAllowingFailure } from './packaging/run-command.js'
 
 // @factlib/core's main entry with and without its optional peer effect, as a user's project
@@ -11,10 +12,7 @@ import { run, runAllowingFailure } from './packaging/run-command.js'
 // workspace, where effect is installed) into a project outside the repository.
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
-const e2eRequire = createRequire(join(root, 'e2e', 'package.json'))
-// TypeScript 7 exports no ./bin/tsc subpath: find the bin beside each package's manifest.
-const tscOf = (name: string) => join(dirname(e2eRequire.resolve(`${name}/package.json`)), 'bin', 'tsc')
-const compilers = { 'TypeScript 7': tscOf('typescript'), 'TypeScript 5.9': tscOf('typescript5') }
+const compilers = userCompilers(join(root, 'e2e'))
 
 const userProgram = `import { Schema } from 'effect'
 import { defineFact } from '@factlib/core'
@@ -141,7 +139,7 @@ describe('@factlib/core and its optional peer effect', () => {
       expect(JSON.parse(output)).toEqual({ email: 'ada@example.com', joinedAt: '1970-01-01T00:00:00.000Z' })
     })
 
-    it.each(Object.entries(compilers))(
+    it.each(compilers.map((compiler) => [compiler.name, compiler.tsc] as const))(
       "type-checks a user's defineFact(Schema.Struct(…)) with %s, effect's declarations included",
       async (_, tsc) => {
         await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: project })

@@ -10,10 +10,16 @@ import { createDatabase, startKafka, startPostgres, uniqueName } from '@factlib/
 import { build } from 'esbuild'
 import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { userCompilers } from './packaging/compilers.js'
+import { writeEntriesCheck, writeRequireChecks } from './packaging/entry-programs.js'
 import { installSize, megabytes } from './packaging/install-size.js'
+import { declarationsMissingNodeReference } from './packaging/node-types.js'
 import { publishedPackages, specifierOf } from './packaging/published-packages.js'
 import { typescriptBlocks } from './packaging/readme-blocks.js'
-import { run, runAllowingFailure } from './packaging/run-command.js'
+import { run } from './packaging/run-command.js'
+import { introduction, statedInstallSizes } from './packaging/stated-install-sizes.js'
+import { cloneStrangerProject, installStrangerProject } from './packaging/stranger-project.js'
+import { isTestFile, tarballFiles } from './packaging/tarball-files.js'
 
 // The published packages as a stranger meets them: packed, installed with npm from the tarballs
 // into an empty project outside the repository, and every TypeScript block of every README
@@ -21,26 +27,26 @@ import { run, runAllowingFailure } from './packaging/run-command.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const tool = (name: string) => join(root, 'e2e', 'node_modules', '.bin', name)
-const tsc = createRequire(join(root, 'e2e', 'package.json')).resolve('typescript5/bin/tsc')
+const compilers = userCompilers(join(root, 'e2e'))
 const packages = publishedPackages(root)
 const readmeBlocks = packages.flatMap((pkg) =>
   typescriptBlocks(pkg.readme)
     .filter((block) => !block.tags.includes('fragment'))
     .map((block) => ({ pkg, block, file: `readme/${basename(pkg.name)}-line-${block.line}.mts` })),
 )
+const usesPostgresJs = (code: string) => /from ['"]postgres['"]/.test(code)
 
 // Installed beside the packages, as their READMEs ask a user to: every peer dependency (optional
 // ones included, so that every entry and example can load), the drivers the examples use, and
-// Node's types. At the versions the workspace develops against.
+// Node's types. At the versions the workspace develops against; postgres.js apart, below.
 const companions = [
   ...new Set([
     ...packages.flatMap((pkg) => Object.keys(pkg.peerDependencies)),
-    'postgres',
     'pg',
     '@types/pg',
     '@types/node',
   ]),
-]
+].filter((name) => name !== 'postgres')
 const rootManifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 function workspaceRange(name: string): string {
   const manifests = [
@@ -56,6 +62,15 @@ function workspaceRange(name: string): string {
   throw new Error(`no workspace package names ${name}`)
 }
 
+// A user hands the producer their own postgres.js, of whichever major its peer range allows: the
+// README programs are installed, type-checked and run against each (`^3.4.9 || ^4.0.0`: two).
+const postgresJsRanges = [
+  ...new Set(
+    packages.flatMap((pkg) => pkg.peerDependencies.postgres?.split('||').map((range) => range.trim()) ?? []),
+  ),
+]
+if (postgresJsRanges.length === 0) postgresJsRanges.push(workspaceRange('postgres'))
+
 // pgoutput's Message for `select pg_logical_emit_message(true, 'demo', 'hi')` at 0/16B3748.
 const messageBytes = [
   0x4d, 1, 0, 0, 0, 0, 0x01, 0x6b, 0x37, 0x48, 0x64, 0x65, 0x6d, 0x6f, 0, 0, 0, 0, 2, 0x68, 0x69,
@@ -63,6 +78,8 @@ const messageBytes = [
 
 describe('the published packages, installed from their tarballs', () => {
   let work: string
+  // One stranger project per postgres.js major, the first with postgres.js as the workspace has it.
+  const projects = new Map<string, string>()
   let project: string
   const tarballs = new Map<string, string>()
 
@@ -79,25 +96,18 @@ describe('the published packages, installed from their tarballs', () => {
       tarballs.set(pkg.name, tarball)
     }
 
-    await mkdir(join(project, 'readme'), { recursive: true })
+    await installStrangerProject(project, [
+      ...tarballs.values(),
+      ...companions.map((name) => `${name}@${workspaceRange(name)}`),
+      `postgres@${postgresJsRanges[0]}`,
+    ])
+    await mkdir(join(project, 'readme'))
     await mkdir(join(project, 'require'))
     await mkdir(join(project, 'decoder'))
-    await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'stranger', private: true }))
-    await run(
-      'npm',
-      [
-        'install',
-        '--no-audit',
-        '--no-fund',
-        '--loglevel=error',
-        ...tarballs.values(),
-        ...companions.map((name) => `${name}@${workspaceRange(name)}`),
-      ],
-      { cwd: project, timeoutMs: 300_000 },
-    )
-
+    await mkdir(join(project, 'entries'))
     for (const { file, block } of readmeBlocks) await writeFile(join(project, file), block.code)
-    await writeRequireChecks(project)
+    await writeRequireChecks(project, packages)
+    await writeEntriesCheck(project, packages)
     await writeFile(
       join(project, 'tsconfig.json'),
       JSON.stringify({
@@ -112,6 +122,24 @@ describe('the published packages, installed from their tarballs', () => {
         include: ['readme', 'require'],
       }),
     )
+    // For the other postgres.js majors: the blocks that import postgres.js, and only their own code
+    // checked, since the declarations (which never name postgres.js) are checked in the first project.
+    await writeFile(
+      join(project, 'tsconfig.postgres.json'),
+      JSON.stringify({
+        extends: './tsconfig.json',
+        compilerOptions: { skipLibCheck: true },
+        include: [],
+        files: readmeBlocks.filter(({ block }) => usesPostgresJs(block.code)).map(({ file }) => file),
+      }),
+    )
+    projects.set(postgresJsRanges[0]!, project)
+    for (const [index, range] of postgresJsRanges.entries()) {
+      if (index === 0) continue
+      const clone = join(work, `project-postgres-${index}`)
+      await cloneStrangerProject(project, clone, `postgres@${range}`)
+      projects.set(range, clone)
+    }
   }, 400_000)
 
   afterAll(async () => {
@@ -122,6 +150,19 @@ describe('the published packages, installed from their tarballs', () => {
     expect(packages.map((pkg) => pkg.name)).toEqual(
       expect.arrayContaining(['@factlib/core', '@factlib/kafka-sink', '@factlib/producer', '@factlib/wal']),
     )
+  })
+
+  it('puts every published package on one release line (the same major.minor)', () => {
+    const versions = packages.map((pkg) => `${pkg.name}@${pkg.version}`)
+    const lines = new Set(packages.map((pkg) => pkg.version.split('.').slice(0, 2).join('.')))
+    expect([...lines], versions.join(', ')).toHaveLength(1)
+  })
+
+  it.each(packages.map((pkg) => [pkg.name]))('ships no test helpers or tests in %s', async (name) => {
+    const files = await tarballFiles(tarballs.get(name)!, work)
+    expect(files).toContain('package.json')
+    expect(files.filter((file) => file.startsWith('dist/')).length).toBeGreaterThan(0)
+    expect(files.filter(isTestFile)).toEqual([])
   })
 
   it.each(packages.map((pkg) => [pkg.name]))('publint finds nothing wrong with %s', async (name) => {
@@ -163,9 +204,37 @@ describe('the published packages, installed from their tarballs', () => {
     }
   })
 
-  it('type-checks every README block and the CommonJS requires with tsc --strict (nodenext)', async () => {
-    expect(readmeBlocks.length).toBeGreaterThan(0)
-    await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: project })
+  // Each compiler against each postgres.js major: the producer types postgres.js by shape, so a
+  // user's `tx` of either major is what `emit` takes.
+  it.each(
+    compilers.flatMap((compiler) =>
+      postgresJsRanges.map((range, index) => [compiler.name, range, index === 0, compiler] as const),
+    ),
+  )(
+    'type-checks the README blocks with %s, postgres@%s (all, and the requires: %s)',
+    async (_name, range, all, compiler) => {
+      expect(readmeBlocks.length).toBeGreaterThan(0)
+      const tsconfig = all ? 'tsconfig.json' : 'tsconfig.postgres.json'
+      await run(process.execPath, [compiler.tsc, '-p', tsconfig], { cwd: projects.get(range)! })
+    },
+  )
+
+  // `tsc --init` of TypeScript 7 writes `types: []`, and TypeScript 7 loads no @types package the
+  // program does not name: the declarations must bring Node's types themselves where they use them.
+  // (TypeScript 5 loads every installed @types package unless told otherwise, as the README check
+  // has it; told `types: []`, it resolves the references the same way, as the decoder check shows.)
+  it('type-checks every entry with TypeScript 7 for a user who names no types, with only the ES library', async () => {
+    const typescript7 = compilers.find((compiler) => compiler.name.startsWith('TypeScript 7'))!
+    await run(process.execPath, [typescript7.tsc, '-p', 'entries/tsconfig.json'], { cwd: project })
+  })
+
+  it('references Node types in every declaration file that uses them', () => {
+    const missing = packages.flatMap((pkg) =>
+      declarationsMissingNodeReference(join(project, 'node_modules', pkg.name)).map(
+        (file) => `${pkg.name}/${file}`,
+      ),
+    )
+    expect(missing).toEqual([])
   })
 
   it('ships every source file its source maps and declaration maps name', () => {
@@ -208,53 +277,65 @@ describe('the published packages, installed from their tarballs', () => {
       for (const entry of pkg.entries) expect(output).toContain(specifierOf(pkg, entry))
   })
 
-  // Each block gets a database of its own, as if it were the only program its reader runs.
-  it.each(readmeBlocks.map((entry) => [entry.file, entry]))(
-    'runs the README block %s',
-    async (file, { block }) => {
-      const databaseUrl = (await createDatabase(await startPostgres(), 'readme')).url
-      const kafkaBrokers = (await startKafka()).brokers.join(',')
-      const env = { ...process.env, DATABASE_URL: databaseUrl, KAFKA_BROKERS: kafkaBrokers }
-      if (!block.tags.includes('sigint')) {
-        await run(process.execPath, [file], { cwd: project, env, timeoutMs: 90_000 })
-        return
-      }
-      await runUntilInterrupted(join(project, file), env)
-    },
-  )
+  // Each block gets a database of its own, as if it were the only program its reader runs. A block
+  // that imports postgres.js runs against each major.
+  it.each(
+    readmeBlocks.flatMap((entry) =>
+      (usesPostgresJs(entry.block.code) ? postgresJsRanges : postgresJsRanges.slice(0, 1)).map(
+        (range) => [entry.file, range, entry] as const,
+      ),
+    ),
+  )('runs the README block %s with postgres@%s installed', async (file, range, { block }) => {
+    const cwd = projects.get(range)!
+    const databaseUrl = (await createDatabase(await startPostgres(), 'readme')).url
+    const kafkaBrokers = (await startKafka()).brokers.join(',')
+    const env = { ...process.env, DATABASE_URL: databaseUrl, KAFKA_BROKERS: kafkaBrokers }
+    if (!block.tags.includes('sigint')) {
+      await run(process.execPath, [file], { cwd, env, timeoutMs: 90_000 })
+      return
+    }
+    await runUntilInterrupted(join(cwd, file), env)
+  })
 
   describe('@factlib/wal/decoder outside Node', () => {
-    it('type-checks with no Node types and an ES-only lib, where @factlib/wal does not', async () => {
-      const options = {
-        strict: true,
-        module: 'nodenext',
-        target: 'es2023',
-        lib: ['es2023'],
-        types: [],
-        noEmit: true,
-      }
-      const importing = (specifier: string) =>
-        `import { formatLsn, PgoutputDecoder, type PgoutputMessage } from '${specifier}'\n` +
-        `const message: PgoutputMessage = new PgoutputDecoder().decode(new Uint8Array(${JSON.stringify(messageBytes)}))\n` +
-        "export const seen = message.tag === 'message' ? formatLsn(message.lsn) : message.tag\n"
-      for (const [name, specifier] of [
-        ['decoder', '@factlib/wal/decoder'],
-        ['whole', '@factlib/wal'],
-      ]) {
-        await writeFile(join(project, 'decoder', `${name}.mts`), importing(specifier!))
-        await writeFile(
-          join(project, 'decoder', `tsconfig.${name}.json`),
-          JSON.stringify({ compilerOptions: options, files: [`${name}.mts`] }),
-        )
-      }
-      await run(process.execPath, [tsc, '-p', 'decoder/tsconfig.decoder.json'], { cwd: project })
-      // The control: the same program against the entry with the socket client fails for want of Node.
-      const whole = await runAllowingFailure(process.execPath, [tsc, '-p', 'decoder/tsconfig.whole.json'], {
-        cwd: project,
-      })
-      expect(whole.code).not.toBe(0)
-      expect(whole.output).toMatch(/NodeJS|node:/)
-    })
+    // With `types: []` nothing but a declaration's own reference brings Node's types in: the decoder
+    // entry must bring none, the whole package (the socket client) does, which shows the listing sees them.
+    it.each(compilers.map((compiler) => [compiler.name, compiler]))(
+      'type-checks with %s, no Node types and an ES-only lib, and loads no Node types',
+      async (_name, compiler) => {
+        const options = {
+          strict: true,
+          module: 'nodenext',
+          target: 'es2023',
+          lib: ['es2023'],
+          types: [],
+          noEmit: true,
+        }
+        const importing = (specifier: string) =>
+          `import { formatLsn, PgoutputDecoder, type PgoutputMessage } from '${specifier}'\n` +
+          `const message: PgoutputMessage = new PgoutputDecoder().decode(new Uint8Array(${JSON.stringify(messageBytes)}))\n` +
+          "export const seen = message.tag === 'message' ? formatLsn(message.lsn) : message.tag\n"
+        const loaded: Record<string, string> = {}
+        for (const [name, specifier] of [
+          ['decoder', '@factlib/wal/decoder'],
+          ['whole', '@factlib/wal'],
+        ] as const) {
+          await writeFile(join(project, 'decoder', `${name}.mts`), importing(specifier))
+          await writeFile(
+            join(project, 'decoder', `tsconfig.${name}.json`),
+            JSON.stringify({ compilerOptions: options, files: [`${name}.mts`] }),
+          )
+          loaded[name] = await run(
+            process.execPath,
+            [compiler.tsc, '-p', `decoder/tsconfig.${name}.json`, '--listFiles'],
+            { cwd: project },
+          )
+        }
+        expect(loaded.decoder).toContain('@factlib/wal/dist/decoder.d.ts')
+        expect(loaded.decoder).not.toContain('@types/node')
+        expect(loaded.whole).toContain('@types/node/')
+      },
+    )
 
     it('bundles for a neutral platform and decodes in a context with no Node globals', async () => {
       const bundle = await build({
@@ -287,20 +368,26 @@ describe('the published packages, installed from their tarballs', () => {
     sizes.push(`effect ${megabytes(effect.bytes)}`)
     console.log(`install sizes, each with its dependencies:\n  ${sizes.join('\n  ')}`)
   })
-})
 
-/** Writes a CommonJS file that require()s every entry, and a .cts that type-checks the same imports. */
-async function writeRequireChecks(project: string): Promise<void> {
-  const specifiers = packages.flatMap((pkg) => pkg.entries.map((entry) => specifierOf(pkg, entry)))
-  const runtime = specifiers.map(
-    (specifier) =>
-      `{ const loaded = require('${specifier}'); if (Object.keys(loaded).length === 0) throw new Error('${specifier} exports nothing'); console.log('${specifier}', Object.keys(loaded).length) }`,
+  // `npm install <packages>   # about <n> MB` in a README's ```sh block: within a fifth of what npm
+  // installs for those packages here (the first postgres.js major for a line naming postgres).
+  it.each(packages.map((pkg) => [pkg.name, pkg]))(
+    "states %s's install size within 20%, and names its dependencies first thing",
+    (name, pkg) => {
+      const stated = statedInstallSizes(pkg.readme)
+      expect(stated.map((line) => line.packages[0])).toContain(name)
+      for (const { line, packages: installed, bytes } of stated) {
+        const measured = installSize(project, installed).bytes
+        expect(
+          Math.abs(bytes - measured) / measured,
+          `${line}\nmeasured ${megabytes(measured)} (${measured} bytes)`,
+        ).toBeLessThanOrEqual(0.2)
+      }
+      const named = [...introduction(pkg.readme).matchAll(/`([^`\s]+)`/g)].map((match) => match[1])
+      expect(Object.keys(pkg.dependencies).filter((dependency) => !named.includes(dependency))).toEqual([])
+    },
   )
-  await writeFile(join(project, 'require', 'entries.cjs'), `${runtime.join('\n')}\n`)
-  const typed = specifiers.map((specifier, index) => `import entry${index} = require('${specifier}')`)
-  typed.push(`export const entries = [${specifiers.map((_, index) => `entry${index}`).join(', ')}]`)
-  await writeFile(join(project, 'require', 'entries.cts'), `${typed.join('\n')}\n`)
-}
+})
 
 async function until(
   condition: () => Promise<boolean>,

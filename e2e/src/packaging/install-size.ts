@@ -2,11 +2,16 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 
 /**
- * Bytes on disk of a package installed by npm together with everything it pulls in: its
- * dependencies and required peer dependencies, recursively, each resolved the way Node finds it
- * (nearest node_modules first). Optional peers are left out: npm does not install them.
+ * Bytes on disk of a package (or of several, counted once together) installed by npm with
+ * everything it pulls in: its dependencies and required peer dependencies, recursively, each
+ * resolved the way Node finds it (nearest node_modules first). Optional peers are left out: npm
+ * does not install them. Apparent size of the files, as `du --apparent-size` would count them less
+ * the folders themselves.
  */
-export function installSize(projectDir: string, name: string): { bytes: number; packages: string[] } {
+export function installSize(
+  projectDir: string,
+  names: string | readonly string[],
+): { bytes: number; packages: string[] } {
   const seen = new Set<string>()
   const visit = (fromDir: string, dependency: string) => {
     const dir = locate(fromDir, dependency)
@@ -19,7 +24,7 @@ export function installSize(projectDir: string, name: string): { bytes: number; 
     )
     for (const next of [...Object.keys(manifest.dependencies ?? {}), ...requiredPeers]) visit(dir, next)
   }
-  visit(projectDir, name)
+  for (const name of typeof names === 'string' ? [names] : names) visit(projectDir, name)
   let bytes = 0
   const packages: string[] = []
   for (const dir of seen) {

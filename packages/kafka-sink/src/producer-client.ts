@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 import type * as tls from 'node:tls'
 import type { Logger } from './logger.js'
 import type { CompressionName } from './sink-types.js'

@@ -1,13 +1,39 @@
-import type postgres from 'postgres'
 import type { SqlExecutor } from './sql-executor.js'
 
-/** A postgres.js `sql`, `TransactionSql` or `ReservedSql`. */
-export type PostgresJsSql = postgres.Sql | postgres.TransactionSql | postgres.ReservedSql
+/**
+ * A postgres.js `sql`, `TransactionSql` or `ReservedSql` (postgres.js 3 or 4), typed by the part
+ * the producer calls rather than imported from postgres: the package needs no copy of postgres of
+ * its own, whose types, of another major than the caller's, would refuse the caller's `tx`.
+ * Call parameters are `never`: each major's own parameter types fit there, and postgres.js checks
+ * the values itself.
+ */
+export interface PostgresJsSql {
+  (template: TemplateStringsArray, ...parameters: never[]): Promise<unknown>
+  unsafe(query: string, parameters: never[], options: { prepare: boolean }): Promise<unknown>
+}
 
-/** A postgres.js query made with a tagged template and not yet awaited. */
-export type PostgresJsQuery = postgres.PendingQuery<postgres.Row[]> & {
+/**
+ * A postgres.js query made with a tagged template or `unsafe` and not yet awaited. Both majors set
+ * `strings` and `args` on every query without declaring them, so they are optional here.
+ */
+export interface PostgresJsQuery extends PromiseLike<unknown> {
   readonly strings?: readonly string[]
   readonly args?: readonly unknown[]
+}
+
+/**
+ * True for a postgres.js query, false for `{ text, params }`. A query is awaitable; postgres.js 4's
+ * queries also have a `text` (the built text, without the parameters), so `'text' in` cannot tell.
+ */
+export function isPostgresJsQuery(statement: object): statement is PostgresJsQuery {
+  return typeof (statement as { then?: unknown }).then === 'function'
+}
+
+/** The same `sql`, callable with values of any type in the template (postgres.js checks them). */
+export function taggedTemplate(
+  sql: PostgresJsSql,
+): (template: TemplateStringsArray, ...values: unknown[]) => PromiseLike<unknown> {
+  return sql as unknown as (template: TemplateStringsArray, ...values: unknown[]) => PromiseLike<unknown>
 }
 
 const isPlainParameter = (value: unknown) =>
@@ -54,14 +80,15 @@ export function isPostgresJsSql(candidate: unknown): candidate is PostgresJsSql 
 
 /**
  * Runs statements through postgres.js as prepared statements. Only a `TransactionSql` (it has
- * `savepoint`) is known to be in a transaction; the pool-level `sql` (it has `begin`) is refused;
- * a reserved connection may or may not have run BEGIN, so it is allowed.
+ * `savepoint`) is known to be in a transaction; the pool-level `sql` (it has `begin`, and no
+ * `savepoint`; postgres.js 4 gives a `TransactionSql` a `begin` too) is refused; a reserved
+ * connection may or may not have run BEGIN, so it is allowed.
  */
 export function postgresJsExecutor(sql: PostgresJsSql): SqlExecutor {
   const kind = 'savepoint' in sql ? 'transaction' : 'begin' in sql ? 'pool' : 'reserved'
   return {
     description: kind === 'pool' ? 'postgres.js Sql (pool, not a transaction)' : `postgres.js ${kind}`,
-    query: (text, params) => sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true }),
+    query: (text, params) => sql.unsafe(text, params as never[], { prepare: true }),
     inTransaction: () => (kind === 'transaction' ? true : kind === 'pool' ? false : undefined),
   }
 }

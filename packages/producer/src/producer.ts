@@ -10,7 +10,13 @@ import { assertFoldable, EMIT_MANY, EMIT_ONE, StatementFolder } from './emit-sta
 import { EmitDatabaseError, InvalidFactError, PayloadTooLargeError } from './errors.js'
 import type { Logger } from './logger.js'
 import { activeOpenTelemetryTrace } from './opentelemetry-trace.js'
-import { isPostgresJsSql, type PostgresJsQuery, postgresJsStatementText } from './postgres-js-executor.js'
+import {
+  isPostgresJsQuery,
+  isPostgresJsSql,
+  type PostgresJsQuery,
+  postgresJsStatementText,
+  taggedTemplate,
+} from './postgres-js-executor.js'
 import { assertValidPrefix } from './prefix.js'
 import { resolveExecutor, type TransactionLike } from './resolve-executor.js'
 import type { SqlExecutor } from './sql-executor.js'
@@ -158,9 +164,10 @@ export function createProducer(options: ProducerOptions): Producer {
       )
     }
     const { envelope, bytes } = prepare(fact)
+    const sql = taggedTemplate(transaction)
     await run(
       () =>
-        transaction`WITH factlib_statement AS (${statement}) SELECT pg_logical_emit_message(true, ${prefix}, ${asBuffer(bytes)}::bytea)`,
+        sql`WITH factlib_statement AS (${statement}) SELECT pg_logical_emit_message(true, ${prefix}, ${asBuffer(bytes)}::bytea)`,
       [fact],
     )
     logEmitted([envelope])
@@ -200,10 +207,9 @@ export function createProducer(options: ProducerOptions): Producer {
     async emitWith(transaction, fact, statement) {
       const executor = resolveExecutor(transaction)
       // A postgres.js query of plain values runs as text: nesting it costs a second query object.
-      const plain =
-        'text' in statement
-          ? { text: statement.text, params: statement.params ?? [] }
-          : postgresJsStatementText(statement)
+      const plain = isPostgresJsQuery(statement)
+        ? postgresJsStatementText(statement)
+        : { text: statement.text, params: statement.params ?? [] }
       // Only a postgres.js query can have no text form.
       if (!plain) return emitNested(transaction, fact, statement as PostgresJsQuery)
       const { text, params } = plain

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 export class Aborted extends Error {
   override readonly name = 'Aborted'
 }

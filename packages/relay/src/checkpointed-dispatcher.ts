@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 import { formatLsn } from '@factlib/wal'
 import { Aborted, abortable } from './abortable.js'
 import { type CommitOutput, Dispatcher, type DispatcherSettings } from './dispatcher.js'

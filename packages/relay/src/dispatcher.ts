@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 import type { ReplicationEvent } from '@factlib/wal'
 import { Aborted } from './abortable.js'
 import type { FactTransaction } from './fact-transaction.js'

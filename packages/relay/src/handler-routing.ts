@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 import { type FactFunction, FunctionHandler } from './function-handler.js'
 import type { CheckpointedHandler, FactHandler, PlainHandler } from './handler.js'
 import type { Logger } from './logger.js'

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 import type { FactTransaction } from './fact-transaction.js'
 import type { FactFunction, HandlerErrorPolicy } from './function-handler.js'
 import type { FactHandler } from './handler.js'

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /** Why a replication session ended: the session loop acts on it. */
 export type SessionEnd =
   /** The relay's signal aborted: shut down. */

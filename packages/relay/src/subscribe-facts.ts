@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 import type { FactTransaction } from './fact-transaction.js'
 import type { DeliveredEvent, PlainHandler } from './handler.js'
 import { createRelay, type RelayOptions, type SourceOptions } from './relay.js'

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 // One retry timing for every package: the relay reconnecting to PostgreSQL, the Kafka sinks
 // retrying produce requests.
 

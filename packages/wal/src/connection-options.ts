@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 import { parseRequireAuth, type RequireAuth } from './auth/require-auth.js'
 import { ConnectionOptionsError } from './connection-options-error.js'
 import { type HostAddress, pairHostsWithPorts, splitUriHosts } from './host-list.js'

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 import type { Socket } from 'node:net'
 import type { AsynchronousMessages } from './asynchronous-messages.js'
 import { AuthenticationExchange } from './auth/authentication-exchange.js'

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 import type { Admin, Kafka, Message, Producer, SASLOptions, TopicMessages, Transaction } from 'kafkajs'
 import {
   type OutgoingRecord,

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 import { promisify } from 'node:util'
 import * as zlib from 'node:zlib'
 import type { CompressionName } from '../sink-types.js'

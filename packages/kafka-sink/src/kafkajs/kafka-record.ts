@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 // The part of a Kafka record (v2, inside a record batch) after its timestamp and offset deltas:
 // key, value and headers. Shared by the two corrections that write records (patches.ts
 // record by record, produce-request.ts a whole request at once), so both write exactly

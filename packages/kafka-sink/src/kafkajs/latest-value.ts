@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 import { randomUUID } from 'node:crypto'
 import type { Admin, Kafka } from 'kafkajs'
 

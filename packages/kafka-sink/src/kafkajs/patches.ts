@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 import Module, { createRequire } from 'node:module'
 import type * as Kafkajs from 'kafkajs'
 import { type KafkajsCorrection, type KafkajsCorrectionName, kafkajsCorrectionNames } from './corrections.js'

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 import type { OutgoingRecord } from '../producer-client.js'
 import { recordTailSize, writeRecordTail } from './kafka-record.js'
 import { murmur2 } from './murmur2.js'

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 import { crc32c } from './crc32c.js'
 import {
   type RecordTail,

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 // kafkajs frames every request (size, api key and version, correlation id, client id) by copying the
 // encoded body into a new encoder, then that encoder into another one for the size: two copies of
 // every produce request, about 1.5 MB of memory written per 768 KB request. The produce request

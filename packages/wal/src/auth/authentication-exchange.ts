@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 import type { Socket } from 'node:net'
 import type { ResolvedConnectionOptions } from '../connection-options.js'
 import { AuthenticationError } from '../replication-errors.js'

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 import type { Socket } from 'node:net'
 import { defaultMaxMessageBytes } from '../replication-commands.js'
 import {
