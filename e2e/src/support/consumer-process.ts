@@ -4,7 +4,14 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /** The built worker, from src (tests) or dist (chaos) alike: always the compiled one, as owlpost's. */
-const worker = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'support', 'consumer-worker.js')
+const worker = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'dist',
+  'support',
+  'consumer-worker.js',
+)
 
 export interface ConsumerSettings {
   databaseUrl: string
