@@ -1,6 +1,7 @@
 import { encodeEnvelope, topicFor } from '@factlib/core'
 import { Kafka, logLevel } from 'kafkajs'
 import { afterAll, describe, expect, it } from 'vitest'
+import { createConsumerEffects } from './support/consumer-effects.js'
 import { type ConsumerProcess, startConsumer } from './support/consumer-process.js'
 import { type OwlpostProcess, startOwlpost } from './support/owlpost-process.js'
 import { createScenario, utf8 } from './support/scenario.js'
@@ -31,9 +32,7 @@ describe('facts applied by @factlib/consumer through crashes of owlpost and of t
     const admin = client.admin()
     await admin.connect()
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 4 }] })
-    await sql`create table consumer_effects (
-      id bigserial primary key, aggregate_id text not null, sequence int not null,
-      event_id text not null, lsn text not null, instance text not null, kafka_offset text not null)`
+    await createConsumerEffects(sql)
 
     const settings = { databaseUrl: world.db.url, brokers: kafka.brokers, prefix, group: `${prefix}-group` }
     const launch = async (instance: string) => {

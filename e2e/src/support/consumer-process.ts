@@ -18,6 +18,8 @@ export interface ConsumerSettings {
   brokers: string[]
   prefix: string
   group: string
+  /** The event types it applies; default `item.changed`. */
+  eventTypes?: string[]
 }
 
 export interface ConsumerProcess {
@@ -25,6 +27,8 @@ export interface ConsumerProcess {
   /** The worker's JSON lines, parsed. */
   readonly events: Record<string, unknown>[]
   readonly output: string[]
+  /** Whether the process has exited (killed, or on its own). */
+  readonly exited: boolean
   started(timeoutMs?: number): Promise<void>
   /** SIGKILL: a crash, mid-transaction as likely as not. */
   kill(): Promise<void>
@@ -42,6 +46,7 @@ export function startConsumer(settings: ConsumerSettings, instance: string): Con
       PREFIX: settings.prefix,
       CONSUMER_GROUP: settings.group,
       CONSUMER_INSTANCE: instance,
+      ...(settings.eventTypes ? { CONSUMER_EVENT_TYPES: settings.eventTypes.join(',') } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -63,6 +68,9 @@ export function startConsumer(settings: ConsumerSettings, instance: string): Con
     instance,
     events,
     output,
+    get exited() {
+      return gone()
+    },
     async started(timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs
       while (!events.some((event) => event.event === 'started')) {

@@ -1,5 +1,6 @@
 // A consumer service as a child process, for the consumer e2e test and the chaos `--consumer`
-// form: applies every `item.changed` fact to `consumer_effects` through @factlib/consumer's
+// form: applies every fact of CONSUMER_EVENT_TYPES (default `item.changed`; payload
+// `{ sequence }`) to `consumer_effects` through @factlib/consumer's
 // PostgreSQL store, so it can be SIGKILLed at any moment. Prints one JSON line per event worth
 // counting (started, a redelivery skipped); the test reads them.
 import { consumeFacts, postgresJsStore } from '@factlib/consumer'
@@ -22,6 +23,7 @@ const kafka = new Kafka({
 const say = (event: Record<string, unknown>) =>
   process.stdout.write(`${JSON.stringify({ instance, ...event })}\n`)
 const decoder = new TextDecoder()
+const eventTypes = (process.env.CONSUMER_EVENT_TYPES ?? 'item.changed').split(',')
 
 const consumer = await consumeFacts({
   kafka,
@@ -31,13 +33,14 @@ const consumer = await consumeFacts({
   maxInFlight: 6,
   sessionTimeoutMs: 6_000,
   heartbeatIntervalMs: 500,
-  handlers: (on) => [
-    on.event('item.changed', async ({ envelope, headers, record, tx }) => {
-      const { sequence } = JSON.parse(decoder.decode(envelope.payload)) as { sequence: number }
-      await tx`insert into consumer_effects (aggregate_id, sequence, event_id, lsn, instance, kafka_offset)
-        values (${envelope.aggregateId}, ${sequence}, ${envelope.id}, ${headers.lsn ?? ''}, ${instance}, ${`${record.partition}@${record.offset}`})`
-    }),
-  ],
+  handlers: (on) =>
+    eventTypes.map((eventType) =>
+      on.event(eventType, async ({ envelope, headers, record, tx }) => {
+        const { sequence } = JSON.parse(decoder.decode(envelope.payload)) as { sequence: number }
+        await tx`insert into consumer_effects (aggregate_id, sequence, event_id, lsn, instance, kafka_offset)
+          values (${envelope.aggregateId}, ${sequence}, ${envelope.id}, ${headers.lsn ?? ''}, ${instance}, ${`${record.topic}/${record.partition}@${record.offset}`})`
+      }),
+    ),
   hooks: {
     alreadyApplied: (record) =>
       say({ event: 'already-applied', partition: record.partition, offset: record.offset }),
