@@ -10,7 +10,12 @@ export interface PackageBenchResult {
 }
 
 /** The packages' own micro-benchmarks, each run as `pnpm --filter <package> bench`. */
-export const packageBenches = ['@factlib/wal', '@factlib/producer', '@factlib/kafka-sink'] as const
+export const packageBenches = [
+  '@factlib/wal',
+  '@factlib/producer',
+  '@factlib/kafka-sink',
+  '@factlib/consumer',
+] as const
 
 /**
  * Runs one package's bench script as a child process and keeps its output. A missing script,

@@ -19,7 +19,7 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   return (emitWarning as (...args: unknown[]) => void)(warning, ...rest)
 }) as typeof process.emitWarning
 
-const usage = `pnpm chaos [--facts N] [--rate FACTS_PER_S] [--schedule full|ci|kills|brokers] [--exactly-once] [--failover] [--cluster] [--poison]
+const usage = `pnpm chaos [--facts N] [--rate FACTS_PER_S] [--schedule full|ci|kills|brokers] [--exactly-once] [--failover] [--cluster] [--poison] [--consumer]
        pnpm chaos --soak [--minutes M]
 
 Emits N facts (default 200000) from 8 writers while SIGKILLing owlpost, stopping Kafka and
@@ -41,6 +41,9 @@ is their cost.
 --poison injects every kind of bad input in turn instead of junk alone: truncated envelopes,
 envelopes with invalid UTF-8, junk, and first, once per run, a 32 MiB message over owlpost's
 MAX_MESSAGE_BYTES, which must be dead-lettered without its body like the rest.
+--consumer adds two @factlib/consumer instances applying every fact to a table, SIGKILLed in
+turn every 3 to 8 s (rebalances); each committed fact must be applied exactly once and in
+per-aggregate order. The line ends with applied=A appliedTwice=0 appliedOutOfOrder=0 consumerKills=C.
 --soak runs owlpost for M minutes (default 20) against a slow PostgreSQL (every answer held
 200 ms) while facts flow and its lag poller polls every 100 ms, and samples its walsender
 connections and RSS every 10 s: both must stay flat. Ends with one line:
@@ -57,6 +60,7 @@ const { values } = parseArgs({
     failover: { type: 'boolean', default: false },
     cluster: { type: 'boolean', default: false },
     poison: { type: 'boolean', default: false },
+    consumer: { type: 'boolean', default: false },
     soak: { type: 'boolean', default: false },
     minutes: { type: 'string', default: '20' },
     help: { type: 'boolean', default: false },
@@ -100,6 +104,7 @@ const result = await runChaos({
   log: (line) => console.log(line),
   failover: values.failover,
   poisonMix: values.poison,
+  consumer: values.consumer,
 })
 function clusterScheduleNamed(name: string) {
   return name === 'ci' ? clusterCiSchedule : name === 'brokers' ? brokersOnlySchedule : clusterFullSchedule

@@ -9,6 +9,7 @@ import {
 } from '@factlib/testing'
 import postgres from 'postgres'
 import { waitForSlotCatchUp } from './catch-up.js'
+import { ConsumerFleet, consumerVerdict } from './consumer-fleet.js'
 import { startFailoverPostgres, withFailovers } from './failover.js'
 import { emptyFaultCounts, type FaultCounts, type FaultSchedule, runFaults } from './faults.js'
 import { committedFacts, committedPoison, createLedger } from './ledger.js'
@@ -43,6 +44,11 @@ export interface ChaosOptions {
    * one a message over owlpost's MAX_MESSAGE_BYTES; without it, junk only.
    */
   poisonMix?: boolean
+  /**
+   * Two @factlib/consumer instances apply every fact to a table meanwhile, SIGKILLed in turn;
+   * each fact must be applied exactly once, in per-aggregate order.
+   */
+  consumer?: boolean
 }
 
 export interface ChaosResult {
@@ -90,6 +96,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   log(`services: PostgreSQL on ${pg.port}, Kafka on ${kafka.brokers.join(',')} (${Date.now() - begun} ms)`)
   let sql: postgres.Sql | undefined
   let owlpost: OwlpostSupervisor | undefined
+  let fleet: ConsumerFleet | undefined
   // An interrupted run must not leave an owlpost behind (the servers clean up after themselves on exit).
   const killOwlpostOnExit = () => void owlpost?.process?.kill()
   process.once('exit', killOwlpostOnExit)
@@ -123,6 +130,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     // The slot must exist before the first fact commits, or that fact is legitimately never seen.
     await (await owlpost.start()).ready()
 
+    const aggregateTypes = ['order', 'payment', 'shipment']
+    if (options.consumer) {
+      const settings = { databaseUrl: url, brokers: kafka.brokers, prefix, group: `${prefix}-consumer` }
+      fleet = await ConsumerFleet.start(sql, settings, aggregateTypes, 3)
+      log('consumer: two instances started')
+    }
+
     const report = emptyWritersReport()
     const faults = emptyFaultCounts()
     let writing = true
@@ -139,7 +153,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           facts: options.facts,
           writers,
           aggregatesPerWriter: options.aggregatesPerWriter ?? 25,
-          aggregateTypes: ['order', 'payment', 'shipment'],
+          aggregateTypes,
           ...(options.ratePerSecond ? { ratePerSecond: options.ratePerSecond } : {}),
         },
         report,
@@ -164,6 +178,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         () => writing,
         faults,
       )
+      fleet?.run(() => writing, log)
       // Both must settle; a failing writer must not leave the fault loop running against disposed servers.
       const [written, faulted] = await Promise.allSettled([writing$, faulting$])
       if (written.status === 'rejected') throw written.reason
@@ -211,6 +226,31 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           `${unsentResends} times`,
       )
     const problems = problemsOf(verdict, options.exactlyOnce ?? false)
+    let consumerSummary = ''
+    if (fleet) {
+      const drained = await fleet.drain(sql, committed.length, options.readTimeoutMs ?? 120_000)
+      const applied = await consumerVerdict(sql)
+      log(
+        `consumer: ${applied.applied} facts applied, ${fleet.kills} SIGKILLs, ` +
+          `${fleet.restartsAfterOwnExit} restarts after an exit of its own`,
+      )
+      if (!drained)
+        problems.push(
+          `the consumers did not apply every fact in time (${applied.applied} of ${committed.length})`,
+        )
+      if (applied.notApplied > 0)
+        problems.push(`${applied.notApplied} committed facts never applied by the consumers`)
+      if (applied.appliedTwice > 0) problems.push(`${applied.appliedTwice} facts applied more than once`)
+      if (applied.notCommitted > 0)
+        problems.push(`${applied.notCommitted} facts applied that never committed`)
+      if (applied.outOfOrder.length > 0)
+        problems.push(
+          `${applied.outOfOrder.length} aggregates applied out of order, e.g. ${applied.outOfOrder.slice(0, 5)}`,
+        )
+      consumerSummary =
+        ` applied=${applied.applied} appliedTwice=${applied.appliedTwice} ` +
+        `appliedOutOfOrder=${applied.outOfOrder.length} consumerKills=${fleet.kills}`
+    }
     for (const exit of owlpost.unexpectedExits)
       log(`owlpost exited on its own with ${exit.code}: ${exit.lastLines.join(' | ')}`)
     return {
@@ -221,13 +261,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       owlpostUnexpectedExits: owlpost.unexpectedExits,
       summary:
         summaryLine(verdict, faults, options.exactlyOnce ?? false) +
-        (cluster ? ` brokerKills=${faults.brokerKills}` : ''),
+        (cluster ? ` brokerKills=${faults.brokerKills}` : '') +
+        consumerSummary,
       problems,
       durationMs: Date.now() - begun,
       producerResets,
     }
   } finally {
     process.removeListener('exit', killOwlpostOnExit)
+    await fleet?.close().catch(() => {})
     await owlpost?.close().catch(() => {})
     await sql?.end({ timeout: 5 }).catch(() => {})
     await Promise.all([kafka.dispose(), pg.dispose()])
