@@ -4,7 +4,7 @@ import { uniqueName } from '../unique-name.js'
 import type { KafkaClusterService, KafkaNode } from './cluster.js'
 import { clusterNodeSettings, clusterSize } from './cluster-properties.js'
 import { clusterRoles } from './cluster-roles.js'
-import { imageVariable, kafkaImage } from './container.js'
+import { imageVariable, kafkaImage, kafkaStartupTimeoutMs } from './container.js'
 import type { KafkaOptions } from './options.js'
 import { brokerAnswers } from './probe.js'
 
@@ -46,6 +46,7 @@ export async function startContainerKafkaCluster(options: KafkaOptions = {}): Pr
         })
         .withExposedPorts({ container: 9092, host: hostPort })
         .withWaitStrategy(Wait.forListeningPorts())
+        .withStartupTimeout(kafkaStartupTimeoutMs)
         .start()
       return { nodeId, container, broker: `127.0.0.1:${hostPort}` }
     }),
