@@ -4,7 +4,7 @@ import { uniqueName } from '../unique-name.js'
 import type { KafkaClusterService, KafkaNode } from './cluster.js'
 import { clusterNodeSettings, clusterSize } from './cluster-properties.js'
 import { clusterRoles } from './cluster-roles.js'
-import { imageVariable, kafkaImage } from './container.js'
+import { imageVariable, kafkaImage, kafkaStartupTimeoutMs } from './container.js'
 import type { KafkaOptions } from './options.js'
 import { brokerAnswers } from './probe.js'
 
@@ -46,6 +46,7 @@ export async function startContainerKafkaCluster(options: KafkaOptions = {}): Pr
         })
         .withExposedPorts({ container: 9092, host: hostPort })
         .withWaitStrategy(Wait.forListeningPorts())
+        .withStartupTimeout(kafkaStartupTimeoutMs)
         .start()
       return { nodeId, container, broker: `127.0.0.1:${hostPort}` }
     }),
@@ -87,15 +88,25 @@ export async function startContainerKafkaCluster(options: KafkaOptions = {}): Pr
     node,
     ...clusterRoles(running),
     activeController: async () => {
-      const { output } = await started[0]!.container.exec([
+      // Asked inside a node that is up: a killed or stopped container takes no exec, and the
+      // node most often killed by the tests is the controller, often node 1.
+      const asked = started.find((entry) => !down.has(entry.nodeId))
+      if (!asked) throw new Error('no node of the Kafka cluster is running to name the KRaft quorum leader')
+      // Through the INTERNAL listener: the tool then reaches every broker at its alias, as
+      // advertised there; PLAINTEXT advertises the host's 127.0.0.1 ports, which lead nowhere
+      // inside a container.
+      const { output, exitCode } = await asked.container.exec([
         '/opt/kafka/bin/kafka-metadata-quorum.sh',
         '--bootstrap-server',
-        'localhost:9092',
+        'localhost:19092',
         'describe',
         '--status',
       ])
       const id = /LeaderId:\s*(\d+)/.exec(output)?.[1]
-      if (id === undefined) throw new Error(`no KRaft quorum leader in: ${output}`)
+      if (exitCode !== 0 || id === undefined)
+        throw new Error(
+          `kafka-metadata-quorum.sh on node ${asked.nodeId} (exit ${exitCode}) named no KRaft quorum leader: ${output}`,
+        )
       return Number(id)
     },
     start: async () => {

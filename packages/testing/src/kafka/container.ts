@@ -10,6 +10,12 @@ import { brokerAnswers } from './probe.js'
 import { saslListenerProperties, saslUser } from './server-properties.js'
 
 export const kafkaImage = process.env.FACTLIB_TEST_KAFKA_IMAGE ?? 'apache/kafka:4.1.0'
+/**
+ * How long a broker container may take to listen. testcontainers' default, 60 s, is less than the
+ * callers give a start (the cluster's 180 s): three brokers' JVMs starting at once on a 2-core
+ * machine, with other test files' servers, missed it on podman while the tests had time left.
+ */
+export const kafkaStartupTimeoutMs = 150_000
 const keystoreInContainer = '/etc/kafka/secrets/broker-keystore.pem'
 
 /**
@@ -60,6 +66,7 @@ export async function startContainerKafka(options: KafkaOptions = {}): Promise<K
       { container: ports.saslSsl, host: ports.saslSsl },
     )
     .withWaitStrategy(Wait.forListeningPorts())
+    .withStartupTimeout(kafkaStartupTimeoutMs)
     .start()
   const brokers = [`127.0.0.1:${ports.plaintext}`]
   const control = dockerControl(container.getId(), () => brokerAnswers(brokers))
